@@ -1,0 +1,21 @@
+# Settings for canaryd's own targets: warnings are errors. Third-party code is built without them.
+add_library(canaryd_options INTERFACE)
+# -Wno-restrict: GCC 12 reports false positives inside std::string concatenation (GCC bug 105329).
+target_compile_options(canaryd_options INTERFACE -Wall -Wextra -Werror -Wno-missing-field-initializers
+                                                 -Wno-restrict)
+target_include_directories(canaryd_options INTERFACE ${PROJECT_SOURCE_DIR}/src)
+
+# canaryd_test(NAME SOURCES... LIBS ...): one GoogleTest binary, registered with ctest.
+function(canaryd_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} canaryd_options GTest::gtest GTest::gtest_main
+                                        GTest::gmock)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES
+    ENVIRONMENT "CANARYD_SOURCE_DIR=${PROJECT_SOURCE_DIR};CANARYD_BINARY_DIR=${CMAKE_BINARY_DIR}")
+  if(T_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
+  endif()
+endfunction()

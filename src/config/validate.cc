@@ -1,0 +1,36 @@
+#include "config/validate.h"
+
+#include "config/validate_kinds.h"
+
+namespace canaryd::config {
+
+void ValidateResource(const Resource& r, Diagnostics& diags) {
+  Checker c(r, diags);
+  ValidateMetadata(c, r);
+  switch (r.kind) {
+    case Kind::kGateway:
+      ValidateGateway(c, r.As<GatewaySpec>());
+      break;
+    case Kind::kVirtualService:
+      ValidateVirtualService(c, r.As<VirtualServiceSpec>());
+      break;
+    case Kind::kDestinationRule:
+      ValidateDestinationRule(c, r.As<DestinationRuleSpec>());
+      break;
+    case Kind::kServiceEntry:
+      ValidateServiceEntry(c, r.As<ServiceEntrySpec>());
+      break;
+    case Kind::kWorkloadEntry: {
+      auto spec = c.path().Field("spec");
+      ValidateWorkloadEntry(c, r.As<WorkloadEntrySpec>(), /*in_service_entry=*/false);
+      break;
+    }
+    case Kind::kService:
+      ValidateService(c, r.As<ServiceSpec>());
+      break;
+    case Kind::kNamespace:
+      break;
+  }
+}
+
+}  // namespace canaryd::config

@@ -1,0 +1,17 @@
+// The per-kind validators behind ValidateResource. Internal to src/config; each reports through
+// the Checker, whose path starts at the resource root.
+#pragma once
+
+#include "config/validate_util.h"
+
+namespace canaryd::config {
+
+void ValidateMetadata(Checker& c, const Resource& r);
+void ValidateVirtualService(Checker& c, const VirtualServiceSpec& vs);
+void ValidateGateway(Checker& c, const GatewaySpec& gw);
+void ValidateDestinationRule(Checker& c, const DestinationRuleSpec& dr);
+void ValidateServiceEntry(Checker& c, const ServiceEntrySpec& se);
+void ValidateWorkloadEntry(Checker& c, const WorkloadEntrySpec& we, bool in_service_entry);
+void ValidateService(Checker& c, const ServiceSpec& svc);
+
+}  // namespace canaryd::config
