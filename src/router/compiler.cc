@@ -1,0 +1,604 @@
+#include "router/compiler.h"
+
+#include <netdb.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <set>
+
+#include "config/hosts.h"
+
+namespace canaryd::router {
+namespace {
+
+using config::Resource;
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool LabelsContain(const std::map<std::string, std::string>& labels,
+                   const std::map<std::string, std::string>& wanted) {
+  for (const auto& [k, v] : wanted) {
+    auto it = labels.find(k);
+    if (it == labels.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+// One HTTP server of an applicable Gateway.
+struct ServerBinding {
+  std::string gateway;  // "ns/name"
+  std::string gateway_namespace;
+  uint32_t port = 0;
+  std::string host_namespace;  // "*" = any namespace
+  std::string host;            // "*", "*.example.com", "example.com"
+};
+
+struct DestinationKey {
+  std::string fqdn;
+  uint32_t port;
+  std::string subset;
+  auto operator<=>(const DestinationKey&) const = default;
+};
+
+}  // namespace
+
+// Builds one RouteTable (a friend of it). Internal to the compiler.
+class TableBuilder {
+ public:
+  TableBuilder(const std::vector<Resource>& resources, const CompileOptions& options)
+      : resources_(resources), options_(options), table_(std::make_shared<RouteTable>()) {}
+
+  Result<CompileResult> Run() {
+    table_->generation_ = options_.generation;
+    Index();
+    BindGateways();
+    for (const Resource* vs : virtual_services_) AddVirtualService(*vs);
+    Finish();
+    CompileResult out;
+    out.table = table_;
+    out.ports.assign(ports_.begin(), ports_.end());
+    out.warnings = std::move(warnings_);
+    if (!error_.empty()) return InvalidArgument(error_);
+    return out;
+  }
+
+ private:
+  void Index() {
+    for (const Resource& r : resources_) {
+      switch (r.kind) {
+        case config::Kind::kService:
+          services_[config::ServiceFqdn(r.name(), r.ns())] = &r;
+          break;
+        case config::Kind::kServiceEntry:
+          for (const std::string& h : r.As<config::ServiceEntrySpec>().hosts) {
+            (h.rfind("*.", 0) == 0 ? wildcard_entries_ : service_entries_)
+                .emplace_back(Lower(h), &r);
+          }
+          break;
+        case config::Kind::kWorkloadEntry:
+          workloads_.push_back(&r);
+          break;
+        case config::Kind::kDestinationRule:
+          destination_rules_.push_back(&r);
+          break;
+        case config::Kind::kGateway:
+          gateways_.push_back(&r);
+          break;
+        case config::Kind::kVirtualService:
+          virtual_services_.push_back(&r);
+          break;
+        case config::Kind::kNamespace:
+          break;
+      }
+    }
+  }
+
+  void BindGateways() {
+    for (const Resource* g : gateways_) {
+      const auto& spec = g->As<config::GatewaySpec>();
+      if (!LabelsContain(options_.gateway_labels, spec.selector)) continue;
+      std::string key = g->ns() + "/" + g->name();
+      for (const config::Server& s : spec.servers) {
+        std::string protocol = s.port.protocol;
+        for (char& c : protocol) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (protocol != "HTTP") {
+          warnings_.push_back("gateway " + key + " port " + std::to_string(s.port.number) + " (" +
+                              protocol +
+                              "): not served yet; canaryd serves plain HTTP/1.1 servers until "
+                              "TLS and HTTP/2 land");
+          continue;
+        }
+        if (s.tls && s.tls->https_redirect.value_or(false)) {
+          warnings_.push_back("gateway " + key + " port " + std::to_string(s.port.number) +
+                              ": httpsRedirect is not served yet");
+        }
+        for (const std::string& h : s.hosts) {
+          ServerBinding b;
+          b.gateway = key;
+          b.gateway_namespace = g->ns();
+          b.port = s.port.number;
+          b.host_namespace = "*";
+          b.host = h;
+          if (auto slash = h.find('/'); slash != std::string::npos) {
+            b.host_namespace = h.substr(0, slash);
+            if (b.host_namespace == ".") b.host_namespace = g->ns();
+            b.host = h.substr(slash + 1);
+          }
+          b.host = Lower(b.host);
+          bindings_[key].push_back(b);
+          ports_.insert(b.port);
+        }
+      }
+    }
+  }
+
+  void AddVirtualService(const Resource& r) {
+    const auto& vs = r.As<config::VirtualServiceSpec>();
+    std::string vs_key = r.ns() + "/" + r.name();
+    std::vector<uint32_t> route_ids;
+    bool compiled = false;
+    for (const std::string& gw_ref : vs.gateways) {
+      if (gw_ref == "mesh") continue;
+      std::string key = gw_ref.find('/') == std::string::npos ? r.ns() + "/" + gw_ref : gw_ref;
+      auto it = bindings_.find(key);
+      if (it == bindings_.end()) continue;
+      if (!compiled) {
+        route_ids = CompileRoutes(r, vs);
+        compiled = true;
+      }
+      for (const ServerBinding& b : it->second) {
+        if (b.host_namespace != "*" && b.host_namespace != "~" && b.host_namespace != r.ns()) {
+          continue;
+        }
+        for (const std::string& raw_host : vs.hosts) {
+          std::string host = Lower(raw_host);
+          if (host != "*" && host.front() != '*' && host.find('.') == std::string::npos) {
+            host = config::ServiceFqdn(host, r.ns());
+          }
+          std::string domain;
+          if (config::HostMatches(b.host, host)) {
+            domain = host;
+          } else if (config::HostMatches(host, b.host)) {
+            domain = b.host;
+          } else {
+            continue;
+          }
+          VirtualHost& vh = VhostFor(b.port, domain, b.gateway);
+          uint32_t vh_index = vhost_index_.at({b.port, domain});
+          if (!vhost_members_.insert({vh_index, vs_key}).second) continue;
+          vh.routes.insert(vh.routes.end(), route_ids.begin(), route_ids.end());
+        }
+      }
+    }
+  }
+
+  VirtualHost& VhostFor(uint32_t port, const std::string& domain, const std::string& gateway) {
+    auto key = std::make_pair(port, domain);
+    auto it = vhost_index_.find(key);
+    if (it != vhost_index_.end()) return table_->vhosts_[it->second];
+    uint32_t index = static_cast<uint32_t>(table_->vhosts_.size());
+    table_->vhosts_.push_back(VirtualHost{domain, gateway, {}});
+    vhost_index_[key] = index;
+    return table_->vhosts_[index];
+  }
+
+  std::vector<uint32_t> CompileRoutes(const Resource& r, const config::VirtualServiceSpec& vs) {
+    std::vector<uint32_t> ids;
+    for (size_t i = 0; i < vs.http.size(); ++i) {
+      const config::HTTPRoute& h = vs.http[i];
+      Route route;
+      route.id = static_cast<uint32_t>(table_->routes_.size());
+      route.virtual_service = r.ns() + "/" + r.name();
+      route.name = route.virtual_service + "#" + (h.name ? *h.name : std::to_string(i));
+      if (h.delegate) {
+        warnings_.push_back("virtualservice " + route.virtual_service + " http[" +
+                            std::to_string(i) + "]: delegate is not served yet; rule skipped");
+        continue;
+      }
+      for (const config::HTTPMatchRequest& m : h.match) {
+        Result<MatchBlock> block = CompileMatch(m);
+        if (!block.ok()) {
+          error_ = route.name + ": " + block.status().message();
+          return ids;
+        }
+        route.matches.push_back(std::move(*block));
+      }
+      if (h.timeout) route.timeout_nanos = h.timeout->nanos;
+      if (h.redirect) {
+        route.action = Route::Action::kRedirect;
+        route.redirect_uri = h.redirect->uri.value_or("");
+        route.redirect_authority = h.redirect->authority.value_or("");
+        route.redirect_scheme = h.redirect->scheme.value_or("");
+        route.redirect_port = h.redirect->port.value_or(0);
+        route.redirect_code = h.redirect->redirect_code.value_or(301);
+      } else if (h.direct_response) {
+        route.action = Route::Action::kDirectResponse;
+        route.direct_status = h.direct_response->status;
+        if (h.direct_response->body) {
+          route.direct_body = h.direct_response->body->string.value_or("");
+        }
+      } else {
+        route.action = Route::Action::kForward;
+        bool single = h.route.size() == 1;
+        for (size_t j = 0; j < h.route.size(); ++j) {
+          const config::HTTPRouteDestination& d = h.route[j];
+          uint32_t weight = single ? 1 : static_cast<uint32_t>(std::max(0, d.weight.value_or(0)));
+          if (weight == 0) continue;  // weight 0 gets no traffic
+          uint32_t cluster = ClusterFor(d.destination, r.ns(), route.name);
+          route.clusters.push_back(WeightedCluster{cluster, weight});
+          route.total_weight += weight;
+        }
+      }
+      ids.push_back(route.id);
+      table_->routes_.push_back(std::move(route));
+    }
+    return ids;
+  }
+
+  Result<MatchBlock> CompileMatch(const config::HTTPMatchRequest& m) {
+    MatchBlock b;
+    bool ignore_case = m.ignore_uri_case.value_or(false);
+    auto one = [&](const std::optional<config::StringMatch>& sm, bool* has, StringMatcher* out,
+                   bool icase) -> Status {
+      if (!sm) return Status::Ok();
+      Result<StringMatcher> built = StringMatcher::Build(*sm, icase);
+      if (!built.ok()) return built.status();
+      *has = true;
+      *out = std::move(*built);
+      return Status::Ok();
+    };
+    for (Status s : {one(m.uri, &b.has_uri, &b.uri, ignore_case),
+                     one(m.scheme, &b.has_scheme, &b.scheme, false),
+                     one(m.method, &b.has_method, &b.method, false),
+                     one(m.authority, &b.has_authority, &b.authority, false)}) {
+      if (!s.ok()) return s;
+    }
+    auto many = [](const std::map<std::string, config::StringMatch>& in, bool lower_names,
+                   std::vector<HeaderMatcher>* out) -> Status {
+      for (const auto& [name, sm] : in) {
+        Result<StringMatcher> built = StringMatcher::Build(sm);
+        if (!built.ok()) return built.status();
+        out->push_back(HeaderMatcher{lower_names ? Lower(name) : name, std::move(*built)});
+      }
+      return Status::Ok();
+    };
+    for (Status s :
+         {many(m.headers, true, &b.headers), many(m.without_headers, true, &b.without_headers),
+          many(m.query_params, false, &b.query_params)}) {
+      if (!s.ok()) return s;
+    }
+    b.port = m.port.value_or(0);
+    b.gateways = m.gateways;
+    return b;
+  }
+
+  // ---------------------------------------------------------------- destinations
+
+  struct Target {
+    const Resource* service = nullptr;  // core Service
+    const Resource* entry = nullptr;    // ServiceEntry
+    std::string fqdn;
+  };
+
+  Target Resolve(const std::string& host, const std::string& ns) {
+    Target t;
+    for (const std::string& c : config::HostCandidates(Lower(host), ns)) {
+      if (auto it = services_.find(c); it != services_.end()) {
+        t.service = it->second;
+        t.fqdn = c;
+        return t;
+      }
+      for (const auto& [h, se] : service_entries_) {
+        if (h == c) {
+          t.entry = se;
+          t.fqdn = c;
+          return t;
+        }
+      }
+    }
+    for (const std::string& c : config::HostCandidates(Lower(host), ns)) {
+      for (const auto& [h, se] : wildcard_entries_) {
+        if (config::HostMatches(h, c)) {
+          t.entry = se;
+          t.fqdn = c;
+          return t;
+        }
+      }
+    }
+    return t;
+  }
+
+  // The DestinationRule for a service: exact host before wildcard, the route's namespace, then
+  // the service's, then any.
+  const config::DestinationRuleSpec* RuleFor(const std::string& fqdn, const std::string& vs_ns,
+                                             const std::string& svc_ns) {
+    const Resource* best = nullptr;
+    int best_score = -1;
+    for (const Resource* r : destination_rules_) {
+      const auto& dr = r->As<config::DestinationRuleSpec>();
+      bool matched = false;
+      bool exact = false;
+      for (const std::string& c : config::HostCandidates(Lower(dr.host), r->ns())) {
+        if (c == fqdn) matched = exact = true;
+        if (!matched && config::HostMatches(c, fqdn)) matched = true;
+      }
+      if (!matched) continue;
+      int score = (exact ? 4 : 0) + (r->ns() == vs_ns ? 2 : 0) + (r->ns() == svc_ns ? 1 : 0);
+      if (score > best_score) {
+        best_score = score;
+        best = r;
+      }
+    }
+    return best ? &best->As<config::DestinationRuleSpec>() : nullptr;
+  }
+
+  static void ApplyPolicy(const config::TrafficPolicy& p, uint32_t port, Cluster* c) {
+    const config::LoadBalancerSettings* lb = p.load_balancer ? &*p.load_balancer : nullptr;
+    const config::ConnectionPoolSettings* pool = p.connection_pool ? &*p.connection_pool : nullptr;
+    for (const config::PortTrafficPolicy& pl : p.port_level_settings) {
+      if (pl.port && pl.port->number && *pl.port->number == port) {
+        if (pl.load_balancer) lb = &*pl.load_balancer;
+        if (pl.connection_pool) pool = &*pl.connection_pool;
+      }
+    }
+    if (lb && lb->simple) {
+      if (*lb->simple == "ROUND_ROBIN") c->lb = LbPolicy::kRoundRobin;
+      if (*lb->simple == "RANDOM") c->lb = LbPolicy::kRandom;
+      if (*lb->simple == "LEAST_REQUEST" || *lb->simple == "LEAST_CONN") {
+        c->lb = LbPolicy::kLeastRequest;
+      }
+    }
+    if (pool && pool->tcp && pool->tcp->connect_timeout) {
+      c->connect_timeout_nanos = pool->tcp->connect_timeout->nanos;
+    }
+  }
+
+  uint32_t ClusterFor(const config::Destination& d, const std::string& vs_ns,
+                      const std::string& route_name) {
+    Target t = Resolve(d.host, vs_ns);
+    uint32_t port = d.port && d.port->number ? *d.port->number : 0;
+    std::string subset = d.subset.value_or("");
+    DestinationKey key{t.fqdn.empty() ? d.host : t.fqdn, port, subset};
+    if (auto it = cluster_index_.find(key); it != cluster_index_.end()) return it->second;
+
+    Cluster c;
+    c.id = static_cast<uint32_t>(table_->clusters_.size());
+    c.subset = subset;
+    c.service_fqdn = key.fqdn;
+    std::string svc_ns;
+    if (t.service) {
+      c.service_name = t.service->name();
+      c.service_namespace = svc_ns = t.service->ns();
+    } else if (t.entry) {
+      c.service_name = t.fqdn;
+      c.service_namespace = svc_ns = t.entry->ns();
+    } else {
+      c.service_name = d.host;
+      c.service_namespace = vs_ns;
+    }
+    auto fail = [&](std::string problem) {
+      c.missing = true;
+      c.problem = std::move(problem);
+      warnings_.push_back(route_name + ": " + c.problem + "; requests get 503 NC");
+    };
+    if (!t.service && !t.entry) {
+      fail("destination host \"" + d.host + "\" matches no Service or ServiceEntry");
+    } else {
+      std::vector<uint32_t> ports = ServicePorts(t);
+      if (port == 0) {
+        if (ports.size() == 1) {
+          port = ports[0];
+        } else {
+          fail("destination " + t.fqdn + " has " + std::to_string(ports.size()) +
+               " ports: set destination.port.number");
+        }
+      } else if (std::find(ports.begin(), ports.end(), port) == ports.end()) {
+        fail("destination " + t.fqdn + " has no port " + std::to_string(port));
+      }
+    }
+    c.port = port;
+    c.name = "outbound|" + std::to_string(port) + "|" + subset + "|" + c.service_fqdn;
+    if (!c.missing) {
+      const config::DestinationRuleSpec* dr = RuleFor(t.fqdn, vs_ns, svc_ns);
+      std::map<std::string, std::string> subset_labels;
+      if (dr && dr->traffic_policy) ApplyPolicy(*dr->traffic_policy, port, &c);
+      if (!subset.empty()) {
+        const config::Subset* found = nullptr;
+        if (dr) {
+          for (const config::Subset& s : dr->subsets) {
+            if (s.name == subset) found = &s;
+          }
+        }
+        if (found == nullptr) {
+          fail("subset \"" + subset + "\" of " + t.fqdn + " is defined by no DestinationRule");
+        } else {
+          subset_labels = found->labels;
+          if (found->traffic_policy) ApplyPolicy(*found->traffic_policy, port, &c);
+        }
+      }
+      if (!c.missing) {
+        if (t.service) {
+          ServiceEndpoints(*t.service, port, subset_labels, &c);
+        } else {
+          EntryEndpoints(*t.entry, port, subset_labels, &c);
+        }
+      }
+    }
+    cluster_index_[key] = c.id;
+    table_->clusters_.push_back(std::move(c));
+    return table_->clusters_.back().id;
+  }
+
+  static std::vector<uint32_t> ServicePorts(const Target& t) {
+    std::vector<uint32_t> out;
+    if (t.service) {
+      for (const auto& p : t.service->As<config::ServiceSpec>().ports) {
+        out.push_back(static_cast<uint32_t>(p.port));
+      }
+    } else if (t.entry) {
+      for (const auto& p : t.entry->As<config::ServiceEntrySpec>().ports) out.push_back(p.number);
+    }
+    return out;
+  }
+
+  void AddEndpoint(const std::string& address, uint32_t port,
+                   const std::map<std::string, std::string>& labels, const std::string& subset,
+                   const std::string& workload, const std::string& workload_ns, uint32_t weight,
+                   Cluster* c) {
+    Result<event::SocketAddress> addr = event::SocketAddress::Parse(address, port);
+    if (!addr.ok()) {
+      // A host name: resolve it now, off the request path.
+      addrinfo hints{};
+      hints.ai_family = AF_UNSPEC;
+      hints.ai_socktype = SOCK_STREAM;
+      addrinfo* res = nullptr;
+      if (getaddrinfo(address.c_str(), nullptr, &hints, &res) != 0 || res == nullptr) {
+        warnings_.push_back(c->name + ": endpoint " + address + " does not resolve; skipped");
+        return;
+      }
+      event::SocketAddress a;
+      std::memcpy(&a.storage, res->ai_addr, res->ai_addrlen);
+      a.length = static_cast<socklen_t>(res->ai_addrlen);
+      freeaddrinfo(res);
+      addr = event::SocketAddress::Parse(a.host(), port);
+      if (!addr.ok()) return;
+    }
+    Endpoint e;
+    e.address = *addr;
+    e.address_text = addr->ToString();
+    auto v = labels.find("version");
+    e.version = v != labels.end() ? v->second : subset;
+    e.workload = workload;
+    e.workload_namespace = workload_ns;
+    e.weight = weight == 0 ? 1 : weight;
+    c->endpoints.push_back(std::move(e));
+  }
+
+  void ServiceEndpoints(const Resource& svc, uint32_t port,
+                        const std::map<std::string, std::string>& subset_labels, Cluster* c) {
+    const auto& spec = svc.As<config::ServiceSpec>();
+    if (spec.selector.empty()) return;  // no selector: no endpoints we can know
+    const config::ServicePortSpec* sp = nullptr;
+    for (const auto& p : spec.ports) {
+      if (static_cast<uint32_t>(p.port) == port) sp = &p;
+    }
+    for (const Resource* w : workloads_) {
+      if (w->ns() != svc.ns()) continue;
+      const auto& we = w->As<config::WorkloadEntrySpec>();
+      if (!LabelsContain(we.labels, spec.selector) || !LabelsContain(we.labels, subset_labels)) {
+        continue;
+      }
+      uint32_t target = port;
+      if (sp && sp->target_port) {
+        if (sp->target_port->is_int) {
+          target = static_cast<uint32_t>(sp->target_port->int_value);
+        } else if (auto it = we.ports.find(sp->target_port->string_value); it != we.ports.end()) {
+          target = it->second;
+        }
+      }
+      if (sp && sp->name) {
+        if (auto it = we.ports.find(*sp->name); it != we.ports.end()) target = it->second;
+      }
+      if (!we.address) continue;
+      AddEndpoint(*we.address, target, we.labels, c->subset, w->name(), w->ns(),
+                  we.weight.value_or(1), c);
+    }
+  }
+
+  void EntryEndpoints(const Resource& entry, uint32_t port,
+                      const std::map<std::string, std::string>& subset_labels, Cluster* c) {
+    const auto& se = entry.As<config::ServiceEntrySpec>();
+    const config::ServicePort* sp = nullptr;
+    for (const auto& p : se.ports) {
+      if (p.number == port) sp = &p;
+    }
+    auto target_of = [&](const std::map<std::string, uint32_t>& ports) {
+      if (sp) {
+        if (auto it = ports.find(sp->name); it != ports.end()) return it->second;
+        if (sp->target_port) return *sp->target_port;
+      }
+      return port;
+    };
+    if (se.workload_selector) {
+      for (const Resource* w : workloads_) {
+        if (w->ns() != entry.ns()) continue;
+        const auto& we = w->As<config::WorkloadEntrySpec>();
+        if (!LabelsContain(we.labels, se.workload_selector->labels) ||
+            !LabelsContain(we.labels, subset_labels) || !we.address) {
+          continue;
+        }
+        AddEndpoint(*we.address, target_of(we.ports), we.labels, c->subset, w->name(), w->ns(),
+                    we.weight.value_or(1), c);
+      }
+      return;
+    }
+    if (se.endpoints.empty() && se.resolution.value_or("NONE") == "DNS") {
+      // DNS resolution without endpoints: the host itself is the endpoint.
+      AddEndpoint(c->service_fqdn, sp && sp->target_port ? *sp->target_port : port, {}, c->subset,
+                  c->service_fqdn, entry.ns(), 1, c);
+      return;
+    }
+    for (const config::WorkloadEntrySpec& e : se.endpoints) {
+      if (!LabelsContain(e.labels, subset_labels) || !e.address) continue;
+      AddEndpoint(*e.address, target_of(e.ports), e.labels, c->subset, entry.name(), entry.ns(),
+                  e.weight.value_or(1), c);
+    }
+  }
+
+  void Finish() {
+    // Catch-all rules (no match) of earlier VirtualServices would hide later ones: move them to
+    // the end, keeping the creation order otherwise.
+    for (VirtualHost& vh : table_->vhosts_) {
+      std::stable_partition(vh.routes.begin(), vh.routes.end(),
+                            [&](uint32_t id) { return !table_->routes_[id].matches.empty(); });
+    }
+    // Index vhosts per port: exact names, wildcards longest first, catch-all.
+    for (uint32_t port : ports_) {
+      PortRoutes pr;
+      pr.port = port;
+      for (uint32_t i = 0; i < table_->vhosts_.size(); ++i) {
+        const VirtualHost& vh = table_->vhosts_[i];
+        if (vhost_index_.at({port, vh.domain}) != i) continue;
+        if (vh.domain == "*") {
+          pr.catch_all = i;
+        } else if (vh.domain.rfind("*.", 0) == 0) {
+          pr.wildcards.emplace_back(vh.domain.substr(1), i);
+        } else {
+          pr.exact[vh.domain] = i;
+        }
+      }
+      std::sort(pr.wildcards.begin(), pr.wildcards.end(),
+                [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+      table_->ports_.push_back(std::move(pr));
+    }
+  }
+
+  const std::vector<Resource>& resources_;
+  const CompileOptions& options_;
+  std::shared_ptr<RouteTable> table_;
+  std::map<std::string, const Resource*> services_;
+  std::vector<std::pair<std::string, const Resource*>> service_entries_;
+  std::vector<std::pair<std::string, const Resource*>> wildcard_entries_;
+  std::vector<const Resource*> workloads_;
+  std::vector<const Resource*> destination_rules_;
+  std::vector<const Resource*> gateways_;
+  std::vector<const Resource*> virtual_services_;
+  std::map<std::string, std::vector<ServerBinding>> bindings_;
+  std::set<uint32_t> ports_;
+  std::map<std::pair<uint32_t, std::string>, uint32_t> vhost_index_;
+  std::map<DestinationKey, uint32_t> cluster_index_;
+  std::set<std::pair<uint32_t, std::string>> vhost_members_;  // (vhost, "ns/vs") already added
+  std::vector<std::string> warnings_;
+  std::string error_;
+};
+
+Result<CompileResult> Compiler::Compile(const std::vector<config::Resource>& resources,
+                                        const CompileOptions& options) {
+  return TableBuilder(resources, options).Run();
+}
+
+}  // namespace canaryd::router

@@ -1,0 +1,109 @@
+#include "router/route_table.h"
+
+namespace canaryd::router {
+namespace {
+
+// Finds a query parameter's value in a raw query string (no percent-decoding, as Envoy).
+bool FindQueryParam(std::string_view query, std::string_view name, std::string_view* value) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t eq = pair.find('=');
+    std::string_view key = pair.substr(0, eq);
+    if (key == name) {
+      *value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+      return true;
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+std::string_view HostWithoutPort(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {  // [v6]:port
+    size_t close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(0, close + 1);
+  }
+  size_t colon = host.rfind(':');
+  if (colon != std::string_view::npos && host.find(':') == colon) return host.substr(0, colon);
+  return host;
+}
+
+}  // namespace
+
+bool MatchBlock::Matches(const RequestView& r, std::string_view gateway) const {
+  if (port != 0 && port != r.port) return false;
+  if (has_uri && !uri.Matches(r.path)) return false;
+  if (has_method && !method.Matches(r.method)) return false;
+  if (has_scheme && !scheme.Matches(r.scheme)) return false;
+  if (has_authority && !authority.Matches(r.authority)) return false;
+  for (const HeaderMatcher& h : headers) {
+    std::string_view v;
+    if (!r.FindHeader(h.name, &v) || !h.matcher.Matches(v)) return false;
+  }
+  for (const HeaderMatcher& h : without_headers) {
+    std::string_view v;
+    if (r.FindHeader(h.name, &v) && h.matcher.Matches(v)) return false;
+  }
+  for (const HeaderMatcher& q : query_params) {
+    std::string_view v;
+    if (!FindQueryParam(r.query, q.name, &v) || !q.matcher.Matches(v)) return false;
+  }
+  if (!gateways.empty()) {
+    bool found = false;
+    for (const std::string& g : gateways) found |= g == gateway;
+    if (!found) return false;
+  }
+  return true;
+}
+
+bool Route::Matches(const RequestView& r, std::string_view gateway) const {
+  if (matches.empty()) return true;
+  for (const MatchBlock& m : matches) {
+    if (m.Matches(r, gateway)) return true;
+  }
+  return false;
+}
+
+const VirtualHost* RouteTable::FindVirtualHost(uint32_t port, std::string_view host) const {
+  const PortRoutes* pr = nullptr;
+  for (const PortRoutes& p : ports_) {
+    if (p.port == port) {
+      pr = &p;
+      break;
+    }
+  }
+  if (pr == nullptr) return nullptr;
+  host = HostWithoutPort(host);
+  // Host names compare case-insensitively: lower-case into a small stack buffer.
+  char buf[256];
+  if (host.size() <= sizeof buf) {
+    for (size_t i = 0; i < host.size(); ++i) {
+      char c = host[i];
+      buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    }
+    std::string_view lower(buf, host.size());
+    if (!pr->exact.empty()) {
+      auto it = pr->exact.find(lower);
+      if (it != pr->exact.end()) return &vhosts_[it->second];
+    }
+    for (const auto& [suffix, index] : pr->wildcards) {
+      if (lower.size() > suffix.size() &&
+          lower.compare(lower.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        return &vhosts_[index];
+      }
+    }
+  }
+  return pr->catch_all >= 0 ? &vhosts_[pr->catch_all] : nullptr;
+}
+
+const Route* RouteTable::Match(const VirtualHost& vhost, const RequestView& request) const {
+  for (uint32_t id : vhost.routes) {
+    const Route& r = routes_[id];
+    if (r.Matches(request, vhost.gateway)) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace canaryd::router

@@ -1,0 +1,155 @@
+// RouteTable: everything a proxy worker needs to route a request, compiled from the resources
+// (see compiler.h) and then immutable. Workers hold it through shared_ptr<const RouteTable>; a
+// new table replaces the old one between requests, and in-flight requests keep the old one
+// alive. Lookups are const and allocation-free: any thread, no locks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "event/socket.h"
+#include "router/string_matcher.h"
+
+namespace canaryd::router {
+
+// What the router needs to know of a request. Header lookup goes through a callback so the
+// proxy's zero-copy head representation is used as is.
+struct RequestView {
+  std::string_view method;
+  std::string_view path;       // without the query string
+  std::string_view query;      // without the '?'
+  std::string_view authority;  // the Host header as sent (may carry a port)
+  std::string_view scheme;     // "http" or "https"
+  uint32_t port = 0;           // the Gateway port the request arrived on
+  // Returns true and sets *value for the first header named `lower_name` (lower case).
+  bool (*find_header)(const void* ctx, std::string_view lower_name,
+                      std::string_view* value) = nullptr;
+  const void* header_ctx = nullptr;
+
+  bool FindHeader(std::string_view lower_name, std::string_view* value) const {
+    return find_header != nullptr && find_header(header_ctx, lower_name, value);
+  }
+};
+
+struct HeaderMatcher {
+  std::string name;  // lower case
+  StringMatcher matcher;
+};
+
+// One HTTPMatchRequest: every condition must hold.
+struct MatchBlock {
+  bool has_uri = false, has_scheme = false, has_method = false, has_authority = false;
+  StringMatcher uri, scheme, method, authority;
+  std::vector<HeaderMatcher> headers;
+  std::vector<HeaderMatcher> without_headers;
+  std::vector<HeaderMatcher> query_params;
+  uint32_t port = 0;                  // 0 = any
+  std::vector<std::string> gateways;  // "ns/name"; empty = any
+
+  bool Matches(const RequestView& r, std::string_view gateway) const;
+};
+
+enum class LbPolicy { kLeastRequest, kRoundRobin, kRandom };
+
+struct Endpoint {
+  event::SocketAddress address;
+  std::string address_text;  // "10.0.0.1:8080", for logs and metrics
+  std::string version;       // the endpoint's `version` label, or the subset name
+  std::string workload;      // WorkloadEntry name (or the ServiceEntry host for inline ones)
+  std::string workload_namespace;
+  uint32_t weight = 1;
+};
+
+// A destination service (+ port + subset) and its endpoints.
+struct Cluster {
+  uint32_t id = 0;
+  std::string name;  // Envoy-style: outbound|80|v1|web.default.svc.cluster.local
+  std::string service_fqdn;
+  std::string service_name;
+  std::string service_namespace;
+  std::string subset;
+  uint32_t port = 0;
+  // The destination cannot be resolved (no such service, or no such subset): requests get
+  // 503 with response flag NC. `problem` says why, for logs.
+  bool missing = false;
+  std::string problem;
+  std::vector<Endpoint> endpoints;
+  LbPolicy lb = LbPolicy::kLeastRequest;
+  int64_t connect_timeout_nanos = 10'000'000'000;
+};
+
+struct WeightedCluster {
+  uint32_t cluster = 0;
+  uint32_t weight = 0;
+};
+
+struct Route {
+  enum class Action { kForward, kRedirect, kDirectResponse };
+
+  uint32_t id = 0;                  // index into RouteTable::routes(), for per-worker state
+  std::string name;                 // "<vs namespace>/<vs name>#<rule index or name>"
+  std::string virtual_service;      // "ns/name"
+  std::vector<MatchBlock> matches;  // any one must match; empty = match everything
+  Action action = Action::kForward;
+  std::vector<WeightedCluster> clusters;  // kForward; weights relative, zero weights dropped
+  uint64_t total_weight = 0;
+  int64_t timeout_nanos = 0;  // 0 = no route timeout
+  // kRedirect
+  std::string redirect_uri, redirect_authority, redirect_scheme;
+  uint32_t redirect_port = 0;
+  uint32_t redirect_code = 301;
+  // kDirectResponse
+  uint32_t direct_status = 0;
+  std::string direct_body;
+
+  bool Matches(const RequestView& r, std::string_view gateway) const;
+};
+
+struct VirtualHost {
+  std::string domain;            // "*", "*.example.com" or a name
+  std::string gateway;           // "ns/name" of the Gateway it was bound through
+  std::vector<uint32_t> routes;  // route ids, in evaluation order
+};
+
+// Lets unordered_map<std::string, ...> be searched with a string_view, without a copy.
+struct TransparentStringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// The HTTP routes of one Gateway port.
+struct PortRoutes {
+  uint32_t port = 0;  // the Gateway's port number
+  std::unordered_map<std::string, uint32_t, TransparentStringHash, std::equal_to<>>
+      exact;                                                // host -> vhost index
+  std::vector<std::pair<std::string, uint32_t>> wildcards;  // ".suffix" -> index, longest first
+  int64_t catch_all = -1;                                   // vhost index for "*", or -1
+};
+
+class RouteTable {
+ public:
+  // The vhost for a Host header on a port, as Envoy picks it: the port is dropped, then exact
+  // name, longest `*.suffix`, `*`. Null when none.
+  const VirtualHost* FindVirtualHost(uint32_t port, std::string_view host) const;
+  // The first route of the vhost that matches, or null (404 NR).
+  const Route* Match(const VirtualHost& vhost, const RequestView& request) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+  const std::vector<Cluster>& clusters() const { return clusters_; }
+  const std::vector<PortRoutes>& ports() const { return ports_; }
+  const std::vector<VirtualHost>& virtual_hosts() const { return vhosts_; }
+  uint64_t generation() const { return generation_; }
+
+ private:
+  friend class TableBuilder;
+  std::vector<PortRoutes> ports_;
+  std::vector<VirtualHost> vhosts_;
+  std::vector<Route> routes_;
+  std::vector<Cluster> clusters_;
+  uint64_t generation_ = 0;
+};
+
+}  // namespace canaryd::router

@@ -1,0 +1,78 @@
+// Per-worker picking state: which weighted destination of a route gets the next request
+// (smooth weighted round-robin), and which endpoint of a cluster serves it (LEAST_REQUEST,
+// ROUND_ROBIN or RANDOM, per DestinationRule). The state lives in the worker, indexed by the
+// ids of the current RouteTable, and is rebuilt when a new table arrives, so no lock or shared
+// atomic is touched per request. Randomness comes from an injected seed. Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "router/route_table.h"
+
+namespace canaryd::upstream {
+
+// nginx's smooth weighted round-robin: over any window of `total weight` consecutive picks each
+// item gets exactly its weight, and the picks are spread out (90/10 gives one v2 per ten).
+class SmoothWeightedRoundRobin {
+ public:
+  // Returns the index of the picked item. `items` must not change between calls, except by
+  // Reset().
+  size_t Pick(const std::vector<router::WeightedCluster>& items, uint64_t total);
+  void Reset() { current_.clear(); }
+
+ private:
+  std::vector<int64_t> current_;
+};
+
+// A small, fast PRNG (xorshift64*); deterministic for a given seed.
+class Random {
+ public:
+  explicit Random(uint64_t seed) : state_(seed == 0 ? 0x9E3779B97F4A7C15ULL : seed) {}
+  uint64_t Next() {
+    state_ ^= state_ >> 12;
+    state_ ^= state_ << 25;
+    state_ ^= state_ >> 27;
+    return state_ * 2685821657736338717ULL;
+  }
+  // Uniform in [0, n).
+  uint64_t Below(uint64_t n) { return n == 0 ? 0 : Next() % n; }
+
+ private:
+  uint64_t state_;
+};
+
+class LoadBalancer {
+ public:
+  explicit LoadBalancer(uint64_t seed) : random_(seed) {}
+
+  // Re-sizes the state for a new table (its routes and clusters). Counts of requests still in
+  // flight on the old table's clusters are dropped: those requests finish on their own.
+  void Reset(const router::RouteTable& table);
+
+  // The cluster for the next request on `route` (a kForward route with clusters).
+  const router::WeightedCluster& PickCluster(const router::Route& route);
+  // An endpoint index of the cluster, skipping `avoid` (an endpoint that just failed) when
+  // there is another. -1 when the cluster has no endpoints.
+  int PickEndpoint(const router::Cluster& cluster, int avoid = -1);
+
+  // LEAST_REQUEST bookkeeping: a request started / finished on an endpoint.
+  void Started(uint32_t cluster, int endpoint);
+  void Finished(uint32_t cluster, int endpoint);
+  uint32_t active(uint32_t cluster, int endpoint) const;
+
+  Random& random() { return random_; }
+
+ private:
+  struct ClusterState {
+    uint32_t next = 0;             // round-robin cursor
+    std::vector<uint32_t> active;  // requests in flight per endpoint
+  };
+  Random random_;
+  uint64_t generation_ = UINT64_MAX;
+  std::vector<SmoothWeightedRoundRobin> routes_;
+  std::vector<ClusterState> clusters_;
+};
+
+}  // namespace canaryd::upstream

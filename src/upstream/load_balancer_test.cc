@@ -1,0 +1,122 @@
+#include "upstream/load_balancer.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "config/loader.h"
+#include "router/compiler.h"
+
+namespace canaryd::upstream {
+namespace {
+
+TEST(SmoothWeightedRoundRobin, SpreadsPicksEvenly) {
+  std::vector<router::WeightedCluster> items = {{0, 5}, {1, 1}, {2, 1}};
+  SmoothWeightedRoundRobin wrr;
+  std::string order;
+  for (int i = 0; i < 14; ++i) order += static_cast<char>('a' + wrr.Pick(items, 7));
+  EXPECT_EQ(order, "aabacaaaabacaa");  // nginx's documented sequence for 5/1/1, twice
+}
+
+// A table with one route to a cluster of three endpoints under the given LB policy.
+std::shared_ptr<const router::RouteTable> TableWithPolicy(const std::string& policy) {
+  std::string yaml = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {ports: [{port: 80}], selector: {app: web}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: web}
+spec:
+  host: web
+  trafficPolicy: {loadBalancer: {simple: )" +
+                     policy + R"(}}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http: [{route: [{destination: {host: web}}]}]
+)";
+  for (int i = 1; i <= 3; ++i) {
+    yaml += "---\napiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: e" +
+            std::to_string(i) + "}\nspec: {address: 127.0.0." + std::to_string(i) +
+            ", labels: {app: web}}\n";
+  }
+  config::LoadResult loaded;
+  config::LoadText(yaml, "lb.yaml", {}, loaded);
+  EXPECT_FALSE(loaded.diagnostics.has_errors()) << loaded.diagnostics.ToString();
+  auto compiled = router::Compiler::Compile(loaded.resources, {});
+  EXPECT_TRUE(compiled.ok());
+  return compiled->table;
+}
+
+TEST(LoadBalancer, RoundRobinCyclesAndAvoidsAFailedEndpoint) {
+  auto table = TableWithPolicy("ROUND_ROBIN");
+  const router::Cluster& c = table->clusters()[0];
+  ASSERT_EQ(c.endpoints.size(), 3u);
+  LoadBalancer lb(7);
+  lb.Reset(*table);
+  std::vector<int> picks;
+  for (int i = 0; i < 6; ++i) picks.push_back(lb.PickEndpoint(c));
+  EXPECT_EQ(picks, (std::vector<int>{0, 1, 2, 0, 1, 2}));
+  EXPECT_NE(lb.PickEndpoint(c, /*avoid=*/0), 0);
+}
+
+TEST(LoadBalancer, LeastRequestPrefersTheIdleEndpoint) {
+  auto table = TableWithPolicy("LEAST_REQUEST");
+  const router::Cluster& c = table->clusters()[0];
+  LoadBalancer lb(11);
+  lb.Reset(*table);
+  for (int i = 0; i < 50; ++i) lb.Started(0, 0);
+  for (int i = 0; i < 50; ++i) lb.Started(0, 1);
+  std::map<int, int> counts;
+  for (int i = 0; i < 3000; ++i) ++counts[lb.PickEndpoint(c)];
+  // Endpoint 2 is idle: every pair of choices that includes it picks it (2 pairs in 3).
+  EXPECT_GT(counts[2], 1800);
+  lb.Finished(0, 0);
+  EXPECT_EQ(lb.active(0, 0), 49u);
+  for (int i = 0; i < 300; ++i) EXPECT_NE(lb.PickEndpoint(c, /*avoid=*/2), 2);
+}
+
+TEST(LoadBalancer, RandomIsDeterministicForASeedAndCoversEveryEndpoint) {
+  auto table = TableWithPolicy("RANDOM");
+  const router::Cluster& c = table->clusters()[0];
+  LoadBalancer a(3), b(3);
+  a.Reset(*table);
+  b.Reset(*table);
+  std::map<int, int> counts;
+  for (int i = 0; i < 3000; ++i) {
+    int pa = a.PickEndpoint(c);
+    EXPECT_EQ(pa, b.PickEndpoint(c));
+    ++counts[pa];
+  }
+  for (int e = 0; e < 3; ++e) {
+    EXPECT_GT(counts[e], 850);
+    EXPECT_LT(counts[e], 1150);
+  }
+}
+
+TEST(Random, IsUniformEnough) {
+  Random r(5);
+  std::map<uint64_t, int> counts;
+  for (int i = 0; i < 10000; ++i) ++counts[r.Below(4)];
+  for (uint64_t k = 0; k < 4; ++k) {
+    EXPECT_GT(counts[k], 2200);
+    EXPECT_LT(counts[k], 2800);
+  }
+}
+
+}  // namespace
+}  // namespace canaryd::upstream
