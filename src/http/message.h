@@ -38,6 +38,7 @@ struct MessageHead {
   int method = 0;
   Slice method_name;
   Slice url;
+  Slice reason;  // response reason phrase
   int status = 0;
   uint8_t http_major = 1;
   uint8_t http_minor = 1;
@@ -51,7 +52,7 @@ struct MessageHead {
 
   void Clear() {
     method = 0;
-    method_name = url = {};
+    method_name = url = reason = {};
     status = 0;
     http_major = http_minor = 1;
     headers.clear();
@@ -86,5 +87,12 @@ inline void SplitTarget(std::string_view target, std::string_view* path, std::st
     *query = target.substr(q + 1);
   }
 }
+
+}  // namespace canaryd::http
+
+namespace canaryd::http {
+
+// The standard reason phrase of a status code ("OK", "Not Found", ...), or "Unknown".
+const char* ReasonPhrase(int status);
 
 }  // namespace canaryd::http

@@ -13,6 +13,7 @@ Parser::Parser(Kind kind, ParserLimits limits) : kind_(kind), limits_(limits) {
   settings_.on_message_begin = &Parser::OnMessageBegin;
   settings_.on_url = &Parser::OnUrl;
   settings_.on_method = &Parser::OnMethod;
+  settings_.on_status = &Parser::OnStatus;
   settings_.on_header_field = &Parser::OnHeaderField;
   settings_.on_header_value = &Parser::OnHeaderValue;
   settings_.on_headers_complete = &Parser::OnHeadersComplete;
@@ -110,6 +111,12 @@ int Parser::OnMessageBegin(llhttp_t* p) {
 int Parser::OnMethod(llhttp_t* p, const char* at, size_t len) {
   Parser* self = Self(p);
   self->Extend(self->head_.method_name, at, len);
+  return 0;
+}
+
+int Parser::OnStatus(llhttp_t* p, const char* at, size_t len) {
+  Parser* self = Self(p);
+  self->Extend(self->head_.reason, at, len);
   return 0;
 }
 

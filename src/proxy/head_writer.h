@@ -1,0 +1,44 @@
+// Writing message heads on the way through the proxy: the request to the upstream and the
+// response to the client, without the hop-by-hop headers of RFC 9110 7.6.1 (Connection and the
+// headers it names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade),
+// and with the proxy's own framing and forwarding headers. Pure functions; loop thread.
+#pragma once
+
+#include <string_view>
+
+#include "http/buffer.h"
+#include "http/message.h"
+
+namespace canaryd::proxy {
+
+struct UpstreamRequestSpec {
+  std::string_view client_address;  // appended to x-forwarded-for
+  std::string_view request_id;      // x-request-id to send (kept or generated)
+  bool chunked_body = false;        // re-frame the body as chunked
+  bool upgrade = false;             // keep Upgrade / Connection: upgrade (WebSocket)
+  std::string_view host_fallback;   // Host for HTTP/1.0 requests that have none
+};
+
+// Appends the upstream request head for `head` (parsed from `base`). Returns the
+// x-forwarded-for value written, as a view into `out`... not stable; callers that need it
+// should read it right away.
+void WriteUpstreamRequest(const http::MessageHead& head, const char* base,
+                          const UpstreamRequestSpec& spec, http::Buffer& out);
+
+enum class ResponseFraming { kContentLength, kChunked, kUntilClose, kNone };
+
+struct ResponseSpec {
+  bool http10_client = false;
+  ResponseFraming framing = ResponseFraming::kContentLength;
+  bool close = false;          // add connection: close
+  bool keep_alive_10 = false;  // HTTP/1.0 client that asked for keep-alive
+  bool upgrade = false;        // 101: keep Upgrade and Connection
+};
+
+void WriteResponseHead(const http::MessageHead& head, const char* base, const ResponseSpec& spec,
+                       http::Buffer& out);
+
+// Whether a header (by name) is hop-by-hop, given the Connection header's value.
+bool IsHopByHop(std::string_view name, std::string_view connection_value);
+
+}  // namespace canaryd::proxy

@@ -1,0 +1,324 @@
+// The gateway in one process with real sockets: GatewayServer workers in front of DemoApp
+// backends (and raw backends where a test must see exactly what arrives), driven by a raw
+// HTTP/1.1 client. The multi-process tests with the canaryd binary are in tests/integration.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "config/loader.h"
+#include "demoapp/demo_app.h"
+#include "proxy/gateway_server.h"
+#include "router/compiler.h"
+#include "testing/net.h"
+
+namespace canaryd::proxy {
+namespace {
+
+using testing::Client;
+using testing::Response;
+
+std::string Config(uint16_t v1_port, uint16_t v2_port, int w1, int w2,
+                   const std::string& extra = "") {
+  std::string s = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web-v1-service}
+spec: {ports: [{name: "80", port: 80}], selector: {app: web, version: v1}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-v2-service}
+spec: {ports: [{name: "80", port: 80}], selector: {app: web, version: v2}}
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: web-v1}
+spec: {address: 127.0.0.1, ports: {"80": )" +
+                  std::to_string(v1_port) + R"(}, labels: {app: web, version: v1}}
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: web-v2}
+spec: {address: 127.0.0.1, ports: {"80": )" +
+                  std::to_string(v2_port) + R"(}, labels: {app: web, version: v2}}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: web-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web-virtualservice}
+spec:
+  hosts: ["*"]
+  gateways: [web-gateway]
+  http:
+  - match: [{uri: {exact: /}}]
+    route:
+    - destination: {host: web-v1-service, port: {number: 80}}
+      weight: )" + std::to_string(w1) +
+                  R"(
+    - destination: {host: web-v2-service, port: {number: 80}}
+      weight: )" + std::to_string(w2) +
+                  R"(
+  - match: [{uri: {prefix: /app/}}]
+    route: [{destination: {host: web-v1-service}}]
+  - match: [{uri: {prefix: /missing}}]
+    route: [{destination: {host: web-v1-service, subset: v9}}]
+  - match: [{uri: {prefix: /slow}}]
+    route: [{destination: {host: web-v2-service}}]
+    timeout: 200ms
+)" + extra;
+  return s;
+}
+
+class ProxyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    v1_ = StartDemo("v1");
+    v2_ = StartDemo("v2");
+    gateway_port_ = testing::FreePort();
+    ProxyOptions o;
+    o.workers = 1;
+    o.listen_host = "127.0.0.1";
+    o.port_map[80] = gateway_port_;
+    o.seed = 42;
+    o.request_header_timeout_nanos = 500'000'000;
+    server_ = std::make_unique<GatewayServer>(o, nullptr);
+    ASSERT_TRUE(server_->Start().ok());
+    Apply(Config(v1_->port(), v2_->port(), 100, 0));
+  }
+  void TearDown() override {
+    server_->Stop();
+    for (auto& d : demos_) d->Stop();
+  }
+
+  demoapp::DemoApp* StartDemo(const std::string& version, int64_t latency = 0) {
+    demoapp::Options o;
+    o.version = version;
+    o.port = 0;
+    o.latency_nanos = latency;
+    demos_.push_back(std::make_unique<demoapp::DemoApp>(o));
+    EXPECT_TRUE(demos_.back()->Start().ok());
+    return demos_.back().get();
+  }
+
+  void Apply(const std::string& yaml) {
+    config::LoadResult loaded;
+    config::LoadText(yaml, "test.yaml", {}, loaded);
+    ASSERT_FALSE(loaded.diagnostics.has_errors()) << loaded.diagnostics.ToString();
+    router::CompileOptions co;
+    co.generation = ++generation_;
+    auto compiled = router::Compiler::Compile(loaded.resources, co);
+    ASSERT_TRUE(compiled.ok());
+    server_->Publish(compiled->table, compiled->ports);
+    // Wait until the listener answers with this generation's routes.
+    for (int i = 0; i < 100; ++i) {
+      Client c(gateway_port_, 200);
+      if (c.connected()) {
+        Response r = c.Request("GET /healthz-probe HTTP/1.1\r\nHost: x\r\n\r\n");
+        if (r.ok) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  std::string Get(Client& c, const std::string& path, const std::string& extra = "") {
+    Response r = c.Request("GET " + path + " HTTP/1.1\r\nHost: web\r\n" + extra + "\r\n");
+    return r.ok ? std::to_string(r.status) + " " + r.body : "no response";
+  }
+
+  std::vector<std::unique_ptr<demoapp::DemoApp>> demos_;
+  demoapp::DemoApp* v1_ = nullptr;
+  demoapp::DemoApp* v2_ = nullptr;
+  uint16_t gateway_port_ = 0;
+  uint64_t generation_ = 0;
+  std::unique_ptr<GatewayServer> server_;
+};
+
+TEST_F(ProxyTest, RoutesTheSeedAndAnswersNoRouteWith404) {
+  Client c(gateway_port_);
+  EXPECT_EQ(Get(c, "/"), "200 v1");
+  Response r = c.Request("GET /other HTTP/1.1\r\nHost: web\r\n\r\n");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(Get(c, "/app/x"), "200 v1") << "the connection stays usable after a 404";
+}
+
+TEST_F(ProxyTest, NinetyTenSplitsExactlyOnOneWorker) {
+  Apply(Config(v1_->port(), v2_->port(), 90, 10));
+  Client c(gateway_port_);
+  std::map<std::string, int> counts;
+  for (int i = 0; i < 10000; ++i) counts[Get(c, "/")]++;
+  EXPECT_EQ(counts["200 v1"], 9000);
+  EXPECT_EQ(counts["200 v2"], 1000);
+  Apply(Config(v1_->port(), v2_->port(), 0, 100));
+  Client d(gateway_port_);
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(Get(d, "/"), "200 v2");
+}
+
+TEST_F(ProxyTest, TheNextRequestOnAKeptAliveConnectionUsesTheNewTable) {
+  Client c(gateway_port_);
+  EXPECT_EQ(Get(c, "/"), "200 v1");
+  Apply(Config(v1_->port(), v2_->port(), 0, 100));
+  EXPECT_EQ(Get(c, "/"), "200 v2");
+}
+
+TEST_F(ProxyTest, PipelinedRequestsAreAnsweredInOrder) {
+  Client c(gateway_port_);
+  std::string batch;
+  for (int i = 0; i < 20; ++i) {
+    batch += i % 2 ? "GET /app/a HTTP/1.1\r\nHost: web\r\n\r\n"
+                   : "GET /nothing HTTP/1.1\r\nHost: web\r\n\r\n";
+  }
+  ASSERT_TRUE(c.Send(batch));
+  for (int i = 0; i < 20; ++i) {
+    Response r = c.Read();
+    ASSERT_TRUE(r.ok) << i;
+    EXPECT_EQ(r.status, i % 2 ? 200 : 404) << i;
+  }
+}
+
+TEST_F(ProxyTest, EchoSeesForwardingHeaders) {
+  Apply(Config(v1_->port(), v2_->port(), 100, 0, R"(---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: echo}
+spec:
+  hosts: [echo.example.com]
+  gateways: [web-gateway]
+  http: [{route: [{destination: {host: web-v1-service}}]}]
+)"));
+  Client c(gateway_port_);
+  Response e = c.Request(
+      "GET /echo HTTP/1.1\r\nHost: echo.example.com\r\nConnection: X-Secret\r\nX-Secret: s\r\n"
+      "Keep-Alive: 5\r\nTE: trailers\r\nX-Forwarded-For: 10.0.0.9\r\nX-Request-Id: abc-123\r\n"
+      "Proxy-Connection: keep-alive\r\nX-Kept: yes\r\n\r\n");
+  ASSERT_TRUE(e.ok);
+  EXPECT_EQ(e.status, 200);
+  EXPECT_NE(e.body.find("X-Kept: yes"), std::string::npos) << e.body;
+  EXPECT_EQ(e.body.find("X-Secret"), std::string::npos) << "listed in Connection";
+  EXPECT_EQ(e.body.find("Keep-Alive"), std::string::npos);
+  EXPECT_EQ(e.body.find("TE:"), std::string::npos);
+  EXPECT_EQ(e.body.find("Proxy-Connection"), std::string::npos);
+  EXPECT_NE(e.body.find("x-forwarded-for: 10.0.0.9, 127.0.0.1"), std::string::npos) << e.body;
+  EXPECT_NE(e.body.find("x-forwarded-proto: http"), std::string::npos);
+  EXPECT_NE(e.body.find("x-request-id: abc-123"), std::string::npos) << "kept when present";
+  Response g = c.Request("GET /echo HTTP/1.1\r\nHost: echo.example.com\r\n\r\n");
+  size_t at = g.body.find("x-request-id: ");
+  ASSERT_NE(at, std::string::npos) << "generated when absent";
+  EXPECT_EQ(g.body.substr(at + 14, 36).size(), 36u);
+  EXPECT_EQ(g.body[at + 14 + 14], '4') << "a version 4 UUID";
+}
+
+TEST_F(ProxyTest, StreamsRequestBodiesChunkedAndByLength) {
+  Client c(gateway_port_);
+  std::string body(300'000, 'b');
+  Response r = c.Request("POST /app/upload HTTP/1.1\r\nHost: web\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\n\r\n" + body);
+  EXPECT_EQ(r.body, "received 300000 bytes\n");
+  Response ch = c.Request(
+      "POST /app/upload HTTP/1.1\r\nHost: web\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n");
+  EXPECT_EQ(ch.body, "received 8 bytes\n");
+  Response after = c.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");
+  EXPECT_EQ(after.body, "v1");
+}
+
+TEST_F(ProxyTest, ExpectContinueIsAnsweredAndTheBodyFollows) {
+  Client c(gateway_port_);
+  ASSERT_TRUE(
+      c.Send("POST /app/upload HTTP/1.1\r\nHost: web\r\nContent-Length: 4\r\n"
+             "Expect: 100-continue\r\n\r\n"));
+  // The interim response arrives before the body is sent.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(c.Send("data"));
+  Response r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "received 4 bytes\n");
+}
+
+TEST_F(ProxyTest, StreamsLargeResponsesAndHonoursHead) {
+  Apply(Config(v1_->port(), v2_->port(), 100, 0, R"(---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: any-path}
+spec:
+  hosts: [any.example.com]
+  gateways: [web-gateway]
+  http: [{route: [{destination: {host: web-v1-service}}]}]
+)"));
+  Client c(gateway_port_);
+  Response r = c.Request("GET /bytes/5000000 HTTP/1.1\r\nHost: any.example.com\r\n\r\n");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.size(), 5'000'000u);
+  EXPECT_EQ(r.Header("content-length"), "5000000");
+  Response next = c.Request("GET /app/x HTTP/1.1\r\nHost: web\r\n\r\n");
+  EXPECT_EQ(next.body, "v1");
+  Response head = c.Request("HEAD / HTTP/1.1\r\nHost: web\r\n\r\n", /*head_request=*/true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.Header("content-length"), "2");
+  EXPECT_TRUE(head.body.empty());
+}
+
+TEST_F(ProxyTest, Http10ClientsGetHttp10Responses) {
+  Client c(gateway_port_);
+  Response r = c.Request("GET / HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(r.head.substr(0, 12), "HTTP/1.0 200");
+  EXPECT_EQ(r.body, "v1");
+  EXPECT_TRUE(c.ClosedByPeer()) << "HTTP/1.0 without keep-alive closes";
+  Client k(gateway_port_);
+  Response a = k.Request("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(a.Header("connection"), "keep-alive");
+  Response b = k.Request("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(b.body, "v1");
+}
+
+TEST_F(ProxyTest, MissingSubsetIs503NCAndDeadEndpointIs503UF) {
+  Client c(gateway_port_);
+  Response r = c.Request("GET /missing HTTP/1.1\r\nHost: web\r\n\r\n");
+  EXPECT_EQ(r.status, 503);
+  uint16_t dead = testing::FreePort();
+  Apply(Config(dead, v2_->port(), 100, 0));
+  Client d(gateway_port_);
+  Response f = d.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");
+  EXPECT_EQ(f.status, 503);
+  EXPECT_NE(f.body.find("connection failure"), std::string::npos) << f.body;
+}
+
+TEST_F(ProxyTest, RouteTimeoutIs504) {
+  demoapp::DemoApp* slow = StartDemo("v2", 2'000'000'000);
+  Apply(Config(v1_->port(), slow->port(), 100, 0));
+  Client c(gateway_port_);
+  auto start = std::chrono::steady_clock::now();
+  Response r = c.Request("GET /slow HTTP/1.1\r\nHost: web\r\n\r\n");
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 504);
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+  EXPECT_EQ(Get(c, "/"), "200 v1") << "the client connection survives a 504";
+}
+
+TEST_F(ProxyTest, SlowHeadersGet408AndClose) {
+  Client c(gateway_port_);
+  ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\nHost: w"));
+  Response r = c.Read();
+  EXPECT_EQ(r.status, 408);
+  EXPECT_TRUE(c.ClosedByPeer());
+}
+
+TEST_F(ProxyTest, MalformedRequestsGet400AndClose) {
+  Client c(gateway_port_);
+  Response r = c.Request(
+      "POST / HTTP/1.1\r\nHost: web\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\n\r\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(c.ClosedByPeer());
+}
+
+}  // namespace
+}  // namespace canaryd::proxy

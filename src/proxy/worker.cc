@@ -1,0 +1,244 @@
+#include "proxy/worker.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "proxy/connections.h"
+
+namespace canaryd::proxy {
+
+class Worker::Listener final : public event::IoHandler {
+ public:
+  Listener(Worker* w, int fd, uint32_t gateway_port) : w_(w), fd_(fd), port_(gateway_port) {}
+  ~Listener() override {
+    w_->loop_.Remove(fd_);
+    ::close(fd_);
+  }
+  void OnIo(uint32_t) override {
+    // Bounded per wake-up so one busy listener cannot starve the connections.
+    for (int i = 0; i < 64; ++i) {
+      int fd = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;
+      w_->Accept(fd, port_);
+    }
+  }
+
+ private:
+  Worker* w_;
+  int fd_;
+  uint32_t port_;
+};
+
+Worker::Worker(int index, const ProxyOptions& options, RequestObserver* observer)
+    : index_(index),
+      options_(options),
+      observer_(observer),
+      lb_(options.seed != 0 ? options.seed + static_cast<uint64_t>(index)
+                            : static_cast<uint64_t>(SystemClock::Instance().WallNanos()) +
+                                  static_cast<uint64_t>(index) * 7919),
+      drain_timer_(&loop_, [this] { loop_.Stop(); }) {
+  auto empty = std::make_unique<TableRef>();
+  empty->table = std::make_shared<router::RouteTable>();
+  empty->inflight = 1;  // the worker's own hold on its current table
+  current_ = empty.get();
+  tables_.push_back(std::move(empty));
+}
+
+Worker::~Worker() {
+  listeners_.clear();
+  for (DownstreamConnection* c : connections_) delete c;
+  for (UpstreamConnection* c : upstreams_) delete c;
+}
+
+void Worker::Run() {
+  loop_.Run();
+  // Whatever is left after a stop or the drain timeout is closed here.
+  listeners_.clear();
+}
+
+void Worker::PostTable(std::shared_ptr<const router::RouteTable> table,
+                       std::vector<uint32_t> ports) {
+  loop_.Post([this, table = std::move(table), ports = std::move(ports)]() mutable {
+    ApplyTable(std::move(table), ports);
+  });
+}
+
+void Worker::PostDrain() {
+  loop_.Post([this] {
+    draining_ = true;
+    listeners_.clear();
+    std::vector<DownstreamConnection*> conns(connections_.begin(), connections_.end());
+    for (DownstreamConnection* c : conns) c->StartDrain();
+    drain_timer_.Arm(options_.drain_timeout_nanos);
+    CheckDrained();
+  });
+}
+
+void Worker::PostStop() {
+  loop_.Stop();
+}
+
+void Worker::PostReadCounters(std::function<void(const WorkerCounters&)> fn) {
+  loop_.Post([this, fn = std::move(fn)] { fn(counters_); });
+}
+
+void Worker::ApplyTable(std::shared_ptr<const router::RouteTable> table,
+                        const std::vector<uint32_t>& ports) {
+  auto ref = std::make_unique<TableRef>();
+  ref->table = std::move(table);
+  TableRef* old = current_;
+  current_ = ref.get();
+  tables_.push_back(std::move(ref));
+  lb_.Reset(*current_->table);
+  counters_.tables_applied++;
+  Release(old == nullptr ? nullptr : old);  // drop the "current" hold on the old table
+  ++current_->inflight;                     // ...and take it on the new one
+  if (draining_) return;
+  // Listeners: open the new ports, close the ones no Gateway uses any more.
+  for (auto it = listeners_.begin(); it != listeners_.end();) {
+    bool wanted = false;
+    for (uint32_t p : ports) wanted |= p == it->first;
+    it = wanted ? std::next(it) : listeners_.erase(it);
+  }
+  for (uint32_t port : ports) {
+    if (listeners_.count(port)) continue;
+    uint16_t local = static_cast<uint16_t>(port);
+    if (auto m = options_.port_map.find(port); m != options_.port_map.end()) local = m->second;
+    Result<event::SocketAddress> addr = event::SocketAddress::Parse(options_.listen_host, local);
+    if (!addr.ok()) continue;
+    Result<int> fd = event::Listen(*addr, /*reuse_port=*/true);
+    if (!fd.ok()) {
+      std::fprintf(stderr, "worker %d: cannot listen for gateway port %u: %s\n", index_, port,
+                   fd.status().message().c_str());
+      continue;
+    }
+    auto listener = std::make_unique<Listener>(this, *fd, port);
+    loop_.AddListener(*fd, listener.get());
+    listeners_[port] = std::move(listener);
+  }
+}
+
+void Worker::Release(TableRef* ref) {
+  if (ref == nullptr) return;
+  if (--ref->inflight > 0 || ref == current_) return;
+  for (auto it = tables_.begin(); it != tables_.end(); ++it) {
+    if (it->get() == ref) {
+      tables_.erase(it);
+      return;
+    }
+  }
+}
+
+void Worker::Accept(int fd, uint32_t gateway_port) {
+  if (connections_.size() >= options_.max_connections_per_worker || draining_) {
+    counters_.overload_refusals++;
+    static constexpr char kRefusal[] =
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    [[maybe_unused]] ssize_t n = send(fd, kRefusal, sizeof kRefusal - 1, MSG_NOSIGNAL);
+    ::close(fd);
+    return;
+  }
+  event::SetNoDelay(fd);
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  std::string peer;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    event::SocketAddress a;
+    a.storage = ss;
+    a.length = len;
+    peer = a.ToString();
+  }
+  auto* c = new DownstreamConnection(this, fd, gateway_port, std::move(peer));
+  connections_.insert(c);
+  counters_.downstream_connections_total++;
+  counters_.downstream_connections_active++;
+  loop_.Add(fd, c);
+}
+
+void Worker::ConnectionClosed(DownstreamConnection* c) {
+  if (connections_.erase(c) > 0) {
+    counters_.downstream_connections_active--;
+    delete c;
+  }
+  if (draining_) CheckDrained();
+}
+
+void Worker::CheckDrained() {
+  if (draining_ && connections_.empty()) loop_.Stop();
+}
+
+UpstreamConnection* Worker::AcquireUpstream(const router::Endpoint& endpoint) {
+  auto it = idle_.find(endpoint.address_text);
+  if (it != idle_.end()) {
+    while (!it->second.empty()) {
+      UpstreamConnection* c = it->second.back();
+      it->second.pop_back();
+      c->idle = false;
+      c->timer.Cancel();
+      if (c->closed) continue;
+      c->reused = true;
+      counters_.upstream_reused++;
+      return c;
+    }
+  }
+  Result<int> fd = event::ConnectNonBlocking(endpoint.address);
+  if (!fd.ok()) return nullptr;
+  auto* c = new UpstreamConnection(this, *fd, endpoint);
+  upstreams_.insert(c);
+  counters_.upstream_connections_total++;
+  loop_.Add(*fd, c);
+  return c;
+}
+
+void Worker::ReleaseUpstream(UpstreamConnection* c) {
+  std::vector<UpstreamConnection*>& pool = idle_[c->key];
+  if (pool.size() >= options_.max_idle_upstream_per_endpoint || draining_) {
+    c->Close();
+    return;
+  }
+  c->idle = true;
+  c->in.ShrinkIfEmpty();
+  c->out.ShrinkIfEmpty();
+  c->timer.Arm(options_.upstream_idle_timeout_nanos);
+  pool.push_back(c);
+}
+
+void Worker::ForgetIdle(UpstreamConnection* c) {
+  auto it = idle_.find(c->key);
+  if (it == idle_.end()) return;
+  auto& v = it->second;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == c) {
+      v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
+    }
+  }
+  c->idle = false;
+}
+
+void Worker::UpstreamClosed(UpstreamConnection* c) {
+  if (upstreams_.erase(c) > 0) {
+    if (c->connected) counters_.upstream_connections_active--;
+    delete c;
+  }
+}
+
+void Worker::FormatRequestId(char out[36]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t a = lb_.random().Next(), b = lb_.random().Next();
+  // UUID version 4, variant 1.
+  a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
+  b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+  int pos = 0;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) out[pos++] = '-';
+    uint64_t word = i < 16 ? a : b;
+    int shift = 60 - 4 * (i % 16);
+    out[pos++] = kHex[(word >> shift) & 15];
+  }
+}
+
+}  // namespace canaryd::proxy

@@ -1,0 +1,109 @@
+// Worker: one proxy thread. It owns an event loop, its own SO_REUSEPORT listening socket for
+// every Gateway port, its client connections, its upstream connection pools, its load-balancing
+// state and its reference to the current RouteTable. Nothing here is shared with other workers,
+// so the request path takes no lock and touches no shared atomic. Other threads talk to a
+// worker only through Post() (new route tables, drain, stop).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "event/event_loop.h"
+#include "event/socket.h"
+#include "proxy/proxy_options.h"
+#include "proxy/request_info.h"
+#include "router/route_table.h"
+#include "upstream/load_balancer.h"
+
+namespace canaryd::proxy {
+
+class DownstreamConnection;
+class UpstreamConnection;
+
+// A route table and the number of this worker's requests still using it. Requests point at the
+// TableRef they started on; old tables are released when their last request ends.
+struct TableRef {
+  std::shared_ptr<const router::RouteTable> table;
+  int inflight = 0;
+};
+
+// Counters the worker keeps for itself (merged by the admin side when scraped).
+struct WorkerCounters {
+  uint64_t downstream_connections_total = 0;
+  uint64_t downstream_connections_active = 0;
+  uint64_t requests_total = 0;
+  uint64_t requests_active = 0;
+  uint64_t upstream_connections_total = 0;
+  uint64_t upstream_connections_active = 0;
+  uint64_t upstream_reused = 0;
+  uint64_t rejected_431 = 0, rejected_400 = 0, rejected_408 = 0, rejected_413 = 0;
+  uint64_t overload_refusals = 0;
+  uint64_t tables_applied = 0;
+};
+
+class Worker {
+ public:
+  Worker(int index, const ProxyOptions& options, RequestObserver* observer);
+  ~Worker();
+
+  // Runs the loop on the calling thread until Stop() or the end of a drain.
+  void Run();
+
+  // From any thread: swap in a new table and listen on `ports` (Gateway ports).
+  void PostTable(std::shared_ptr<const router::RouteTable> table, std::vector<uint32_t> ports);
+  // From any thread: stop accepting, finish in-flight requests (up to the drain timeout), exit.
+  void PostDrain();
+  void PostStop();
+  // From any thread: a snapshot of the counters (copied on the loop thread).
+  void PostReadCounters(std::function<void(const WorkerCounters&)> fn);
+
+  // ---- loop thread only, for the connections
+  event::EventLoop& loop() { return loop_; }
+  const ProxyOptions& options() const { return options_; }
+  int index() const { return index_; }
+  TableRef* current_table() { return current_; }
+  void Acquire(TableRef* ref) { ++ref->inflight; }
+  void Release(TableRef* ref);
+  upstream::LoadBalancer& lb() { return lb_; }
+  WorkerCounters& counters() { return counters_; }
+  RequestObserver* observer() { return observer_; }
+  bool draining() const { return draining_; }
+
+  // An idle pooled connection to `address`, or a new one (connecting). Null on socket errors.
+  UpstreamConnection* AcquireUpstream(const router::Endpoint& endpoint);
+  // Returns a connection to the idle pool (or closes it when the pool is full).
+  void ReleaseUpstream(UpstreamConnection* c);
+  void ForgetIdle(UpstreamConnection* c);
+  void ConnectionClosed(DownstreamConnection* c);
+  void UpstreamClosed(UpstreamConnection* c);
+  void FormatRequestId(char out[36]);
+
+ private:
+  class Listener;
+  void ApplyTable(std::shared_ptr<const router::RouteTable> table,
+                  const std::vector<uint32_t>& ports);
+  void Accept(int fd, uint32_t gateway_port);
+  void CheckDrained();
+
+  int index_;
+  ProxyOptions options_;
+  RequestObserver* observer_;
+  event::EventLoop loop_;
+  upstream::LoadBalancer lb_;
+  WorkerCounters counters_;
+  std::deque<std::unique_ptr<TableRef>> tables_;
+  TableRef* current_ = nullptr;
+  std::unordered_map<uint32_t, std::unique_ptr<Listener>> listeners_;  // by Gateway port
+  std::unordered_set<DownstreamConnection*> connections_;
+  std::unordered_set<UpstreamConnection*> upstreams_;
+  std::unordered_map<std::string, std::vector<UpstreamConnection*>> idle_;
+  bool draining_ = false;
+  event::Timer drain_timer_;
+};
+
+}  // namespace canaryd::proxy
