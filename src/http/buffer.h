@@ -43,6 +43,7 @@ class Buffer {
   void Compact();
 
   void Append(const void* p, size_t n) {
+    if (n == 0) return;
     if (writable() < n) Reserve(n);
     std::memcpy(data_ + wpos_, p, n);
     wpos_ += n;

@@ -277,7 +277,7 @@ void DownstreamConnection::Connect(int avoid) {
   w_->lb().Started(cluster_->id, endpoint_);
   const http::MessageHead& head = parser_.head();
   UpstreamRequestSpec spec;
-  spec.client_address = peer_.substr(0, peer_.rfind(':'));
+  spec.client_address = std::string_view(peer_).substr(0, peer_.rfind(':'));
   spec.request_id = request_id_;
   spec.chunked_body = head.chunked;
   spec.upgrade = head.upgrade;
