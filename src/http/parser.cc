@@ -176,6 +176,19 @@ bool IsTokenChar(unsigned char c) {
 int Parser::OnHeadersComplete(llhttp_t* p) {
   Parser* self = Self(p);
   MessageHead& h = self->head_;
+  // llhttp accepts obs-fold continuation lines (a line break followed by a space or tab) and
+  // joins them into the value. RFC 9112 5.2 lets a server reject them; a proxy must not pass
+  // them on. The whole head lies between base_ and the end of the last header value.
+  if (!h.headers.empty()) {
+    const HeaderSlice& last = h.headers.back();
+    std::string_view block(self->base_, last.value.offset + last.value.length + 2);
+    for (size_t i = block.find('\n'); i != std::string_view::npos && i + 1 < block.size();
+         i = block.find('\n', i + 1)) {
+      if (block[i + 1] == ' ' || block[i + 1] == '\t') {
+        return self->Fail(400, "obsolete line folding");
+      }
+    }
+  }
   for (const HeaderSlice& hs : h.headers) {
     std::string_view name = hs.name.in(self->base_);
     if (name.empty()) return self->Fail(400, "empty header name");

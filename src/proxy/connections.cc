@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "event/io.h"
+#include "http/request_checks.h"
 
 namespace canaryd::proxy {
 namespace {
@@ -174,6 +175,12 @@ void DownstreamConnection::Drive() {
 
 void DownstreamConnection::StartRequest() {
   const http::MessageHead& head = parser_.head();
+  const char* reason = "";
+  if (int status = http::CheckRequestHead(head, in_.read_ptr(), &reason); status != 0) {
+    w_->counters().rejected_400++;
+    close_after_response_ = true;
+    return LocalReply(status, kDownstreamProtocolError, std::string(reason) + "\n");
+  }
   w_->counters().requests_total++;
   w_->counters().requests_active++;
   if (head.has_body || head.upgrade) {

@@ -49,7 +49,7 @@ struct DestinationKey {
 // Builds one RouteTable (a friend of it). Internal to the compiler.
 class TableBuilder {
  public:
-  TableBuilder(const std::vector<Resource>& resources, const CompileOptions& options)
+  TableBuilder(const std::vector<const Resource*>& resources, const CompileOptions& options)
       : resources_(resources), options_(options), table_(std::make_shared<RouteTable>()) {}
 
   Result<CompileResult> Run() {
@@ -68,7 +68,8 @@ class TableBuilder {
 
  private:
   void Index() {
-    for (const Resource& r : resources_) {
+    for (const Resource* rp : resources_) {
+      const Resource& r = *rp;
       switch (r.kind) {
         case config::Kind::kService:
           services_[config::ServiceFqdn(r.name(), r.ns())] = &r;
@@ -577,7 +578,7 @@ class TableBuilder {
     }
   }
 
-  const std::vector<Resource>& resources_;
+  const std::vector<const Resource*>& resources_;
   const CompileOptions& options_;
   std::shared_ptr<RouteTable> table_;
   std::map<std::string, const Resource*> services_;
@@ -596,9 +597,17 @@ class TableBuilder {
   std::string error_;
 };
 
-Result<CompileResult> Compiler::Compile(const std::vector<config::Resource>& resources,
+Result<CompileResult> Compiler::Compile(const std::vector<const config::Resource*>& resources,
                                         const CompileOptions& options) {
   return TableBuilder(resources, options).Run();
+}
+
+Result<CompileResult> Compiler::Compile(const std::vector<config::Resource>& resources,
+                                        const CompileOptions& options) {
+  std::vector<const config::Resource*> pointers;
+  pointers.reserve(resources.size());
+  for (const config::Resource& r : resources) pointers.push_back(&r);
+  return TableBuilder(pointers, options).Run();
 }
 
 }  // namespace canaryd::router

@@ -38,6 +38,9 @@ class Compiler {
   // `resources` in creation order (VirtualServices for one host merge in this order).
   static Result<CompileResult> Compile(const std::vector<config::Resource>& resources,
                                        const CompileOptions& options);
+  // The same, over resources kept elsewhere (the configuration cache), without copying them.
+  static Result<CompileResult> Compile(const std::vector<const config::Resource*>& resources,
+                                       const CompileOptions& options);
 };
 
 }  // namespace canaryd::router
