@@ -203,6 +203,7 @@ void DownstreamConnection::StartRequest() {
   close_after_response_ = !head.keep_alive || draining_ || peer_closed_;
   table_ = w_->current_table();
   w_->Acquire(table_);
+  info_.table_generation = table_->table->generation();
 
   info_.method = MethodOf(head, base);
   info_.path = head.url.in(base);

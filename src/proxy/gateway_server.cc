@@ -37,22 +37,41 @@ void GatewayServer::Stop() {
   workers_.clear();
 }
 
-std::vector<WorkerCounters> GatewayServer::ReadCounters() {
-  std::vector<WorkerCounters> out(workers_.size());
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t done = 0;
+bool GatewayServer::RunOnEachWorker(std::function<void(int)> fn) {
+  // Shared with the posted tasks, so that a task that runs after the wait gave up still finds
+  // what it needs.
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t done = 0;
+    std::function<void(int)> fn;
+  };
+  auto st = std::make_shared<State>();
+  st->fn = std::move(fn);
   for (size_t i = 0; i < workers_.size(); ++i) {
-    workers_[i]->PostReadCounters([&, i](const WorkerCounters& c) {
-      std::lock_guard<std::mutex> lock(mu);
-      out[i] = c;
-      ++done;
-      cv.notify_one();
+    workers_[i]->Post([st, i] {
+      st->fn(static_cast<int>(i));
+      std::lock_guard<std::mutex> lock(st->mu);
+      ++st->done;
+      st->cv.notify_one();
     });
   }
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait_for(lock, std::chrono::seconds(2), [&] { return done == workers_.size(); });
-  return out;
+  std::unique_lock<std::mutex> lock(st->mu);
+  return st->cv.wait_for(lock, std::chrono::seconds(2),
+                         [&] { return st->done == workers_.size(); });
+}
+
+std::vector<WorkerCounters> GatewayServer::ReadCounters() {
+  auto out = std::make_shared<std::vector<WorkerCounters>>(workers_.size());
+  auto mu = std::make_shared<std::mutex>();
+  RunOnEachWorker([this, out, mu](int i) {
+    WorkerCounters c = workers_[i]->counters();
+    c.loop_lag_nanos = workers_[i]->loop().last_lag_nanos();
+    std::lock_guard<std::mutex> lock(*mu);
+    (*out)[i] = c;
+  });
+  std::lock_guard<std::mutex> lock(*mu);
+  return *out;
 }
 
 }  // namespace canaryd::proxy

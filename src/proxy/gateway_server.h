@@ -5,6 +5,7 @@
 // from any thread, but not concurrently with each other.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -29,8 +30,12 @@ class GatewayServer {
   void Drain();
   void Stop();
 
-  // Calls fn with every worker's counters, from the calling thread (blocks briefly).
+  // Every worker's counters, read on the workers' threads (blocks briefly).
   std::vector<WorkerCounters> ReadCounters();
+  // Runs fn(i) on each worker's thread and waits for all (up to 2 s; false on timeout). For
+  // snapshots of per-worker state that only its thread may touch. fn may still run after a
+  // timeout, so it must own (capture by shared_ptr) whatever it writes.
+  bool RunOnEachWorker(std::function<void(int)> fn);
   int workers() const { return static_cast<int>(workers_.size()); }
 
  private:

@@ -51,6 +51,7 @@ struct RequestInfo {
   const router::Route* route = nullptr;
   const router::Cluster* cluster = nullptr;
   const router::Endpoint* endpoint = nullptr;
+  uint64_t table_generation = 0;  // the route table the request ran on
 };
 
 // Gets every finished request. Called on the worker's loop thread; must not block.
@@ -58,6 +59,10 @@ class RequestObserver {
  public:
   virtual ~RequestObserver() = default;
   virtual void OnRequestDone(int worker, const RequestInfo& info) = 0;
+  // Called about every 100 ms on each worker's thread (flush buffers, close time buckets).
+  virtual void OnTick(int worker, int64_t now_nanos, int64_t wall_nanos) {
+    (void)worker, (void)now_nanos, (void)wall_nanos;
+  }
 };
 
 }  // namespace canaryd::proxy

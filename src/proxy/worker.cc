@@ -10,6 +10,8 @@
 
 namespace canaryd::proxy {
 
+constexpr int64_t kTickNanos = 100'000'000;
+
 class Worker::Listener final : public event::IoHandler {
  public:
   Listener(Worker* w, int fd, uint32_t gateway_port) : w_(w), fd_(fd), port_(gateway_port) {}
@@ -39,7 +41,13 @@ Worker::Worker(int index, const ProxyOptions& options, RequestObserver* observer
       lb_(options.seed != 0 ? options.seed + static_cast<uint64_t>(index)
                             : static_cast<uint64_t>(SystemClock::Instance().WallNanos()) +
                                   static_cast<uint64_t>(index) * 7919),
-      drain_timer_(&loop_, [this] { loop_.Stop(); }) {
+      drain_timer_(&loop_, [this] { loop_.Stop(); }),
+      tick_timer_(&loop_, [this] {
+        if (observer_ != nullptr)
+          observer_->OnTick(index_, loop_.now(), loop_.wall_micros() * 1000);
+        tick_timer_.Arm(kTickNanos);
+      }) {
+  tick_timer_.Arm(kTickNanos);
   auto empty = std::make_unique<TableRef>();
   empty->table = std::make_shared<router::RouteTable>();
   empty->inflight = 1;  // the worker's own hold on its current table
@@ -55,6 +63,7 @@ Worker::~Worker() {
 
 void Worker::Run() {
   loop_.Run();
+  if (observer_ != nullptr) observer_->OnTick(index_, loop_.now(), loop_.wall_micros() * 1000);
   // Whatever is left after a stop or the drain timeout is closed here.
   listeners_.clear();
 }
@@ -79,10 +88,6 @@ void Worker::PostDrain() {
 
 void Worker::PostStop() {
   loop_.Stop();
-}
-
-void Worker::PostReadCounters(std::function<void(const WorkerCounters&)> fn) {
-  loop_.Post([this, fn = std::move(fn)] { fn(counters_); });
 }
 
 void Worker::ApplyTable(std::shared_ptr<const router::RouteTable> table,

@@ -44,6 +44,7 @@ struct WorkerCounters {
   uint64_t rejected_431 = 0, rejected_400 = 0, rejected_408 = 0, rejected_413 = 0;
   uint64_t overload_refusals = 0;
   uint64_t tables_applied = 0;
+  int64_t loop_lag_nanos = 0;  // how late the last timers ran
 };
 
 class Worker {
@@ -59,8 +60,8 @@ class Worker {
   // From any thread: stop accepting, finish in-flight requests (up to the drain timeout), exit.
   void PostDrain();
   void PostStop();
-  // From any thread: a snapshot of the counters (copied on the loop thread).
-  void PostReadCounters(std::function<void(const WorkerCounters&)> fn);
+  // From any thread: runs fn on the worker's thread.
+  void Post(std::function<void()> fn) { loop_.Post(std::move(fn)); }
 
   // ---- loop thread only, for the connections
   event::EventLoop& loop() { return loop_; }
@@ -104,6 +105,7 @@ class Worker {
   std::unordered_map<std::string, std::vector<UpstreamConnection*>> idle_;
   bool draining_ = false;
   event::Timer drain_timer_;
+  event::Timer tick_timer_;  // RequestObserver::OnTick, every 100 ms
 };
 
 }  // namespace canaryd::proxy

@@ -475,6 +475,17 @@ class TableBuilder {
     e.version = v != labels.end() ? v->second : subset;
     e.workload = workload;
     e.workload_namespace = workload_ns;
+    auto label = [&](const char* k) {
+      auto it = labels.find(k);
+      return it == labels.end() ? std::string() : it->second;
+    };
+    e.app = label("app");
+    e.canonical_service = label("service.istio.io/canonical-name");
+    if (e.canonical_service.empty()) e.canonical_service = e.app.empty() ? workload : e.app;
+    e.canonical_revision = label("service.istio.io/canonical-revision");
+    if (e.canonical_revision.empty()) {
+      e.canonical_revision = e.version.empty() ? "latest" : e.version;
+    }
     e.weight = weight == 0 ? 1 : weight;
     c->endpoints.push_back(std::move(e));
   }

@@ -60,6 +60,9 @@ struct Endpoint {
   std::string version;       // the endpoint's `version` label, or the subset name
   std::string workload;      // WorkloadEntry name (or the ServiceEntry host for inline ones)
   std::string workload_namespace;
+  std::string app;                 // the `app` label, for Istio's destination_app
+  std::string canonical_service;   // service.istio.io/canonical-name, else app, else workload
+  std::string canonical_revision;  // service.istio.io/canonical-revision, else version, else latest
   uint32_t weight = 1;
 };
 

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# proxy_bench.sh: canaryd against nginx and HAProxy on loopback, in one run.
+#
+# Two canary-demoapp backends (v1, v2) sit behind each proxy with the same 90/10 split and
+# upstream keep-alive; wrk measures requests/s and latency against the backend directly (the
+# one-hop limit), canaryd, nginx and HAProxy, in interleaved rounds. CPU time per request is
+# read from each proxy's own /proc counters. Every process is started here and stopped by PID;
+# every load run is bounded in time.
+#
+# Knobs (environment): DURATION [5s] ROUNDS [3] CONNS ["50 256"] WORKERS ["1 2"]
+#   PIN [1]  1: wrk on cpu0, proxies and backends on cpu1 for the 1-worker profile (the same
+#            one-core budget for all); the 2-worker profile is unpinned (both cores shared).
+#   OUT [bench/results/<date>]  where raw wrk output and the table go.
+# Usage: bench/proxy_bench.sh   (after a Release build: cmake --build build)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+BIN=${BIN:-$ROOT/build/bin}
+DURATION=${DURATION:-5s}
+ROUNDS=${ROUNDS:-3}
+CONNS=${CONNS:-"50 256"}
+WORKERS_LIST=${WORKERS:-"1 2"}
+PIN=${PIN:-1}
+OUT=${OUT:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+TMP=$(mktemp -d /tmp/canaryd-bench.XXXXXX)
+CLK_TCK=$(getconf CLK_TCK)
+
+for tool in wrk nginx haproxy curl taskset; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/setup.sh" >&2; exit 1; }
+done
+for b in canaryd canary-demoapp; do
+  [ -x "$BIN/$b" ] || { echo "missing $BIN/$b: build first" >&2; exit 1; }
+done
+
+PIDS=()
+stop_all() {
+  local pid i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[i]}
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[i]}
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+}
+cleanup() { stop_all; rm -rf "$TMP"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null ||
+    echo $((20000 + RANDOM % 20000))
+}
+wait_port() {  # PORT PID NAME: up to 10 s
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || { echo "$3 exited; see $TMP/$3.log" >&2; cat "$TMP/$3.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "$3 did not listen on $1" >&2; exit 1
+}
+launch() {  # NAME PORT CPUS cmd...: background, pinned when CPUS is set
+  local name=$1 port=$2 cpus=$3; shift 3
+  if [ -n "$cpus" ]; then
+    taskset -c "$cpus" "$@" > "$TMP/$name.log" 2>&1 &
+  else
+    "$@" > "$TMP/$name.log" 2>&1 &
+  fi
+  local pid=$!
+  PIDS+=("$pid")
+  eval "PID_$name=$pid"
+  wait_port "$port" "$pid" "$name"
+}
+cpu_ticks() {  # utime+stime of a process and its children (nginx workers)
+  local t=0 p
+  for p in "$1" $(pgrep -P "$1" || true); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+wrk_parse() {  # FILE -> "rps p50_us p99_us errors"
+  awk 'function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000;
+                        if (v ~ /s$/) return v * 1e6; return v }
+       /^ +50%/ { p50 = us($2) } /^ +99%/ { p99 = us($2) } /^Requests\/sec:/ { rps = $2 }
+       /Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
+       /Non-2xx or 3xx responses:/ { e += $5 }
+       END { printf "%.0f %.0f %.0f %d\n", rps, p50, p99, e }' "$1"
+}
+
+run_profile() {  # WORKERS
+  local workers=$1 cpu_wrk="" cpu_proxy="" cpu_backend=""
+  if [ "$PIN" = 1 ] && [ "$workers" = 1 ]; then cpu_wrk=0; cpu_proxy=1; cpu_backend=1; fi
+  local v1 v2 pc pn ph
+  v1=$(free_port); v2=$(free_port); pc=$(free_port); pn=$(free_port); ph=$(free_port)
+  launch v1 "$v1" "$cpu_backend" "$BIN/canary-demoapp" --version v1 --port "$v1"
+  launch v2 "$v2" "$cpu_backend" "$BIN/canary-demoapp" --version v2 --port "$v2"
+
+  mkdir -p "$TMP/conf" "$TMP/nginx/tmp" "$TMP/data-$workers"
+  sed -e "s/\"80\": 8081/\"80\": $v1/" -e "s/\"80\": 8082/\"80\": $v2/" \
+    "$ROOT/examples/walkthrough/workloads.yaml" > "$TMP/conf/workloads.yaml"
+  cp "$ROOT/examples/walkthrough/web-v1-service.yaml" "$ROOT/examples/walkthrough/web-v2-service.yaml" \
+    "$ROOT/examples/walkthrough/steps/web-gateway-virtualservice-90-10.yaml" "$TMP/conf/"
+  launch canaryd "$pc" "$cpu_proxy" "$BIN/canaryd" -f "$TMP/conf" --workers "$workers" \
+    --listen-host 127.0.0.1 --port-map "80=$pc" --admin 127.0.0.1:0 --data-dir "$TMP/data-$workers"
+
+  cat > "$TMP/nginx/nginx.conf" <<CONF
+worker_processes $workers;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+worker_rlimit_nofile 16384;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_timeout 75s;
+  keepalive_requests 10000000;
+  client_body_temp_path $TMP/nginx/tmp; proxy_temp_path $TMP/nginx/tmp;
+  fastcgi_temp_path $TMP/nginx/tmp; uwsgi_temp_path $TMP/nginx/tmp; scgi_temp_path $TMP/nginx/tmp;
+  upstream be {
+    server 127.0.0.1:$v1 weight=9;
+    server 127.0.0.1:$v2 weight=1;
+    keepalive 1024;
+    keepalive_requests 10000000;
+  }
+  server {
+    listen 127.0.0.1:$pn backlog=4096 reuseport;
+    location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+  launch nginx "$pn" "$cpu_proxy" nginx -p "$TMP/nginx" -e "$TMP/nginx/error.log" \
+    -c "$TMP/nginx/nginx.conf" -g 'daemon off;'
+
+  cat > "$TMP/haproxy.cfg" <<CONF
+global
+  nbthread $workers
+  maxconn 20000
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  maxconn 20000
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  timeout http-keep-alive 75s
+frontend fe
+  bind 127.0.0.1:$ph
+  default_backend be
+backend be
+  balance roundrobin
+  server v1 127.0.0.1:$v1 weight 90
+  server v2 127.0.0.1:$v2 weight 10
+CONF
+  launch haproxy "$ph" "$cpu_proxy" haproxy -db -f "$TMP/haproxy.cfg"
+
+  # Every proxy must split 90/10 before it is measured.
+  local name port
+  for name in canaryd nginx haproxy; do
+    eval "port=\$p${name:0:1}"
+    [ "$name" = haproxy ] && port=$ph
+    local counts
+    counts=$(for _ in $(seq 200); do echo "url = \"http://127.0.0.1:$port/\""; done |
+             timeout 60 curl -s --max-time 5 -K - | grep -o 'v[12]' | sort | uniq -c | tr '\n' ' ')
+    echo "profile workers=$workers $name split over 200 requests: $counts" | tee -a "$OUT/split.txt"
+  done
+
+  local targets=(direct canaryd nginx haproxy)
+  local ports=("$v1" "$pc" "$pn" "$ph")
+  for conns in $CONNS; do
+    for ((round = 0; round < ROUNDS; round++)); do
+      for ((k = 0; k < ${#targets[@]}; k++)); do
+        local i=$(((k + round) % ${#targets[@]}))
+        local t=${targets[i]} pid=""
+        case $t in
+          canaryd) pid=$PID_canaryd ;; nginx) pid=$PID_nginx ;; haproxy) pid=$PID_haproxy ;;
+          direct) pid=$PID_v1 ;;
+        esac
+        local before after file="$OUT/w$workers-c$conns-r$round-$t.txt"
+        before=$(cpu_ticks "$pid")
+        if [ -n "$cpu_wrk" ]; then
+          timeout 120 taskset -c "$cpu_wrk" wrk -t1 -c"$conns" -d"$DURATION" --latency \
+            "http://127.0.0.1:${ports[i]}/" > "$file" 2>&1 || true
+        else
+          timeout 120 wrk -t1 -c"$conns" -d"$DURATION" --latency "http://127.0.0.1:${ports[i]}/" \
+            > "$file" 2>&1 || true
+        fi
+        after=$(cpu_ticks "$pid")
+        read -r rps p50 p99 errs < <(wrk_parse "$file")
+        local secs=${DURATION%s}
+        local us_per_req
+        us_per_req=$(awk -v d=$((after - before)) -v hz="$CLK_TCK" -v r="$rps" -v s="$secs" \
+                     'BEGIN { n = r * s; printf "%.1f", n > 0 ? d * 1e6 / hz / n : 0 }')
+        echo "$workers $conns $round $t $rps $p50 $p99 $us_per_req $errs" >> "$OUT/results.tsv"
+      done
+    done
+  done
+  stop_all
+}
+
+: > "$OUT/results.tsv"
+for w in $WORKERS_LIST; do run_profile "$w"; done
+
+# Medians per (workers, conns, target), then ratios against the better peer.
+awk '
+  { key = $1 " " $2 " " $4; n[key]++; rps[key, n[key]] = $5; p50[key, n[key]] = $6;
+    p99[key, n[key]] = $7; cpu[key, n[key]] = $8; err[key] += $9; profiles[$1 " " $2] = 1 }
+  function median(arr, key, cnt,   i, j, t, v) {
+    for (i = 1; i <= cnt; i++) v[i] = arr[key, i]
+    for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+    return cnt % 2 ? v[(cnt + 1) / 2] : (v[cnt / 2] + v[cnt / 2 + 1]) / 2
+  }
+  END {
+    print "| workers | conns | target | req/s | p50 us | p99 us | CPU us/req | errors |"
+    print "|---|---|---|---|---|---|---|---|"
+    for (p in profiles) {
+      split(p, pw, " ")
+      for (ti = 1; ti <= 4; ti++) {
+        t = ti == 1 ? "direct" : ti == 2 ? "canaryd" : ti == 3 ? "nginx" : "haproxy"
+        key = p " " t
+        if (!(key in n)) continue
+        r[t] = median(rps, key, n[key]); c[t] = median(cpu, key, n[key]); q[t] = median(p99, key, n[key])
+        printf "| %s | %s | %s | %.0f | %.0f | %.0f | %.1f | %d |\n", pw[1], pw[2], t, r[t],
+               median(p50, key, n[key]), q[t], c[t], err[key]
+      }
+      best = r["nginx"] > r["haproxy"] ? "nginx" : "haproxy"
+      printf "| %s | %s | canaryd/nginx %.2fx, canaryd/haproxy %.2fx req/s; CPU/req vs %s %.2fx; p99 vs %s %.2fx | | | | | |\n",
+             pw[1], pw[2], r["canaryd"] / r["nginx"], r["canaryd"] / r["haproxy"], best,
+             c["canaryd"] / c[best], best, q["canaryd"] / q[best]
+    }
+  }' "$OUT/results.tsv" | tee "$OUT/table.md"
+echo "raw results: $OUT" >&2

@@ -1,0 +1,193 @@
+// Unit tests with injected time: histograms, live windows, metric labels, exposition and
+// access-log formats. The Prometheus server itself is exercised in tests/integration.
+#include <gtest/gtest.h>
+
+#include "telemetry/access_log.h"
+#include "telemetry/histogram.h"
+#include "telemetry/live_stats.h"
+#include "telemetry/request_metrics.h"
+#include "telemetry/telemetry.h"
+
+namespace canaryd::telemetry {
+namespace {
+
+TEST(Histogram, BucketsAreUpperInclusiveAndTheLastIsInfinite) {
+  DurationHistogram h;
+  h.Record(0.5, kDurationBucketsMs);
+  h.Record(0.6, kDurationBucketsMs);
+  h.Record(5000000, kDurationBucketsMs);
+  EXPECT_EQ(h.counts[0], 1u);  // le 0.5
+  EXPECT_EQ(h.counts[1], 1u);  // le 1
+  EXPECT_EQ(h.counts[kDurationBucketsMs.size()], 1u);
+  EXPECT_EQ(h.count, 3u);
+  EXPECT_DOUBLE_EQ(h.sum, 5000001.1);
+}
+
+TEST(LatencyHistogram, QuantilesAreWithinTheBucketResolution) {
+  LatencyHistogram h;
+  for (int i = 1; i <= 1000; ++i) h.Record(i * 0.1);  // 0.1 .. 100 ms, uniform
+  EXPECT_NEAR(h.Quantile(0.5), 50, 5);
+  EXPECT_NEAR(h.Quantile(0.9), 90, 9);
+  EXPECT_NEAR(h.Quantile(0.99), 99, 10);
+  EXPECT_EQ(LatencyHistogram().Quantile(0.5), 0);
+}
+
+router::Cluster MakeCluster() {
+  router::Cluster c;
+  c.service_fqdn = "web-v2-service.default.svc.cluster.local";
+  c.service_name = "web-v2-service";
+  c.service_namespace = "default";
+  c.name = "outbound|80||web-v2-service.default.svc.cluster.local";
+  return c;
+}
+
+router::Endpoint MakeEndpoint() {
+  router::Endpoint e;
+  e.address_text = "127.0.0.1:8082";
+  e.version = "v2";
+  e.workload = "web-v2";
+  e.workload_namespace = "default";
+  e.app = "web";
+  e.canonical_service = "web";
+  e.canonical_revision = "v2";
+  return e;
+}
+
+proxy::RequestInfo Info(const router::Cluster* c, const router::Endpoint* e, int status,
+                        int64_t start_second, int64_t duration_ms) {
+  proxy::RequestInfo i;
+  i.cluster = c;
+  i.endpoint = e;
+  i.status = status;
+  i.start_wall_micros = start_second * 1'000'000;
+  i.start_nanos = 1'000'000'000;
+  i.end_nanos = i.start_nanos + duration_ms * 1'000'000;
+  i.method = "GET";
+  i.path = "/";
+  i.protocol = "HTTP/1.1";
+  i.authority = "web";
+  i.request_id = "id-1";
+  i.bytes_sent = 2;
+  return i;
+}
+
+TEST(LiveStats, WindowsCountExactlyAndForgetOldSeconds) {
+  router::Cluster c = MakeCluster();
+  router::Endpoint e = MakeEndpoint();
+  LiveStats store;
+  WorkerWindow a, b;  // two workers
+  for (int s = 100; s < 160; ++s) {
+    for (int i = 0; i < 10; ++i) a.Record(Info(&c, &e, i == 0 ? 503 : 200, s, 10), s);
+    for (int i = 0; i < 10; ++i) b.Record(Info(&c, &e, 200, s, 30), s);
+    a.Flush(s + 1, store);
+    b.Flush(s + 1, store);
+  }
+  std::vector<DestinationStats> w30 = store.Query(30, 160);
+  ASSERT_EQ(w30.size(), 1u);
+  EXPECT_EQ(w30[0].requests, 600u);
+  EXPECT_EQ(w30[0].successes, 570u);
+  EXPECT_DOUBLE_EQ(w30[0].success_rate, 0.95);
+  EXPECT_DOUBLE_EQ(w30[0].requests_per_second, 20);
+  EXPECT_EQ(w30[0].version, "v2");
+  // Half the requests took 10 ms and half 30 ms: the median is anywhere in between, the tail is
+  // at 30 ms (within the 10% bucket resolution).
+  EXPECT_GE(w30[0].p50_ms, 9.5);
+  EXPECT_LE(w30[0].p50_ms, 31);
+  EXPECT_NEAR(w30[0].p90_ms, 30, 3);
+  EXPECT_NEAR(w30[0].p99_ms, 30, 3);
+  EXPECT_EQ(store.Query(1, 160)[0].requests, 20u);
+  EXPECT_TRUE(store.Query(10, 1000).empty()) << "nothing in the last 10 s at t=1000";
+}
+
+TEST(RequestMetrics, LabelsFollowIstio) {
+  router::Cluster c = MakeCluster();
+  router::Endpoint e = MakeEndpoint();
+  GatewayIdentity id;
+  RequestMetrics m(&id);
+  proxy::RequestInfo i = Info(&c, &e, 503, 100, 7);
+  i.flags = proxy::kUpstreamConnectionFailure;
+  m.Record(i);
+  m.Record(i);
+  auto snap = m.Snapshot();
+  ASSERT_EQ(snap.size(), 1u);
+  const std::string& labels = snap[0].first;
+  EXPECT_NE(labels.find("reporter=\"source\""), std::string::npos);
+  EXPECT_NE(labels.find("source_workload=\"canaryd\""), std::string::npos);
+  EXPECT_NE(labels.find("destination_service=\"web-v2-service.default.svc.cluster.local\""),
+            std::string::npos);
+  EXPECT_NE(labels.find("destination_service_name=\"web-v2-service\""), std::string::npos);
+  EXPECT_NE(labels.find("destination_version=\"v2\""), std::string::npos);
+  EXPECT_NE(labels.find("destination_workload=\"web-v2\""), std::string::npos);
+  EXPECT_NE(labels.find("response_code=\"503\""), std::string::npos);
+  EXPECT_NE(labels.find("response_flags=\"UF\""), std::string::npos);
+  EXPECT_NE(labels.find("grpc_response_status=\"\""), std::string::npos);
+  EXPECT_EQ(snap[0].second.requests, 2u);
+  EXPECT_EQ(snap[0].second.duration_ms.counts[3], 2u) << "7 ms is in the le=10 bucket";
+}
+
+TEST(RequestMetrics, NoRouteHasUnknownDestination) {
+  GatewayIdentity id;
+  RequestMetrics m(&id);
+  proxy::RequestInfo i = Info(nullptr, nullptr, 404, 1, 0);
+  i.flags = proxy::kNoRouteFound;
+  m.Record(i);
+  auto snap = m.Snapshot();
+  const std::string& labels = snap[0].first;
+  EXPECT_NE(labels.find("destination_service=\"unknown\""), std::string::npos);
+  EXPECT_NE(labels.find("response_flags=\"NR\""), std::string::npos);
+}
+
+TEST(AccessLog, TextFollowsIstiosDefaultFormat) {
+  router::Cluster c = MakeCluster();
+  router::Endpoint e = MakeEndpoint();
+  proxy::RequestInfo i = Info(&c, &e, 200, 1'700'000'000, 12);
+  i.upstream_start_nanos = i.start_nanos + 1'000'000;
+  i.response_start_nanos = i.start_nanos + 9'000'000;
+  i.user_agent = "curl/8";
+  i.downstream_address = "127.0.0.1:5555";
+  std::string line;
+  FormatAccessLog(i, AccessLogFormat::kText, line);
+  EXPECT_EQ(line,
+            "[2023-11-14T22:13:20.000Z] \"GET / HTTP/1.1\" 200 - - - \"-\" 0 2 12 8 \"-\" "
+            "\"curl/8\" \"id-1\" \"web\" \"127.0.0.1:8082\" "
+            "outbound|80||web-v2-service.default.svc.cluster.local - - 127.0.0.1:5555 - - "
+            "\"web-v2-service.default.svc.cluster.local\" \"v2\"\n");
+  std::string json;
+  FormatAccessLog(i, AccessLogFormat::kJson, json);
+  EXPECT_NE(json.find("\"response_code\":200"), std::string::npos);
+  EXPECT_NE(json.find("\"destination_version\":\"v2\""), std::string::npos);
+  EXPECT_NE(json.find("\"upstream_service_time\":8"), std::string::npos);
+  EXPECT_EQ(json.back(), '\n');
+}
+
+TEST(Telemetry, RendersTheExpositionFromEveryWorker) {
+  router::Cluster c = MakeCluster();
+  router::Endpoint e = MakeEndpoint();
+  TelemetryOptions o;
+  Telemetry t(o, 2);
+  ASSERT_TRUE(t.Start().ok());
+  t.OnRequestDone(0, Info(&c, &e, 200, 100, 3));
+  t.OnRequestDone(1, Info(&c, &e, 200, 100, 3));
+  t.OnRequestDone(1, Info(&c, &e, 500, 100, 3));
+  GatewayHealth health;
+  health.workers.resize(2);
+  health.workers[1].loop_lag_nanos = 2'000'000;
+  std::string text = t.RenderPrometheus(
+      [](std::function<void(int)> fn) {
+        fn(0);
+        fn(1);
+        return true;
+      },
+      health);
+  EXPECT_NE(text.find("# TYPE istio_requests_total counter"), std::string::npos);
+  EXPECT_NE(text.find("response_code=\"200\",grpc_response_status=\"\",response_flags=\"-\","
+                      "connection_security_policy=\"unknown\"} 2\n"),
+            std::string::npos)
+      << "the two workers' series merge";
+  EXPECT_NE(text.find("istio_request_duration_milliseconds_bucket{"), std::string::npos);
+  EXPECT_NE(text.find(",le=\"+Inf\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("canaryd_event_loop_lag_seconds{worker=\"1\"} 0.002"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace canaryd::telemetry
