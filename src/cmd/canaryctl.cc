@@ -1,9 +1,13 @@
 // canaryctl: the command-line client of canaryd. main() only; the work is in the libraries.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <fstream>
+#include <iostream>
 #include <string>
 #include <vector>
 
+#include "client/commands.h"
+#include "client/http_client.h"
 #include "config/analyze.h"
 #include "config/loader.h"
 
@@ -29,6 +33,20 @@ int RunValidate(const std::vector<std::string>& paths, bool recursive) {
 int main(int argc, char** argv) {
   CLI::App app{"canaryctl: the command-line client of canaryd"};
   app.require_subcommand(1);
+  std::string server = "http://127.0.0.1:15000";
+  std::string token_file;
+  app.add_option("--server,-s", server, "canaryd's admin API URL")
+      ->envname("CANARYD_SERVER")
+      ->capture_default_str();
+  app.add_option("--token-file", token_file, "File holding the bearer token")
+      ->envname("CANARYD_TOKEN_FILE");
+  std::string ca_file;
+  bool insecure = false;
+  app.add_option("--certificate-authority", ca_file,
+                 "PEM certificate to trust for https (canaryd's is <data-dir>/admin-tls.crt)")
+      ->envname("CANARYD_CA_FILE");
+  app.add_flag("--insecure-skip-tls-verify", insecure,
+               "Do not verify the server's certificate (https)");
 
   std::vector<std::string> files;
   bool recursive = false;
@@ -38,7 +56,73 @@ int main(int argc, char** argv) {
       ->required();
   validate->add_flag("-R,--recursive", recursive, "Descend into sub-directories");
 
+  std::string ns;
+  CLI::App* apply = app.add_subcommand("apply", "Create or update resources from manifests");
+  apply->add_option("-f,--filename", files, "File or directory of manifests (repeatable)")
+      ->required();
+  apply->add_flag("-R,--recursive", recursive, "Descend into sub-directories");
+  apply->add_option("-n,--namespace", ns, "Namespace for objects that name none");
+
+  canaryd::client::GetOptions get_options;
+  CLI::App* get = app.add_subcommand("get", "Show resources");
+  get->add_option("kind", get_options.resource, "Kind: vs, gw, dr, se, we, svc, ns, ...")
+      ->required();
+  get->add_option("name", get_options.names, "Names (all when none)");
+  get->add_option("-o,--output", get_options.output, "yaml, json, wide or name");
+  get->add_option("-n,--namespace", get_options.ns, "Namespace (default: default)");
+  get->add_flag("-A,--all-namespaces", get_options.all_namespaces, "Every namespace");
+
+  canaryd::client::DeleteOptions delete_options;
+  CLI::App* del = app.add_subcommand("delete", "Delete resources named in manifests or by name");
+  del->add_option("-f,--filename", delete_options.files, "File or directory of manifests");
+  del->add_flag("-R,--recursive", delete_options.recursive, "Descend into sub-directories");
+  del->add_option("kind", delete_options.resource, "Kind, when not using -f");
+  del->add_option("name", delete_options.names, "Names, when not using -f");
+  del->add_option("-n,--namespace", delete_options.ns, "Namespace (default: default)");
+  del->add_flag("--ignore-not-found", delete_options.ignore_not_found,
+                "Do not fail on objects that do not exist");
+
+  CLI::App* kubeconfig = app.add_subcommand(
+      "kubeconfig", "Print a kubeconfig for this canaryd (KUBECONFIG=file kubectl get vs)");
+
   CLI11_PARSE(app, argc, argv);
   if (validate->parsed()) return RunValidate(files, recursive);
+
+  canaryd::client::ClientOptions options;
+  options.server = server;
+  if (!token_file.empty()) {
+    canaryd::Result<std::string> token = canaryd::client::ReadTokenFile(token_file);
+    if (!token.ok()) {
+      std::cerr << "error: " << token.status().message() << "\n";
+      return 1;
+    }
+    options.token = *token;
+  }
+  options.ca_file = ca_file;
+  options.insecure = insecure;
+  if (kubeconfig->parsed()) {
+    std::string ca_pem;
+    if (!ca_file.empty()) {
+      std::ifstream in(ca_file, std::ios::binary);
+      if (!in) {
+        std::cerr << "error: cannot read " << ca_file << "\n";
+        return 1;
+      }
+      ca_pem.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    std::cout << canaryd::client::Kubeconfig(options.server, options.token, ca_pem, insecure);
+    return 0;
+  }
+  canaryd::client::HttpClient client(options);
+  canaryd::client::Output io{std::cout, std::cerr};
+  if (apply->parsed()) return canaryd::client::RunApply(client, files, recursive, ns, io);
+  if (get->parsed()) return canaryd::client::RunGet(client, get_options, io);
+  if (del->parsed()) {
+    if (delete_options.files.empty() && delete_options.resource.empty()) {
+      std::cerr << "error: must provide -f FILE or KIND NAME\n";
+      return 1;
+    }
+    return canaryd::client::RunDelete(client, delete_options, io);
+  }
   return 2;
 }

@@ -214,7 +214,7 @@ std::vector<Hostile> Battery() {
 class HostileRequests : public ::testing::Test {
  protected:
   void SetUp() override {
-    port_ = testing::FreePort();
+    port_ = testing::PickFreePort();
     ProxyOptions o;
     o.workers = 1;
     o.listen_host = "127.0.0.1";

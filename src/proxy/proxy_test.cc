@@ -82,7 +82,7 @@ class ProxyTest : public ::testing::Test {
   void SetUp() override {
     v1_ = StartDemo("v1");
     v2_ = StartDemo("v2");
-    gateway_port_ = testing::FreePort();
+    gateway_port_ = testing::PickFreePort();
     ProxyOptions o;
     o.workers = 1;
     o.listen_host = "127.0.0.1";
@@ -283,7 +283,7 @@ TEST_F(ProxyTest, MissingSubsetIs503NCAndDeadEndpointIs503UF) {
   Client c(gateway_port_);
   Response r = c.Request("GET /missing HTTP/1.1\r\nHost: web\r\n\r\n");
   EXPECT_EQ(r.status, 503);
-  uint16_t dead = testing::FreePort();
+  uint16_t dead = testing::PickFreePort();
   Apply(Config(dead, v2_->port(), 100, 0));
   Client d(gateway_port_);
   Response f = d.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");

@@ -20,7 +20,7 @@
 namespace canaryd::testing {
 
 // A port that was free a moment ago (bind to 0, read it, close).
-inline uint16_t FreePort() {
+inline uint16_t PickFreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;

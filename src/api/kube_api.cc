@@ -1,0 +1,489 @@
+#include "api/kube_api.h"
+
+#include <cstdlib>
+
+#include "api/discovery.h"
+#include "api/json_node.h"
+#include "api/object_util.h"
+#include "api/protobuf_body.h"
+#include "api/table.h"
+#include "api/watch.h"
+
+namespace canaryd::api {
+namespace {
+
+constexpr const char* kAggregatedV2 =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+constexpr const char* kAggregatedV2Beta1 =
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+
+std::vector<std::string> SplitPath(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+HttpResponse JsonResponse(int code, const json& body) {
+  return HttpResponse::Json(code,
+                            body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+HttpResponse ErrorResponse(const ApiError& e) {
+  return JsonResponse(e.code, e.ToStatus());
+}
+
+struct Accept {
+  bool table = false;
+  bool json = false;       // plain JSON (or anything) is acceptable
+  std::string aggregated;  // "v2" / "v2beta1" when aggregated discovery is asked for
+};
+
+Accept ParseAccept(const HttpRequest& req) {
+  Accept a;
+  const std::string* header = req.Header("accept");
+  if (header == nullptr || Trim(*header).empty()) {
+    a.json = true;
+    return a;
+  }
+  std::string_view rest = *header;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    std::string type;
+    std::string as, g, v;
+    size_t start = 0;
+    bool first = true;
+    while (start <= item.size()) {
+      size_t semi = item.find(';', start);
+      std::string part = Trim(item.substr(
+          start, semi == std::string_view::npos ? std::string_view::npos : semi - start));
+      if (first) {
+        type = part;
+        first = false;
+      } else if (size_t eq = part.find('='); eq != std::string::npos) {
+        std::string key = Trim(part.substr(0, eq)), value = Trim(part.substr(eq + 1));
+        if (key == "as") as = value;
+        if (key == "g") g = value;
+        if (key == "v") v = value;
+      }
+      if (semi == std::string_view::npos) break;
+      start = semi + 1;
+    }
+    bool json_type = type == "application/json" || type == "*/*" || type == "application/*" ||
+                     type == "application/yaml";
+    if (!json_type) continue;
+    if (as.empty()) {
+      a.json = true;
+    } else if (as == "Table" && g == "meta.k8s.io" && (v == "v1" || v == "v1beta1")) {
+      a.table = true;
+    } else if (as == "APIGroupDiscoveryList" && g == "apidiscovery.k8s.io" &&
+               a.aggregated.empty() && (v == "v2" || v == "v2beta1")) {
+      a.aggregated = v;
+    }
+  }
+  return a;
+}
+
+std::string WarningValue(const std::string& text) {
+  std::string out = "299 - \"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n' || c == '\r' || c == '\t') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+HttpResponse WriteResponse(int code, const WriteOutcome& out) {
+  HttpResponse r = JsonResponse(code, out.object);
+  for (const std::string& w : out.warnings) r.headers.push_back({"Warning", WarningValue(w)});
+  return r;
+}
+
+std::string FieldManager(const HttpRequest& req) {
+  std::string m = req.QueryOr("fieldManager", "");
+  if (!m.empty()) return m;
+  const std::string* ua = req.Header("user-agent");
+  if (ua != nullptr) {
+    std::string prefix = ua->substr(0, ua->find('/'));
+    if (!prefix.empty()) return prefix;
+  }
+  return "unknown";
+}
+
+bool QueryBool(const HttpRequest& req, const char* name) {
+  std::string v = req.QueryOr(name, "");
+  return v == "1" || v == "true" || v == "True";
+}
+
+// dryRun=All, or an error for another value.
+bool DryRun(const HttpRequest& req, ApiError* error) {
+  bool dry = false;
+  for (const auto& [k, v] : req.query) {
+    if (k != "dryRun") continue;
+    if (v == "All") {
+      dry = true;
+    } else if (!v.empty()) {
+      *error = BadRequestError("Invalid dry run value \"" + v + "\": supported values are All");
+      return false;
+    }
+  }
+  error->code = 0;
+  return dry;
+}
+
+std::optional<json> ParseBody(const HttpRequest& req, ApiError* error) {
+  if (req.body.empty()) {
+    *error = BadRequestError("the request needs a body");
+    return std::nullopt;
+  }
+  const std::string* ct = req.Header("content-type");
+  if (ct != nullptr && ct->find("protobuf") != std::string::npos) {
+    // Typed clients send protobuf; of those, canaryd reads `kubectl create namespace`'s.
+    if (std::optional<json> ns = DecodeProtobufNamespace(req.body)) return ns;
+    *error = UnsupportedMediaTypeError(
+        "the body of the request was in an unknown format - "
+        "accepted media types include: application/json, "
+        "application/yaml");
+    return std::nullopt;
+  }
+  std::string message;
+  std::optional<json> body;
+  if (ct != nullptr && ct->find("yaml") != std::string::npos) {
+    body = ParseYamlOrJson(req.body, &message);
+  } else {
+    body = ParseJson(req.body, &message);
+  }
+  if (!body) *error = BadRequestError("the request body is not valid: " + message);
+  return body;
+}
+
+IncludeObject ParseInclude(const HttpRequest& req) {
+  std::string v = req.QueryOr("includeObject", "");
+  if (v == "None") return IncludeObject::kNone;
+  if (v == "Object") return IncludeObject::kObject;
+  return IncludeObject::kMetadata;
+}
+
+const config::KindInfo* FindByPlural(const std::string& group, const std::string& plural) {
+  for (const config::KindInfo& k : config::AllKinds()) {
+    if (k.group == group && k.plural == plural) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+KubeApi::KubeApi(ObjectService& service, std::string server_address)
+    : service_(service), server_address_(std::move(server_address)) {}
+
+void KubeApi::Register(Router& router) {
+  Handler h = [this](const HttpRequest& req) { return Handle(req); };
+  for (const char* prefix : {"/api", "/apis", "/version", "/openapi"}) router.Handle(prefix, h);
+  RouteOptions health;
+  health.public_access = true;
+  health.exact = true;
+  for (const char* prefix : {"/healthz", "/readyz", "/livez"}) router.Handle(prefix, h, health);
+}
+
+HttpResponse KubeApi::Handle(const HttpRequest& req) {
+  const std::string& p = req.path;
+  if (p == "/healthz" || p == "/livez") return HttpResponse::Text(200, "ok");
+  if (p == "/readyz") {
+    return ready_ ? HttpResponse::Text(200, "ok") : HttpResponse::Text(503, "not ready");
+  }
+  if (req.method != "GET" && req.method != "HEAD" &&
+      (p == "/version" || p.rfind("/openapi", 0) == 0)) {
+    return ErrorResponse(MethodNotAllowedError("the server does not allow this method"));
+  }
+  if (p == "/version" || p == "/version/") return JsonResponse(200, VersionInfo());
+  if (p.rfind("/openapi", 0) == 0) return HandleOpenApi(req);
+
+  std::vector<std::string> segs = SplitPath(p);
+  if (segs.empty()) return ErrorResponse(GenericNotFound());
+  Accept accept = ParseAccept(req);
+  auto discovery = [&](bool core) -> HttpResponse {
+    if (req.method != "GET" && req.method != "HEAD") {
+      return ErrorResponse(MethodNotAllowedError("the server does not allow this method"));
+    }
+    if (!accept.aggregated.empty()) {
+      return HttpResponse::Json(200,
+                                AggregatedDiscovery(core, accept.aggregated)
+                                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                                accept.aggregated == "v2" ? kAggregatedV2 : kAggregatedV2Beta1);
+    }
+    return JsonResponse(200, core ? CoreApiVersions(server_address_) : GroupList());
+  };
+  if (segs[0] == "api") {
+    if (segs.size() == 1) return discovery(true);
+    return HandleApi(req, "", std::vector<std::string>(segs.begin() + 1, segs.end()));
+  }
+  if (segs[0] == "apis") {
+    if (segs.size() == 1) return discovery(false);
+    if (segs.size() == 2) {
+      json g = GroupInfo(segs[1]);
+      if (g.is_null()) return ErrorResponse(GenericNotFound());
+      return JsonResponse(200, g);
+    }
+    return HandleApi(req, segs[1], std::vector<std::string>(segs.begin() + 2, segs.end()));
+  }
+  return ErrorResponse(GenericNotFound());
+}
+
+HttpResponse KubeApi::HandleOpenApi(const HttpRequest& req) {
+  const std::string& p = req.path;
+  if (p == "/openapi/v3" || p == "/openapi/v3/") {
+    return HttpResponse::Json(200, openapi_.Index());
+  }
+  if (p == "/openapi/v2") {
+    // A valid, empty OpenAPI v2 document. kubectl validates on the client only kinds whose
+    // server does not validate (canaryd's kinds advertise server-side validation in v3); for a
+    // kind canaryd does not serve (apps/v1 Deployment) this lets kubectl go on to say
+    // "no matches for kind", instead of failing to download a schema.
+    const std::string* accept = req.Header("accept");
+    if (accept != nullptr && accept->find("protobuf") != std::string::npos) {
+      // gnostic's openapi_v2.Document: swagger (1) = "2.0", info (2) = {title (1), version (2)}.
+      static const std::string kDoc = [] {
+        std::string info =
+            std::string("\x0a\x07", 2) + "canaryd" + std::string("\x12\x07", 2) + "v1.32.0";
+        return std::string("\x0a\x03", 2) + "2.0" + std::string("\x12", 1) +
+               static_cast<char>(info.size()) + info;
+      }();
+      return HttpResponse::Json(200, kDoc,
+                                "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
+    }
+    return HttpResponse::Json(
+        200, R"({"swagger":"2.0","info":{"title":"canaryd","version":"v1.32.0"},"paths":{}})");
+  }
+  const std::string prefix = "/openapi/v3/";
+  if (p.rfind(prefix, 0) == 0) {
+    std::string key = p.substr(prefix.size());
+    if (const std::string* doc = openapi_.Document(key)) {
+      HttpResponse r = HttpResponse::Json(200, *doc);
+      std::string hash = openapi_.Hash(key);
+      r.SetHeader("Etag", "\"" + hash + "\"");
+      if (req.QueryOr("hash", "") == hash) {
+        r.SetHeader("Cache-Control", "public, immutable");
+        r.SetHeader("Expires", "Thu, 01 Jan 2099 00:00:00 GMT");
+      }
+      return r;
+    }
+  }
+  return ErrorResponse(GenericNotFound());
+}
+
+HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group,
+                                const std::vector<std::string>& rest) {
+  const std::string& version = rest[0];
+  auto versions = config::GroupVersions(group);
+  if ((!group.empty() && GroupInfo(group).is_null()) ||
+      std::find(versions.begin(), versions.end(), version) == versions.end()) {
+    return ErrorResponse(GenericNotFound());
+  }
+  if (rest.size() == 1) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      return ErrorResponse(MethodNotAllowedError("the server does not allow this method"));
+    }
+    return JsonResponse(200, ResourceList(group, version));
+  }
+  std::vector<std::string> r(rest.begin() + 1, rest.end());
+  bool watch_path = false;
+  if (r[0] == "watch") {
+    watch_path = true;
+    r.erase(r.begin());
+    if (r.empty()) return ErrorResponse(GenericNotFound());
+  }
+  std::string ns, plural, name, sub;
+  bool ns_path = false;
+  if (r[0] == "namespaces" && (r.size() >= 3 || !group.empty())) {
+    if (r.size() == 3 && group.empty() && FindByPlural(group, r[2]) == nullptr) {
+      plural = "namespaces";  // a namespace's own subresource: /namespaces/x/status
+      name = r[1];
+      sub = r[2];
+    } else {
+      if (r.size() < 3 || r.size() > 5) return ErrorResponse(GenericNotFound());
+      ns_path = true;
+      ns = r[1];
+      plural = r[2];
+      if (r.size() >= 4) name = r[3];
+      if (r.size() == 5) sub = r[4];
+    }
+  } else {
+    if (r.size() > 3) return ErrorResponse(GenericNotFound());
+    plural = r[0];
+    if (r.size() >= 2) name = r[1];
+    if (r.size() == 3) sub = r[2];
+  }
+  const config::KindInfo* kind = FindByPlural(group, plural);
+  if (kind == nullptr) return ErrorResponse(GenericNotFound());
+  if (!kind->namespaced && ns_path) return ErrorResponse(GenericNotFound());
+  if (kind->namespaced && !ns_path && !name.empty()) return ErrorResponse(GenericNotFound());
+  if (!sub.empty() && (sub != "status" || req.method != "GET")) {
+    return ErrorResponse(GenericNotFound());
+  }
+
+  Accept accept = ParseAccept(req);
+  if (!accept.json && !accept.table) {
+    return ErrorResponse(NotAcceptableError(
+        "only the following media types are accepted: application/json, application/yaml, "
+        "application/json;as=Table;v=v1;g=meta.k8s.io"));
+  }
+
+  Target t{kind, version, ns, name};
+  const std::string& method = req.method;
+  ApiError error;
+  bool dry_run = DryRun(req, &error);
+  if (error.code != 0) return ErrorResponse(error);
+  WriteOptions options;
+  options.dry_run = dry_run;
+  options.field_manager = FieldManager(req);
+  options.force = QueryBool(req, "force");
+  const int64_t now = service_.clock().WallNanos();
+
+  auto selectors = [&](LabelSelector* labels, FieldSelector* fields) -> std::optional<ApiError> {
+    Result<LabelSelector> l = LabelSelector::Parse(req.QueryOr("labelSelector", ""));
+    if (!l.ok()) return BadRequestError(l.status().message());
+    Result<FieldSelector> f = FieldSelector::Parse(req.QueryOr("fieldSelector", ""));
+    if (!f.ok()) return BadRequestError(f.status().message());
+    *labels = std::move(*l);
+    *fields = std::move(*f);
+    return std::nullopt;
+  };
+
+  if (name.empty()) {
+    if (method == "GET" || method == "HEAD") {
+      LabelSelector labels;
+      FieldSelector fields;
+      if (auto e = selectors(&labels, &fields)) return ErrorResponse(*e);
+      if (watch_path || QueryBool(req, "watch")) {
+        WatchRequest w;
+        w.target = t;
+        w.resource_version = req.QueryOr("resourceVersion", "");
+        w.labels = std::move(labels);
+        w.fields = std::move(fields);
+        w.as_table = accept.table;
+        w.include = ParseInclude(req);
+        w.timeout_seconds = std::atoll(req.QueryOr("timeoutSeconds", "0").c_str());
+        return StartWatch(service_, std::move(w));
+      }
+      if (accept.table) {
+        ApiResult<ListOutcome> list = service_.ListForTable(t, labels, fields);
+        if (!list.ok()) return ErrorResponse(list.error());
+        return HttpResponse::Json(
+            200, MakeTableText(*kind, list->items, std::to_string(list->revision), now,
+                               ParseInclude(req)));
+      }
+      ApiResult<std::string> text = service_.ListText(t, labels, fields);
+      if (!text.ok()) return ErrorResponse(text.error());
+      return HttpResponse::Json(200, std::move(*text));
+    }
+    if (method == "POST") {
+      if (kind->namespaced && !ns_path) {
+        return ErrorResponse(MethodNotAllowedError("create needs a namespace in the path"));
+      }
+      std::optional<json> body = ParseBody(req, &error);
+      if (!body) return ErrorResponse(error);
+      ApiResult<WriteOutcome> out = service_.Create(t, std::move(*body), options);
+      if (!out.ok()) return ErrorResponse(out.error());
+      return WriteResponse(201, *out);
+    }
+    if (method == "DELETE") {
+      if (kind->kind == config::Kind::kNamespace) {
+        return ErrorResponse(
+            MethodNotAllowedError("deletecollection is not served for namespaces"));
+      }
+      LabelSelector labels;
+      FieldSelector fields;
+      if (auto e = selectors(&labels, &fields)) return ErrorResponse(*e);
+      ApiResult<ListOutcome> out = service_.DeleteCollection(t, labels, fields, dry_run);
+      if (!out.ok()) return ErrorResponse(out.error());
+      json list = {{"apiVersion", t.ApiVersion()},
+                   {"kind", std::string(kind->name) + "List"},
+                   {"metadata", {{"resourceVersion", std::to_string(out->revision)}}},
+                   {"items", std::move(out->items)}};
+      return JsonResponse(200, list);
+    }
+    return ErrorResponse(MethodNotAllowedError("the server does not allow this method"));
+  }
+
+  if (method == "GET" || method == "HEAD") {
+    if (watch_path || QueryBool(req, "watch")) {
+      return ErrorResponse(BadRequestError("watch a collection, with a fieldSelector on the name"));
+    }
+    ApiResult<json> obj = service_.Get(t);
+    if (!obj.ok()) return ErrorResponse(obj.error());
+    if (accept.table) {
+      std::string rv = MetaString(*obj, "resourceVersion");
+      return JsonResponse(200, MakeTable(*kind, {*obj}, rv, now, ParseInclude(req)));
+    }
+    return JsonResponse(200, *obj);
+  }
+  if (method == "PUT") {
+    std::optional<json> body = ParseBody(req, &error);
+    if (!body) return ErrorResponse(error);
+    ApiResult<WriteOutcome> out = service_.Replace(t, std::move(*body), options);
+    if (!out.ok()) return ErrorResponse(out.error());
+    return WriteResponse(200, *out);
+  }
+  if (method == "PATCH") {
+    const std::string* ct = req.Header("content-type");
+    PatchType type;
+    if (ct == nullptr || !PatchTypeFromContentType(*ct, &type)) {
+      return ErrorResponse(UnsupportedMediaTypeError(
+          "the body of the request was in an unknown format - accepted media types include: "
+          "application/json-patch+json, application/merge-patch+json, "
+          "application/apply-patch+yaml, application/strategic-merge-patch+json"));
+    }
+    if (type == PatchType::kApply && req.QueryOr("fieldManager", "").empty()) {
+      return ErrorResponse(BadRequestError("fieldManager is required for apply requests"));
+    }
+    ApiResult<WriteOutcome> out = service_.Patch(t, type, req.body, options);
+    if (!out.ok()) return ErrorResponse(out.error());
+    return WriteResponse(out->created ? 201 : 200, *out);
+  }
+  if (method == "DELETE") {
+    DeleteOptions del;
+    del.dry_run = dry_run;
+    if (!req.body.empty()) {
+      std::string message;
+      std::optional<json> body = ParseJson(req.body, &message);
+      if (!body || !body->is_object()) {
+        return ErrorResponse(BadRequestError("invalid DeleteOptions: " + message));
+      }
+      if (auto pre = body->find("preconditions"); pre != body->end() && pre->is_object()) {
+        if (pre->contains("uid") && (*pre)["uid"].is_string()) del.uid = (*pre)["uid"];
+        if (pre->contains("resourceVersion") && (*pre)["resourceVersion"].is_string()) {
+          del.resource_version = (*pre)["resourceVersion"];
+        }
+      }
+      if (auto dr = body->find("dryRun"); dr != body->end() && dr->is_array()) {
+        for (const json& v : *dr) del.dry_run |= v == "All";
+      }
+    }
+    ApiResult<WriteOutcome> out = service_.Delete(t, del);
+    if (!out.ok()) return ErrorResponse(out.error());
+    return WriteResponse(200, *out);
+  }
+  return ErrorResponse(MethodNotAllowedError("the server does not allow this method"));
+}
+
+}  // namespace canaryd::api

@@ -1,0 +1,42 @@
+// KubeApi: the Kubernetes-style REST API on the admin listener, what kubectl drives. It maps
+// HTTP requests (paths, verbs, query parameters, content types, Accept headers) to discovery,
+// OpenAPI, ObjectService calls, watches and tables, and errors to Status objects; analysis
+// findings go out as Warning headers, which kubectl prints. Register() adds its routes (/api,
+// /apis, /version, /openapi, /healthz, /readyz, /livez) to a Router.
+//
+// Thread-safe: Handle may run on many connection threads at once; state lives in the store.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "api/http_message.h"
+#include "api/object_service.h"
+#include "api/openapi.h"
+#include "api/router.h"
+
+namespace canaryd::api {
+
+class KubeApi {
+ public:
+  // `service` must outlive this object. `server_address` is what /api reports ("host:port").
+  KubeApi(ObjectService& service, std::string server_address);
+
+  void Register(Router& router);
+  HttpResponse Handle(const HttpRequest& request);
+
+  // /readyz answers 503 until set (canaryd sets it once start-up manifests are applied).
+  void SetReady(bool ready) { ready_ = ready; }
+
+ private:
+  HttpResponse HandleApi(const HttpRequest& req, const std::string& group,
+                         const std::vector<std::string>& rest);
+  HttpResponse HandleOpenApi(const HttpRequest& req);
+
+  ObjectService& service_;
+  const std::string server_address_;
+  const OpenApiDocuments openapi_;
+  std::atomic<bool> ready_{true};
+};
+
+}  // namespace canaryd::api

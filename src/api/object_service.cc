@@ -1,0 +1,819 @@
+#include "api/object_service.h"
+
+#include <cctype>
+
+#include "api/json_node.h"
+#include "api/list_types.h"
+#include "api/managed_fields.h"
+#include "api/object_util.h"
+#include "api/object_validation.h"
+
+namespace canaryd::api {
+namespace {
+
+constexpr int kMaxAttempts = 10;
+constexpr const char* kLastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+
+ApiError FromStoreStatus(const Status& s, const config::KindInfo& kind, const std::string& name) {
+  switch (s.code()) {
+    case StatusCode::kNotFound:
+      return NotFoundError(kind, name);
+    case StatusCode::kAlreadyExists:
+      return AlreadyExistsError(kind, name);
+    case StatusCode::kConflict:
+      return ConflictError(kind, name);
+    case StatusCode::kGone:
+      return GoneError(s.message());
+    case StatusCode::kUnavailable:
+    case StatusCode::kResourceExhausted:
+      return UnavailableError(s.message());
+    case StatusCode::kInvalidArgument:
+      return BadRequestError(s.message());
+    default:
+      return InternalError("store: " + s.ToString());
+  }
+}
+
+json WithoutVolatile(json obj) {
+  if (!obj.is_object()) return obj;
+  auto meta = obj.find("metadata");
+  if (meta == obj.end() || !meta->is_object()) return obj;
+  meta->erase("resourceVersion");
+  if (auto mf = meta->find("managedFields"); mf != meta->end() && mf->is_array()) {
+    for (json& e : *mf) {
+      if (e.is_object()) e.erase("time");
+    }
+  }
+  return obj;
+}
+
+bool Equivalent(const json& a, const json& b) {
+  return WithoutVolatile(a) == WithoutVolatile(b);
+}
+
+std::string Serialize(json obj) {
+  if (auto meta = obj.find("metadata"); meta != obj.end() && meta->is_object()) {
+    meta->erase("resourceVersion");
+  }
+  return obj.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+const json& Meta(const json& obj) {
+  static const json kEmpty = json::object();
+  if (!obj.is_object()) return kEmpty;
+  auto m = obj.find("metadata");
+  return m != obj.end() && m->is_object() ? *m : kEmpty;
+}
+
+void SetManagedFields(json& obj, const std::vector<ManagedEntry>& entries) {
+  json mf = ManagedFieldsJson(entries);
+  if (mf.empty()) {
+    obj["metadata"].erase("managedFields");
+  } else {
+    obj["metadata"]["managedFields"] = std::move(mf);
+  }
+}
+
+void ApplyDefaults(config::Kind kind, json& obj) {
+  if (kind == config::Kind::kService) {
+    json& spec = obj["spec"];
+    if (!spec.is_object()) spec = json::object();
+    if (!spec.contains("type")) spec["type"] = "ClusterIP";
+    if (!spec.contains("sessionAffinity")) spec["sessionAffinity"] = "None";
+    if (auto ports = spec.find("ports"); ports != spec.end() && ports->is_array()) {
+      for (json& p : *ports) {
+        if (!p.is_object()) continue;
+        if (!p.contains("protocol")) p["protocol"] = "TCP";
+        if (!p.contains("targetPort") && p.contains("port")) p["targetPort"] = p["port"];
+      }
+    }
+    if (!obj.contains("status")) obj["status"] = {{"loadBalancer", json::object()}};
+  } else if (kind == config::Kind::kNamespace) {
+    json& spec = obj["spec"];
+    if (!spec.is_object()) spec = json::object();
+    if (!spec.contains("finalizers")) spec["finalizers"] = json::array({"kubernetes"});
+    if (!obj.contains("status")) obj["status"] = {{"phase", "Active"}};
+  }
+}
+
+const json& SpecOf(const json& obj) {
+  static const json kNull;
+  if (!obj.is_object()) return kNull;
+  auto s = obj.find("spec");
+  return s == obj.end() ? kNull : *s;
+}
+
+}  // namespace
+
+std::string Target::ApiVersion() const {
+  if (kind->group.empty()) return version;
+  return std::string(kind->group) + "/" + version;
+}
+
+store::ObjectKey Target::Key() const {
+  return {std::string(kind->name), kind->namespaced ? ns : "", name};
+}
+
+ObjectService::ObjectService(store::Store& store, const Clock& clock)
+    : store_(store), clock_(clock) {}
+
+std::string ObjectService::Now() const {
+  return FormatTimestamp(clock_.WallNanos());
+}
+
+json ObjectService::Present(const store::StoredObject& stored, const config::KindInfo& kind,
+                            const std::string& version) const {
+  json obj = json::parse(stored.value, nullptr, false);
+  if (obj.is_discarded() || !obj.is_object()) obj = json::object();
+  obj["apiVersion"] = kind.group.empty() ? version : std::string(kind.group) + "/" + version;
+  obj["kind"] = std::string(kind.name);
+  json& meta = obj["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  meta["resourceVersion"] = std::to_string(stored.mod_revision);
+  return obj;
+}
+
+Status ObjectService::EnsureSystemNamespaces() {
+  const config::KindInfo& ns_kind = config::InfoOf(config::Kind::kNamespace);
+  for (const char* name : {"default", "istio-system"}) {
+    Target t{&ns_kind, "v1", "", name};
+    Result<store::StoredObject> existing = store_.Get(t.Key());
+    if (existing.ok()) continue;
+    if (existing.status().code() != StatusCode::kNotFound) return existing.status();
+    WriteOptions options;
+    options.field_manager = "canaryd";
+    json obj = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
+    ApiResult<WriteOutcome> r = DoCreate(Target{&ns_kind, "v1", "", ""}, obj, options, false);
+    if (!r.ok() && r.error().code != 409) {
+      return Internal("creating namespace " + std::string(name) + ": " + r.error().message);
+    }
+  }
+  return Status::Ok();
+}
+
+Status ObjectService::NamespaceExists(const std::string& ns) {
+  Result<store::StoredObject> r = store_.Get({"Namespace", "", ns});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+ApiResult<json> ObjectService::Get(const Target& t) {
+  Result<store::StoredObject> r = store_.Get(t.Key());
+  if (!r.ok()) return FromStoreStatus(r.status(), *t.kind, t.name);
+  return Present(*r, *t.kind, t.version);
+}
+
+ApiResult<ListOutcome> ObjectService::List(const Target& t, const LabelSelector& labels,
+                                           const FieldSelector& fields) {
+  Result<store::ListResult> r =
+      store_.List({std::string(t.kind->name), t.kind->namespaced ? t.ns : ""});
+  if (!r.ok()) return FromStoreStatus(r.status(), *t.kind, "");
+  ListOutcome out;
+  out.revision = r->revision;
+  out.items.reserve(r->items.size());
+  for (const store::StoredObject& o : r->items) {
+    if (!fields.Matches(o.key.name, o.key.namespace_)) continue;
+    json obj = Present(o, *t.kind, t.version);
+    if (!labels.empty() && !labels.Matches(MetaMap(obj, "labels"))) continue;
+    out.items.push_back(std::move(obj));
+  }
+  return out;
+}
+
+namespace {
+
+// Skips one JSON value starting at v[i] (whitespace first); returns the index after it, or npos.
+size_t SkipValue(const std::string& v, size_t i) {
+  const size_t n = v.size();
+  while (i < n && std::isspace(static_cast<unsigned char>(v[i]))) ++i;
+  if (i >= n) return std::string::npos;
+  if (v[i] != '{' && v[i] != '[' && v[i] != '"') {  // a number, true, false or null
+    size_t end = v.find_first_of(",}] \t\r\n", i);
+    return end == std::string::npos ? n : end;
+  }
+  int depth = 0;
+  bool in_string = false;
+  for (; i < n; ++i) {
+    char c = v[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+        if (depth == 0) return i + 1;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) return i + 1;
+      if (depth < 0) return std::string::npos;
+    }
+  }
+  return depth == 0 ? n : std::string::npos;
+}
+
+// Tells the parser to keep only what a Table row needs.
+json ParseForTable(const std::string& text, config::Kind kind) {
+  std::string top, second;
+  json::parser_callback_t keep = [&top, &second, kind](int depth, json::parse_event_t event,
+                                                       json& parsed) {
+    if (event != json::parse_event_t::key) return true;
+    const std::string& key = parsed.get_ref<const std::string&>();
+    if (depth == 1) {
+      top = key;
+      return key != "status" || kind == config::Kind::kService || kind == config::Kind::kNamespace;
+    }
+    if (depth == 3) {
+      // kubectl's last-applied copy of the whole object is most of a row's bytes; tables only
+      // show the metadata.
+      return !(top == "metadata" && second == "annotations" &&
+               key == "kubectl.kubernetes.io/last-applied-configuration");
+    }
+    if (depth != 2) return true;
+    second = key;
+    if (top == "metadata") return key != "managedFields";
+    if (top == "spec") {
+      switch (kind) {
+        case config::Kind::kVirtualService:
+          return key == "hosts" || key == "gateways";
+        case config::Kind::kDestinationRule:
+          return key == "host";
+        case config::Kind::kServiceEntry:
+          return key == "hosts" || key == "location" || key == "resolution";
+        case config::Kind::kWorkloadEntry:
+          return key == "address";
+        case config::Kind::kGateway:
+          return false;
+        default:
+          return true;
+      }
+    }
+    return true;
+  };
+  json j = json::parse(text, keep, /*allow_exceptions=*/false);
+  return j.is_object() ? j : json::object();
+}
+
+}  // namespace
+
+std::optional<std::string> ObjectService::PresentText(const store::StoredObject& stored,
+                                                      const config::KindInfo& kind,
+                                                      const std::string& version) {
+  const std::string& v = stored.value;
+  size_t i = 0;
+  while (i < v.size() && std::isspace(static_cast<unsigned char>(v[i]))) ++i;
+  if (i >= v.size() || v[i] != '{') return std::nullopt;
+  ++i;
+  std::string out;
+  out.reserve(v.size() + 96);
+  out += "{\"apiVersion\":\"";
+  if (!kind.group.empty()) {
+    out += kind.group;
+    out += '/';
+  }
+  out += version;
+  out += "\",\"kind\":\"";
+  out += kind.name;
+  out += '"';
+  bool saw_metadata = false;
+  while (true) {
+    while (i < v.size() && std::isspace(static_cast<unsigned char>(v[i]))) ++i;
+    if (i >= v.size()) return std::nullopt;
+    if (v[i] == '}') break;
+    if (v[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (v[i] != '"') return std::nullopt;
+    size_t key_end = SkipValue(v, i);
+    if (key_end == std::string::npos) return std::nullopt;
+    std::string_view key(v.data() + i + 1, key_end - i - 2);
+    size_t colon = key_end;
+    while (colon < v.size() && std::isspace(static_cast<unsigned char>(v[colon]))) ++colon;
+    if (colon >= v.size() || v[colon] != ':') return std::nullopt;
+    size_t value_start = colon + 1;
+    size_t value_end = SkipValue(v, value_start);
+    if (value_end == std::string::npos) return std::nullopt;
+    if (key == "apiVersion" || key == "kind") {
+      i = value_end;
+      continue;
+    }
+    out += ',';
+    if (key == "metadata") {
+      size_t brace = v.find('{', value_start);
+      if (brace == std::string::npos || brace >= value_end) return std::nullopt;
+      out += "\"metadata\":{\"resourceVersion\":\"";
+      out += std::to_string(stored.mod_revision);
+      out += '"';
+      std::string_view rest(v.data() + brace + 1, value_end - brace - 1);
+      size_t first = rest.find_first_not_of(" \t\r\n");
+      if (first != std::string_view::npos && rest[first] != '}') out += ',';
+      out.append(rest);
+      saw_metadata = true;
+    } else {
+      out.append(v, i, value_end - i);
+    }
+    i = value_end;
+  }
+  if (!saw_metadata) return std::nullopt;
+  out += '}';
+  return out;
+}
+
+ApiResult<std::string> ObjectService::ListText(const Target& t, const LabelSelector& labels,
+                                               const FieldSelector& fields) {
+  std::string head = "{\"apiVersion\":\"" + t.ApiVersion() + "\",\"kind\":\"" +
+                     std::string(t.kind->name) + "List\",";
+  if (!labels.empty()) {
+    ApiResult<ListOutcome> list = List(t, labels, fields);
+    if (!list.ok()) return list.error();
+    json out = {{"apiVersion", t.ApiVersion()},
+                {"kind", std::string(t.kind->name) + "List"},
+                {"metadata", {{"resourceVersion", std::to_string(list->revision)}}},
+                {"items", std::move(list->items)}};
+    return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  Result<store::ListResult> r =
+      store_.List({std::string(t.kind->name), t.kind->namespaced ? t.ns : ""});
+  if (!r.ok()) return FromStoreStatus(r.status(), *t.kind, "");
+  size_t total = head.size() + 64;
+  for (const store::StoredObject& o : r->items) total += o.value.size() + 96;
+  std::string out;
+  out.reserve(total);
+  out += head;
+  out += "\"metadata\":{\"resourceVersion\":\"" + std::to_string(r->revision) + "\"},\"items\":[";
+  bool first = true;
+  for (const store::StoredObject& o : r->items) {
+    if (!fields.Matches(o.key.name, o.key.namespace_)) continue;
+    if (!first) out += ',';
+    first = false;
+    if (std::optional<std::string> text = PresentText(o, *t.kind, t.version)) {
+      out += *text;
+    } else {
+      out += Present(o, *t.kind, t.version)
+                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+  }
+  out += "]}";
+  return out;
+}
+
+ApiResult<ListOutcome> ObjectService::ListForTable(const Target& t, const LabelSelector& labels,
+                                                   const FieldSelector& fields) {
+  Result<store::ListResult> r =
+      store_.List({std::string(t.kind->name), t.kind->namespaced ? t.ns : ""});
+  if (!r.ok()) return FromStoreStatus(r.status(), *t.kind, "");
+  ListOutcome out;
+  out.revision = r->revision;
+  out.items.reserve(r->items.size());
+  for (const store::StoredObject& o : r->items) {
+    if (!fields.Matches(o.key.name, o.key.namespace_)) continue;
+    json obj = ParseForTable(o.value, t.kind->kind);
+    if (!labels.empty() && !labels.Matches(MetaMap(obj, "labels"))) continue;
+    obj["metadata"]["resourceVersion"] = std::to_string(o.mod_revision);
+    out.items.push_back(std::move(obj));
+  }
+  return out;
+}
+
+ApiResult<json> ObjectService::Prepare(const Target& t, json obj, const json& existing, Op op,
+                                       std::vector<std::string>* warnings) {
+  const config::KindInfo& k = *t.kind;
+  if (!obj.is_object()) return BadRequestError("the object must be a JSON object");
+  const std::string api_version = t.ApiVersion();
+  if (auto av = obj.find("apiVersion"); av != obj.end() && !av->is_null()) {
+    const config::KindInfo* info =
+        av->is_string() ? config::FindKind(av->get<std::string>(), k.name) : nullptr;
+    if (info == nullptr || info->kind != k.kind) {
+      return BadRequestError(
+          "the API version in the data (" +
+          (av->is_string() ? av->get<std::string>()
+                           : av->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) +
+          ") does not match the expected API version (" + api_version + ")");
+    }
+  }
+  obj["apiVersion"] = api_version;
+  if (auto kd = obj.find("kind"); kd != obj.end() && !kd->is_null()) {
+    if (!kd->is_string() || kd->get<std::string>() != k.name) {
+      return BadRequestError(
+          "the kind in the data (" +
+          (kd->is_string() ? kd->get<std::string>()
+                           : kd->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) +
+          ") does not match the expected kind (" + std::string(k.name) + ")");
+    }
+  }
+  obj["kind"] = std::string(k.name);
+  json& meta = obj["metadata"];
+  if (meta.is_null()) meta = json::object();
+  if (!meta.is_object()) {
+    return InvalidError(k, t.name, {{"FieldValueInvalid", "expected object", "metadata"}});
+  }
+  std::string name = meta.contains("name") && meta["name"].is_string()
+                         ? meta["name"].get<std::string>()
+                         : std::string();
+  if (op == Op::kCreate) {
+    if (name.empty() && meta.contains("generateName") && meta["generateName"].is_string()) {
+      name = meta["generateName"].get<std::string>() + RandomSuffix(5);
+      meta["name"] = name;
+    }
+    if (name.empty()) {
+      return InvalidError(k, "",
+                          {{"FieldValueRequired",
+                            "Required value: name or generateName is required", "metadata.name"}});
+    }
+  } else {
+    if (!name.empty() && name != t.name) {
+      return BadRequestError("the name of the object (" + name +
+                             ") does not match the name on the URL (" + t.name + ")");
+    }
+    meta["name"] = t.name;
+  }
+  if (k.namespaced) {
+    if (meta.contains("namespace") && meta["namespace"].is_string()) {
+      std::string ns = meta["namespace"].get<std::string>();
+      if (!ns.empty() && ns != t.ns) {
+        return BadRequestError(
+            "the namespace of the provided object does not match the namespace sent on the "
+            "request");
+      }
+    }
+    meta["namespace"] = t.ns;
+  } else {
+    meta.erase("namespace");
+  }
+  for (const char* f :
+       {"resourceVersion", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
+    meta.erase(f);
+  }
+  if (op == Op::kCreate) {
+    meta["uid"] = NewUid();
+    meta["creationTimestamp"] = Now();
+    meta["generation"] = 1;
+    obj.erase("status");
+  } else {
+    const json& em = Meta(existing);
+    if (meta.contains("uid") && meta["uid"].is_string() &&
+        !meta["uid"].get<std::string>().empty() && em.contains("uid") && meta["uid"] != em["uid"]) {
+      ApiError e = ConflictError(k, t.name);
+      e.message = "Precondition failed: UID in precondition: " + meta["uid"].get<std::string>() +
+                  ", UID in object meta: " + em.value("uid", "");
+      return e;
+    }
+    for (const char* f : {"uid", "creationTimestamp"}) {
+      if (em.contains(f)) {
+        meta[f] = em[f];
+      } else {
+        meta.erase(f);
+      }
+    }
+    if (existing.contains("status")) {
+      obj["status"] = existing["status"];
+    } else {
+      obj.erase("status");
+    }
+  }
+  ApplyDefaults(k.kind, obj);
+  if (op == Op::kUpdate) {
+    int64_t generation = Meta(existing).value("generation", int64_t{1});
+    if (SpecOf(obj) != SpecOf(existing)) ++generation;
+    obj["metadata"]["generation"] = generation;
+  }
+  if (std::optional<ApiError> invalid = ValidateObject(k, obj, &store_, warnings)) {
+    if (invalid->name.empty()) invalid->name = obj["metadata"].value("name", "");
+    return *invalid;
+  }
+  return obj;
+}
+
+ApiResult<WriteOutcome> ObjectService::DoCreate(const Target& t, json obj,
+                                                const WriteOptions& options,
+                                                bool managed_fields_given) {
+  const config::KindInfo& k = *t.kind;
+  if (k.namespaced) {
+    Status ns = NamespaceExists(t.ns);
+    if (!ns.ok()) {
+      if (ns.code() == StatusCode::kNotFound) {
+        return NotFoundError(config::InfoOf(config::Kind::kNamespace), t.ns);
+      }
+      return FromStoreStatus(ns, k, "");
+    }
+  }
+  WriteOutcome out;
+  ApiResult<json> prepared = Prepare(t, std::move(obj), json(), Op::kCreate, &out.warnings);
+  if (!prepared.ok()) return prepared.error();
+  json& p = *prepared;
+  if (!managed_fields_given) {
+    std::vector<ManagedEntry> entries;
+    TrackUpdate(entries, json(), p, k.kind, options.field_manager, t.ApiVersion(), Now());
+    SetManagedFields(p, entries);
+  }
+  Target named = t;
+  named.name = p["metadata"]["name"].get<std::string>();
+  if (options.dry_run) {
+    if (store_.Get(named.Key()).ok()) return AlreadyExistsError(k, named.name);
+    out.object = std::move(p);
+    out.created = true;
+    return out;
+  }
+  Result<store::StoredObject> r = store_.Create(named.Key(), Serialize(p));
+  if (!r.ok()) return FromStoreStatus(r.status(), k, named.name);
+  out.object = Present(*r, k, t.version);
+  out.created = true;
+  return out;
+}
+
+ApiResult<WriteOutcome> ObjectService::Create(const Target& t, json body,
+                                              const WriteOptions& options) {
+  if (!body.is_object()) return BadRequestError("the request body must be a JSON object");
+  const json& meta = Meta(body);
+  if (meta.contains("resourceVersion") && meta["resourceVersion"].is_string() &&
+      !meta["resourceVersion"].get<std::string>().empty()) {
+    return BadRequestError("resourceVersion should not be set on objects to be created");
+  }
+  bool given = meta.contains("managedFields") && meta["managedFields"].is_array() &&
+               !meta["managedFields"].empty();
+  return DoCreate(t, std::move(body), options, given);
+}
+
+ApiResult<WriteOutcome> ObjectService::DoUpdate(const Target& t, json desired,
+                                                const store::StoredObject& cur,
+                                                const WriteOptions& options,
+                                                bool track_managed_fields,
+                                                int64_t expected_revision, bool* stale) {
+  const config::KindInfo& k = *t.kind;
+  *stale = false;
+  json current = Present(cur, k, t.version);
+  WriteOutcome out;
+  ApiResult<json> prepared = Prepare(t, std::move(desired), current, Op::kUpdate, &out.warnings);
+  if (!prepared.ok()) return prepared.error();
+  json& p = *prepared;
+  if (track_managed_fields) {
+    std::vector<ManagedEntry> entries = ReadManagedFields(current);
+    TrackUpdate(entries, current, p, k.kind, options.field_manager, t.ApiVersion(), Now());
+    SetManagedFields(p, entries);
+  } else if (auto& meta = p["metadata"];
+             meta.contains("managedFields") &&
+             (!meta["managedFields"].is_array() || meta["managedFields"].empty())) {
+    meta.erase("managedFields");
+  }
+  if (Equivalent(p, current)) {
+    // Nothing to write, if `cur` is still what is stored: a no-op judged against a snapshot
+    // that another writer has since replaced would hide that write.
+    Result<store::StoredObject> now = store_.Get(t.Key());
+    if (!now.ok() || now->mod_revision != cur.mod_revision ||
+        expected_revision != cur.mod_revision) {
+      *stale = true;
+      return ConflictError(k, t.name);
+    }
+    out.object = std::move(current);
+    out.changed = false;
+    return out;
+  }
+  if (options.dry_run) {
+    p["metadata"]["resourceVersion"] = std::to_string(cur.mod_revision);
+    out.object = std::move(p);
+    return out;
+  }
+  Result<store::StoredObject> r = store_.Update(t.Key(), Serialize(p), expected_revision);
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kConflict) *stale = true;
+    return FromStoreStatus(r.status(), k, t.name);
+  }
+  out.object = Present(*r, k, t.version);
+  return out;
+}
+
+ApiResult<WriteOutcome> ObjectService::Replace(const Target& t, json body,
+                                               const WriteOptions& options) {
+  if (!body.is_object()) return BadRequestError("the request body must be a JSON object");
+  const json& meta = Meta(body);
+  std::string rv = meta.contains("resourceVersion") && meta["resourceVersion"].is_string()
+                       ? meta["resourceVersion"].get<std::string>()
+                       : "";
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    Result<store::StoredObject> cur = store_.Get(t.Key());
+    if (!cur.ok()) return FromStoreStatus(cur.status(), *t.kind, t.name);
+    int64_t expected = cur->mod_revision;
+    if (!rv.empty()) {
+      if (rv != std::to_string(cur->mod_revision)) return ConflictError(*t.kind, t.name);
+    }
+    bool track = true;
+    if (meta.contains("managedFields")) {
+      json current = json::parse(cur->value, nullptr, false);
+      track = Meta(current).value("managedFields", json()) == meta["managedFields"];
+    }
+    bool stale = false;
+    ApiResult<WriteOutcome> r = DoUpdate(t, body, *cur, options, track, expected, &stale);
+    if (stale && rv.empty()) continue;
+    return r;
+  }
+  return ConflictError(*t.kind, t.name);
+}
+
+ApiResult<WriteOutcome> ObjectService::Patch(const Target& t, PatchType type,
+                                             const std::string& body, const WriteOptions& options) {
+  const config::KindInfo& k = *t.kind;
+  if (type == PatchType::kApply) {
+    std::string error;
+    std::optional<json> applied = ParseYamlOrJson(body, &error);
+    if (!applied) return BadRequestError("error decoding YAML: " + error);
+    return DoApply(t, *applied, options);
+  }
+  std::string error;
+  std::optional<json> patch = ParseJson(body, &error);
+  if (!patch) return BadRequestError("error decoding patch: " + error);
+  if (type == PatchType::kStrategic && !SupportsStrategicMerge(k.kind)) {
+    return UnsupportedMediaTypeError(
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
+  }
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    Result<store::StoredObject> cur = store_.Get(t.Key());
+    if (!cur.ok()) return FromStoreStatus(cur.status(), k, t.name);
+    json current = Present(*cur, k, t.version);
+    ApiResult<json> patched = type == PatchType::kMerge ? ApplyMergePatch(current, *patch)
+                              : type == PatchType::kJson
+                                  ? ApplyJsonPatch(current, *patch, k, t.name)
+                                  : ApplyStrategicMergePatch(current, *patch, k.kind);
+    if (!patched.ok()) return patched.error();
+    const json& pm = Meta(*patched);
+    if (pm.contains("resourceVersion") &&
+        pm["resourceVersion"] != Meta(current)["resourceVersion"] &&
+        !(pm["resourceVersion"].is_string() && pm["resourceVersion"].get<std::string>().empty()) &&
+        !pm["resourceVersion"].is_null()) {
+      return ConflictError(k, t.name);
+    }
+    bool track = pm.value("managedFields", json()) == Meta(current).value("managedFields", json());
+    bool stale = false;
+    ApiResult<WriteOutcome> r =
+        DoUpdate(t, *patched, *cur, options, track, cur->mod_revision, &stale);
+    if (stale) continue;
+    return r;
+  }
+  return ConflictError(k, t.name);
+}
+
+ApiResult<WriteOutcome> ObjectService::DoApply(const Target& t, const json& applied,
+                                               const WriteOptions& options) {
+  const config::KindInfo& k = *t.kind;
+  if (!applied.is_object()) return BadRequestError("an apply patch must be an object");
+  if (options.field_manager.empty()) {
+    return BadRequestError("fieldManager is required for apply requests");
+  }
+  const json& am = Meta(applied);
+  if (am.contains("managedFields") && !am["managedFields"].is_null()) {
+    return BadRequestError("metadata.managedFields must be nil in an apply request");
+  }
+  if (am.contains("name") && am["name"].is_string() && am["name"].get<std::string>() != t.name) {
+    return BadRequestError("the name of the object (" + am["name"].get<std::string>() +
+                           ") does not match the name on the URL (" + t.name + ")");
+  }
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    Result<store::StoredObject> cur = store_.Get(t.Key());
+    const std::string now = Now();
+    if (!cur.ok() && cur.status().code() != StatusCode::kNotFound) {
+      return FromStoreStatus(cur.status(), k, t.name);
+    }
+    if (!cur.ok()) {
+      ApplyResult res = ServerSideApply(json(), applied, {}, k.kind, options.field_manager,
+                                        t.ApiVersion(), now, options.force);
+      json obj = res.object;
+      obj["metadata"]["name"] = t.name;
+      obj["metadata"].erase("resourceVersion");
+      SetManagedFields(obj, res.entries);
+      Target create = t;
+      create.name.clear();
+      ApiResult<WriteOutcome> r = DoCreate(create, std::move(obj), options, true);
+      if (!r.ok() && r.error().reason == "AlreadyExists") continue;  // lost a race: update
+      return r;
+    }
+    json current = Present(*cur, k, t.version);
+    if (am.contains("resourceVersion") && am["resourceVersion"].is_string() &&
+        am["resourceVersion"] != Meta(current)["resourceVersion"]) {
+      return ConflictError(k, t.name);
+    }
+    ApplyResult res = ServerSideApply(current, applied, ReadManagedFields(current), k.kind,
+                                      options.field_manager, t.ApiVersion(), now, options.force);
+    if (!res.conflicts.empty()) {
+      ApiError e = ConflictError(k, t.name);
+      e.message = ConflictMessage(res.conflicts);
+      for (const ApplyConflict& c : res.conflicts) {
+        e.causes.push_back({"FieldManagerConflict",
+                            "conflict with \"" + c.manager + "\"" +
+                                (c.api_version.empty() ? "" : " using " + c.api_version),
+                            FieldPathString(c.path)});
+      }
+      return e;
+    }
+    json merged = std::move(res.object);
+    SetManagedFields(merged, res.entries);
+    bool stale = false;
+    ApiResult<WriteOutcome> r =
+        DoUpdate(t, std::move(merged), *cur, options, false, cur->mod_revision, &stale);
+    if (stale) continue;
+    return r;
+  }
+  return ConflictError(k, t.name);
+}
+
+ApiResult<WriteOutcome> ObjectService::ApplyManifest(const Target& t, const json& object,
+                                                     const std::string& manager) {
+  json applied = object;
+  json& meta = applied["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  if (t.kind->namespaced) meta["namespace"] = t.ns;
+  // kubectl's annotation is the applied object without the annotation itself.
+  json for_annotation = applied;
+  if (auto a = for_annotation["metadata"].find("annotations");
+      a != for_annotation["metadata"].end() && a->is_object()) {
+    a->erase(kLastApplied);
+  }
+  if (!meta.contains("annotations") || !meta["annotations"].is_object()) {
+    meta["annotations"] = json::object();
+    for_annotation["metadata"]["annotations"] = json::object();
+  }
+  meta["annotations"][kLastApplied] =
+      for_annotation.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  WriteOptions options;
+  options.field_manager = manager;
+  options.force = true;
+  return DoApply(t, applied, options);
+}
+
+ApiResult<WriteOutcome> ObjectService::Delete(const Target& t, const DeleteOptions& options) {
+  const config::KindInfo& k = *t.kind;
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    Result<store::StoredObject> cur = store_.Get(t.Key());
+    if (!cur.ok()) return FromStoreStatus(cur.status(), k, t.name);
+    json current = Present(*cur, k, t.version);
+    if (!options.uid.empty() && Meta(current).value("uid", "") != options.uid) {
+      ApiError e = ConflictError(k, t.name);
+      e.message = "Precondition failed: UID in precondition: " + options.uid +
+                  ", UID in object meta: " + Meta(current).value("uid", "");
+      return e;
+    }
+    if (!options.resource_version.empty() &&
+        options.resource_version != std::to_string(cur->mod_revision)) {
+      return ConflictError(k, t.name);
+    }
+    if (k.kind == config::Kind::kNamespace) {
+      if (t.name == "default" || t.name == "istio-system") {
+        return ForbiddenError(k, t.name, "this namespace may not be deleted");
+      }
+      if (!options.dry_run) {
+        // Kubernetes empties a deleted namespace; here that happens before it goes.
+        for (const config::KindInfo& other : config::AllKinds()) {
+          if (!other.namespaced) continue;
+          Result<store::ListResult> items = store_.List({std::string(other.name), t.name});
+          if (!items.ok()) return FromStoreStatus(items.status(), k, t.name);
+          for (const store::StoredObject& o : items->items) {
+            Result<store::StoredObject> d = store_.Delete(o.key, 0);
+            if (!d.ok() && d.status().code() != StatusCode::kNotFound) {
+              return FromStoreStatus(d.status(), other, o.key.name);
+            }
+          }
+        }
+      }
+    }
+    WriteOutcome out;
+    if (options.dry_run) {
+      out.object = std::move(current);
+      return out;
+    }
+    Result<store::StoredObject> r = store_.Delete(t.Key(), cur->mod_revision);
+    if (!r.ok()) {
+      if (r.status().code() == StatusCode::kConflict) continue;
+      return FromStoreStatus(r.status(), k, t.name);
+    }
+    out.object = Present(*r, k, t.version);
+    return out;
+  }
+  return ConflictError(k, t.name);
+}
+
+ApiResult<ListOutcome> ObjectService::DeleteCollection(const Target& t, const LabelSelector& labels,
+                                                       const FieldSelector& fields, bool dry_run) {
+  ApiResult<ListOutcome> list = List(t, labels, fields);
+  if (!list.ok()) return list.error();
+  ListOutcome out;
+  out.revision = list->revision;
+  for (json& obj : list->items) {
+    Target one = t;
+    one.ns = MetaString(obj, "namespace");
+    one.name = MetaString(obj, "name");
+    DeleteOptions options;
+    options.dry_run = dry_run;
+    ApiResult<WriteOutcome> r = Delete(one, options);
+    if (!r.ok()) {
+      if (r.error().code == 404) continue;
+      return r.error();
+    }
+    out.items.push_back(std::move(r->object));
+  }
+  return out;
+}
+
+}  // namespace canaryd::api

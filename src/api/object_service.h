@@ -1,0 +1,133 @@
+// ObjectService: the Kubernetes object semantics of the resource API over a Store, independent
+// of HTTP: get, list, create, replace, patch (merge, JSON, strategic, server-side apply) and
+// delete, each with Kubernetes' metadata rules (uid, creationTimestamp, generation bumped on
+// spec changes only, resourceVersion = the store's mod_revision, managedFields), validation
+// before anything is written (an invalid write changes nothing), optimistic concurrency (409 on
+// a stale resourceVersion; patches retry internally), dry runs, and namespaces (default and
+// istio-system always exist; writing into a missing namespace is NotFound). canaryd's start-up
+// apply uses it too.
+//
+// Objects are stored as JSON text without metadata.resourceVersion, which is the store's
+// revision and is added on the way out. Thread-safe: any number of threads may call it at once;
+// concurrency control is the store's compare-and-set.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "api/api_error.h"
+#include "api/patch.h"
+#include "api/selector.h"
+#include "common/clock.h"
+#include "config/kinds.h"
+#include "store/store.h"
+
+namespace canaryd::api {
+
+// What a request addresses: a kind in one API version, a namespace ("" for every namespace or
+// for cluster-scoped kinds) and a name ("" for a collection).
+struct Target {
+  const config::KindInfo* kind = nullptr;
+  std::string version;
+  std::string ns;
+  std::string name;
+
+  // "networking.istio.io/v1" or "v1".
+  std::string ApiVersion() const;
+  store::ObjectKey Key() const;
+};
+
+struct WriteOptions {
+  bool dry_run = false;
+  std::string field_manager;  // who makes the change (managedFields); defaulted by the caller
+  bool force = false;         // server-side apply: take conflicting fields
+};
+
+struct DeleteOptions {
+  bool dry_run = false;
+  std::string resource_version;  // precondition, when not empty
+  std::string uid;               // precondition, when not empty
+};
+
+struct WriteOutcome {
+  json object;           // as stored (or as it would be, for a dry run), with resourceVersion
+  bool created = false;  // the object did not exist before
+  bool changed = true;   // false: the write was a no-op and nothing was stored
+  std::vector<std::string> warnings;
+};
+
+struct ListOutcome {
+  std::vector<json> items;
+  int64_t revision = 0;
+};
+
+class ObjectService {
+ public:
+  // Both must outlive the service.
+  ObjectService(store::Store& store, const Clock& clock);
+
+  // Creates the namespaces that always exist (default, istio-system) when absent.
+  Status EnsureSystemNamespaces();
+
+  ApiResult<json> Get(const Target& t);
+  ApiResult<ListOutcome> List(const Target& t, const LabelSelector& labels,
+                              const FieldSelector& fields);
+  // The same list as the JSON text of a <Kind>List. Without a label selector the stored texts
+  // are spliced, not parsed: large lists are mostly copying.
+  ApiResult<std::string> ListText(const Target& t, const LabelSelector& labels,
+                                  const FieldSelector& fields);
+  // The same list for a Table: each object parsed without what no column shows (managedFields,
+  // most of the spec).
+  ApiResult<ListOutcome> ListForTable(const Target& t, const LabelSelector& labels,
+                                      const FieldSelector& fields);
+  ApiResult<WriteOutcome> Create(const Target& t, json body, const WriteOptions& options);
+  ApiResult<WriteOutcome> Replace(const Target& t, json body, const WriteOptions& options);
+  ApiResult<WriteOutcome> Patch(const Target& t, PatchType type, const std::string& body,
+                                const WriteOptions& options);
+  ApiResult<WriteOutcome> Delete(const Target& t, const DeleteOptions& options);
+  ApiResult<ListOutcome> DeleteCollection(const Target& t, const LabelSelector& labels,
+                                          const FieldSelector& fields, bool dry_run);
+
+  // Applies a whole object as canaryd's own manifests are applied at start: server-side apply
+  // with `manager`, forced, recording kubectl's last-applied-configuration annotation so that
+  // a later `kubectl apply` computes its three-way patch from it.
+  ApiResult<WriteOutcome> ApplyManifest(const Target& t, const json& object,
+                                        const std::string& manager);
+
+  // A stored object as the API shows it in `version`: resourceVersion added, apiVersion set.
+  json Present(const store::StoredObject& stored, const config::KindInfo& kind,
+               const std::string& version) const;
+  // Present's result as JSON text; nullopt when the stored text is not as canaryd writes it.
+  static std::optional<std::string> PresentText(const store::StoredObject& stored,
+                                                const config::KindInfo& kind,
+                                                const std::string& version);
+
+  store::Store& store() { return store_; }
+  const Clock& clock() const { return clock_; }
+
+ private:
+  enum class Op { kCreate, kUpdate };
+  // Applies the server's rules to `obj` for storing as `t` over `existing` (null for a create):
+  // checks apiVersion, kind, name and namespace, sets the server-managed metadata, defaults,
+  // validates. Leaves managedFields alone.
+  ApiResult<json> Prepare(const Target& t, json obj, const json& existing, Op op,
+                          std::vector<std::string>* warnings);
+  ApiResult<WriteOutcome> DoCreate(const Target& t, json obj, const WriteOptions& options,
+                                   bool managed_fields_given);
+  // Writes `desired` over `current` (compare-and-set on its mod_revision). Sets *stale when the
+  // store's object moved meanwhile (the caller may retry).
+  ApiResult<WriteOutcome> DoUpdate(const Target& t, json desired, const store::StoredObject& cur,
+                                   const WriteOptions& options, bool track_managed_fields,
+                                   int64_t expected_revision, bool* stale);
+  ApiResult<WriteOutcome> DoApply(const Target& t, const json& applied,
+                                  const WriteOptions& options);
+  Status NamespaceExists(const std::string& ns);
+  std::string Now() const;
+
+  store::Store& store_;
+  const Clock& clock_;
+};
+
+}  // namespace canaryd::api

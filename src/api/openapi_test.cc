@@ -1,0 +1,74 @@
+#include "api/openapi.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "api/schema.h"
+#include "config/decoder.h"
+#include "config/istio_types.h"
+
+namespace canaryd::api {
+namespace {
+
+using nlohmann::json;
+
+// Every field the decoder knows is in the schema, recursively: one description, two visitors.
+template <class T>
+void ExpectSameFields(const json& schema, const std::string& where) {
+  T value{};
+  config::FieldNameCollector names;
+  Describe(names, value);
+  ASSERT_EQ(schema["properties"].size(), names.names.size()) << where;
+  for (std::string_view n : names.names) {
+    EXPECT_TRUE(schema["properties"].contains(std::string(n))) << where << "." << n;
+  }
+}
+
+TEST(Schema, GeneratedFromDescribe) {
+  json vs = SchemaOf<config::VirtualServiceSpec>();
+  ExpectSameFields<config::VirtualServiceSpec>(vs, "spec");
+  const json& route = vs["properties"]["http"]["items"]["properties"]["route"]["items"];
+  ExpectSameFields<config::HTTPRouteDestination>(route, "route");
+  EXPECT_EQ(route["properties"]["weight"]["type"], "integer");
+  EXPECT_EQ(route["properties"]["weight"]["format"], "int32");
+  EXPECT_EQ(route["required"], json({"destination"}));
+  const json& port = route["properties"]["destination"]["properties"]["port"];
+  EXPECT_EQ(port["properties"]["number"]["minimum"], 0);
+  json gw = SchemaOf<config::GatewaySpec>();
+  const json& tls = gw["properties"]["servers"]["items"]["properties"]["tls"];
+  EXPECT_EQ(tls["properties"]["mode"]["enum"][0], "PASSTHROUGH");
+  json headers = SchemaOf<config::HTTPMatchRequest>()["properties"]["headers"];
+  EXPECT_EQ(headers["type"], "object");
+  EXPECT_EQ(headers["additionalProperties"]["properties"].size(), 3u);
+}
+
+TEST(OpenApi, DocumentsAdvertiseStrictServerValidation) {
+  OpenApiDocuments docs;
+  json index = json::parse(docs.Index());
+  for (const char* gv : {"api/v1", "apis/networking.istio.io/v1",
+                         "apis/networking.istio.io/v1beta1", "apis/networking.istio.io/v1alpha3"}) {
+    ASSERT_TRUE(index["paths"].contains(gv)) << gv;
+    ASSERT_NE(docs.Document(gv), nullptr) << gv;
+  }
+  json doc = json::parse(*docs.Document("apis/networking.istio.io/v1alpha3"));
+  const json& item =
+      doc["paths"]
+         ["/apis/networking.istio.io/v1alpha3/namespaces/{namespace}/virtualservices/{name}"];
+  const json& patch = item["patch"];
+  EXPECT_EQ(patch["x-kubernetes-group-version-kind"]["kind"], "VirtualService");
+  bool field_validation = false;
+  for (const json& p : patch["parameters"]) field_validation |= p["name"] == "fieldValidation";
+  EXPECT_TRUE(field_validation);
+  EXPECT_TRUE(patch["requestBody"]["content"].contains("application/apply-patch+yaml"));
+  const json& schema = doc["components"]["schemas"]["io.istio.networking.v1alpha3.VirtualService"];
+  EXPECT_EQ(schema["x-kubernetes-group-version-kind"][0]["version"], "v1alpha3");
+  EXPECT_TRUE(schema["properties"]["spec"]["properties"].contains("http"));
+  json core = json::parse(*docs.Document("api/v1"));
+  EXPECT_TRUE(core["components"]["schemas"].contains("io.k8s.api.core.v1.Service"));
+  EXPECT_EQ(docs.Document("apis/apps/v1"), nullptr);
+  EXPECT_EQ(docs.Hash("api/v1").size(), 128u);
+}
+
+}  // namespace
+}  // namespace canaryd::api

@@ -1,0 +1,167 @@
+#include "control/config_watcher.h"
+
+#include <algorithm>
+
+#include "api/json_node.h"
+#include "config/validate.h"
+
+namespace canaryd::control {
+namespace {
+
+// The kinds the router reads. Namespaces are not needed to route.
+constexpr const char* kRoutingKinds[] = {"Gateway",      "VirtualService", "DestinationRule",
+                                         "ServiceEntry", "WorkloadEntry",  "Service"};
+
+}  // namespace
+
+ConfigWatcher::ConfigWatcher(store::Store& store, router::CompileOptions options, PublishFn publish,
+                             const Clock& clock)
+    : store_(store), options_(std::move(options)), publish_(std::move(publish)), clock_(clock) {}
+
+ConfigWatcher::~ConfigWatcher() {
+  Stop();
+}
+
+Status ConfigWatcher::Start() {
+  int64_t max_revision = 0;
+  for (const char* kind : kRoutingKinds) {
+    Result<store::ListResult> list = store_.List(store::Selector{kind, ""});
+    if (!list.ok()) return list.status();
+    for (const store::StoredObject& o : list->items) {
+      if (std::optional<config::Resource> r = Decode(o)) {
+        cache_[o.key] = Cached{std::move(*r), o.create_revision};
+      }
+    }
+    max_revision = std::max(max_revision, list->revision);
+    auto watch =
+        store_.Watch(store::Selector{kind, ""}, list->revision, [this](const store::WatchEvent& e) {
+          std::lock_guard<std::mutex> lock(mu_);
+          queue_.push_back(e);
+          cv_.notify_all();
+        });
+    if (!watch.ok()) return watch.status();
+    watches_.push_back(std::move(*watch));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    applied_revision_ = max_revision;
+  }
+  Compile();
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void ConfigWatcher::Stop() {
+  for (auto& w : watches_) w->Cancel();
+  watches_.clear();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+WatcherStatus ConfigWatcher::status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_;
+}
+
+bool ConfigWatcher::WaitForRevision(int64_t revision, int64_t timeout_nanos) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, std::chrono::nanoseconds(timeout_nanos),
+                      [&] { return applied_revision_ >= revision; });
+}
+
+void ConfigWatcher::Run() {
+  while (true) {
+    std::deque<store::WatchEvent> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      batch.swap(queue_);
+    }
+    // Every change that arrived meanwhile goes into one compile.
+    int64_t revision = 0;
+    for (const store::WatchEvent& e : batch) {
+      Apply(e);
+      revision = std::max(revision, e.revision);
+    }
+    Compile();
+    std::lock_guard<std::mutex> lock(mu_);
+    applied_revision_ = std::max(applied_revision_, revision);
+    cv_.notify_all();
+  }
+}
+
+std::optional<config::Resource> ConfigWatcher::Decode(const store::StoredObject& o) {
+  std::string error;
+  std::optional<nlohmann::json> json = api::ParseJson(o.value, &error);
+  if (!json) {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.last_error = o.key.kind + " " + o.key.namespace_ + "/" + o.key.name + ": " + error;
+    return std::nullopt;
+  }
+  config::Diagnostics diags;
+  std::optional<config::Resource> r =
+      config::DecodeResource(api::JsonToNode(*json), diags, o.key.namespace_);
+  if (r) config::ValidateResource(*r, diags);
+  if (!r || diags.has_errors()) {
+    // The API refuses invalid objects, so this means a store written by something else.
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.last_error = o.key.kind + " " + o.key.namespace_ + "/" + o.key.name +
+                         " is invalid and is ignored: " + diags.ToString();
+    return std::nullopt;
+  }
+  return r;
+}
+
+void ConfigWatcher::Apply(const store::WatchEvent& e) {
+  if (e.type == store::EventType::kDeleted) {
+    cache_.erase(e.object.key);
+    return;
+  }
+  if (std::optional<config::Resource> r = Decode(e.object)) {
+    cache_[e.object.key] = Cached{std::move(*r), e.object.create_revision};
+  } else {
+    cache_.erase(e.object.key);
+  }
+}
+
+void ConfigWatcher::Compile() {
+  int64_t start = clock_.MonotonicNanos();
+  // Creation order decides how VirtualServices for one host merge.
+  std::vector<const Cached*> ordered;
+  ordered.reserve(cache_.size());
+  for (const auto& [key, c] : cache_) ordered.push_back(&c);
+  std::stable_sort(ordered.begin(), ordered.end(), [](const Cached* a, const Cached* b) {
+    return a->create_revision < b->create_revision;
+  });
+  std::vector<const config::Resource*> resources;
+  resources.reserve(ordered.size());
+  for (const Cached* c : ordered) resources.push_back(&c->resource);
+  router::CompileOptions options = options_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    options.generation = status_.generation + 1;
+  }
+  Result<router::CompileResult> compiled = router::Compiler::Compile(resources, options);
+  int64_t took = clock_.MonotonicNanos() - start;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!compiled.ok()) {
+    status_.last_error =
+        "route table not published, the previous one keeps serving: " + compiled.status().message();
+    return;
+  }
+  publish_(compiled->table, compiled->ports);
+  status_.generation = options.generation;
+  status_.tables_published++;
+  status_.last_compile_nanos = took;
+  status_.last_publish_wall_nanos = clock_.WallNanos();
+  status_.resources = resources.size();
+  status_.warnings = std::move(compiled->warnings);
+  status_.synced = true;
+}
+
+}  // namespace canaryd::control

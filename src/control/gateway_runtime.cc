@@ -1,0 +1,109 @@
+#include "control/gateway_runtime.h"
+
+#include <nlohmann/json.hpp>
+
+#include "config/duration.h"
+
+namespace canaryd::control {
+
+GatewayRuntime::GatewayRuntime(RuntimeOptions options, store::Store& store)
+    : options_(std::move(options)), store_(store) {
+  int workers = options_.proxy.workers < 1 ? 1 : options_.proxy.workers;
+  options_.proxy.workers = workers;
+  telemetry_ = std::make_unique<telemetry::Telemetry>(options_.telemetry, workers);
+  server_ = std::make_unique<proxy::GatewayServer>(options_.proxy, telemetry_.get());
+  watcher_ = std::make_unique<ConfigWatcher>(
+      store_, options_.compile,
+      [this](std::shared_ptr<const router::RouteTable> table, std::vector<uint32_t> ports) {
+        server_->Publish(std::move(table), std::move(ports));
+      });
+}
+
+GatewayRuntime::~GatewayRuntime() {
+  Stop();
+}
+
+Status GatewayRuntime::Start() {
+  if (Status s = telemetry_->Start(); !s.ok()) return s;
+  if (Status s = server_->Start(); !s.ok()) return s;
+  return watcher_->Start();
+}
+
+void GatewayRuntime::Drain() {
+  watcher_->Stop();
+  server_->Drain();
+}
+
+void GatewayRuntime::Stop() {
+  if (watcher_) watcher_->Stop();
+  if (server_) server_->Stop();
+}
+
+std::string GatewayRuntime::RenderPrometheus() {
+  telemetry::GatewayHealth health;
+  health.workers = server_->ReadCounters();
+  WatcherStatus st = watcher_->status();
+  health.config_snapshots_published = st.tables_published;
+  health.config_last_compile_seconds = static_cast<double>(st.last_compile_nanos) / 1e9;
+  health.config_resources = st.resources;
+  return telemetry_->RenderPrometheus(
+      [this](std::function<void(int)> fn) { return server_->RunOnEachWorker(std::move(fn)); },
+      health);
+}
+
+std::string GatewayRuntime::DestinationsJson(int64_t window_seconds) {
+  int64_t now = SystemClock::Instance().WallNanos() / 1'000'000'000;
+  nlohmann::json items = nlohmann::json::array();
+  for (const telemetry::DestinationStats& d : telemetry_->live().Query(window_seconds, now)) {
+    items.push_back({{"service", d.service},
+                     {"serviceName", d.service_name},
+                     {"serviceNamespace", d.service_namespace},
+                     {"version", d.version},
+                     {"requests", d.requests},
+                     {"successes", d.successes},
+                     {"successRate", d.success_rate},
+                     {"requestsPerSecond", d.requests_per_second},
+                     {"latencyMs", {{"p50", d.p50_ms}, {"p90", d.p90_ms}, {"p99", d.p99_ms}}}});
+  }
+  nlohmann::json out = {{"windowSeconds", window_seconds}, {"now", now}, {"destinations", items}};
+  return out.dump();
+}
+
+void GatewayRuntime::RegisterAdminRoutes(api::Router& router) {
+  auto metrics = [this](const api::HttpRequest&) {
+    return api::HttpResponse::Text(200, RenderPrometheus())
+        .SetHeader("content-type", "text/plain; version=0.0.4; charset=utf-8");
+  };
+  router.Handle("/stats/prometheus", metrics, {.exact = true});
+  router.Handle("/metrics", metrics, {.exact = true});
+  router.Handle(
+      "/stats/destinations",
+      [this](const api::HttpRequest& req) {
+        std::string window = req.QueryOr("window", "30s");
+        std::string why;
+        auto nanos = config::ParseDuration(window, &why);
+        if (!nanos || *nanos < 1'000'000'000 ||
+            *nanos > telemetry::LiveStats::kMaxWindowSeconds * 1'000'000'000) {
+          return api::HttpResponse::Json(
+              400, nlohmann::json({{"error", "window must be a duration from 1s to 10m"}}).dump());
+        }
+        return api::HttpResponse::Json(200, DestinationsJson(*nanos / 1'000'000'000));
+      },
+      {.exact = true});
+  router.Handle("/stats/config",
+                [this](const api::HttpRequest&) {
+                  WatcherStatus st = watcher_->status();
+                  nlohmann::json out = {
+                      {"generation", st.generation},
+                      {"tablesPublished", st.tables_published},
+                      {"lastCompileSeconds", static_cast<double>(st.last_compile_nanos) / 1e9},
+                      {"resources", st.resources},
+                      {"synced", st.synced},
+                      {"warnings", st.warnings},
+                      {"lastError", st.last_error}};
+                  return api::HttpResponse::Json(200, out.dump());
+                },
+                {.exact = true});
+}
+
+}  // namespace canaryd::control
