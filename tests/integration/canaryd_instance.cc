@@ -48,6 +48,11 @@ bool CanarydInstance::Start(std::string* error) {
     s.argv.push_back(token_file_);
   }
   if (options_.require_token) s.argv.push_back("--admin-require-token");
+  // Tests talk to 127.0.0.1 only, never to a privileged port: keep the port across restarts.
+  if (gateway_port_ == 0) gateway_port_ = FreePort();
+  s.argv.insert(s.argv.end(),
+                {"--listen-host", "127.0.0.1", "--port-map", "80=" + std::to_string(gateway_port_),
+                 "--workers", std::to_string(options_.workers)});
   s.argv.insert(s.argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   s.working_dir = SourceDir().string();
   process_ = Process::Spawn(s, error);

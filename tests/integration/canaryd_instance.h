@@ -17,6 +17,9 @@ struct CanarydOptions {
   std::string admin = "127.0.0.1:0";
   std::string token;  // written to a token file and passed as --admin-token-file when set
   bool require_token = false;
+  // The data plane listens on 127.0.0.1 only, with Gateway port 80 mapped to a free port (see
+  // gateway_port()), and this many workers.
+  int workers = 1;
 };
 
 class CanarydInstance {
@@ -40,6 +43,8 @@ class CanarydInstance {
   }
 
   uint16_t port() const { return port_; }
+  // The local port Gateway port 80 is bound to.
+  uint16_t gateway_port() const { return gateway_port_; }
   // https when a token is set: canaryd then serves TLS (kubectl sends tokens only over TLS).
   std::string url() const {
     return (options_.token.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") +
@@ -72,6 +77,7 @@ class CanarydInstance {
   std::string kubeconfig_;
   std::string token_file_;
   uint16_t port_ = 0;
+  uint16_t gateway_port_ = 0;
   std::unique_ptr<Process> process_;
 };
 

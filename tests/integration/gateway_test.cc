@@ -1,0 +1,307 @@
+// The data plane with real processes on loopback: canaryd, two canary-demoapp backends, the real
+// kubectl (the seed's own YAML), wrk for load, curl for streaming.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "integration/canaryd_instance.h"
+#include "integration/harness.h"
+#include "testing/net.h"
+#include "testing/paths.h"
+
+namespace canaryd::testing {
+namespace {
+
+std::string BinPath(const std::string& name) {
+  return (std::filesystem::path(CanarydInstance::CanarydPath()).parent_path() / name).string();
+}
+
+// A canary-demoapp process for one version.
+struct Backend {
+  std::unique_ptr<Process> process;
+  uint16_t port = 0;
+
+  static Backend Start(const std::string& version, std::vector<std::string> extra = {}) {
+    Backend b;
+    b.port = FreePort();
+    SpawnOptions s;
+    s.argv = {BinPath("canary-demoapp"), "--version", version, "--port", std::to_string(b.port)};
+    s.argv.insert(s.argv.end(), extra.begin(), extra.end());
+    std::string error;
+    b.process = Process::Spawn(s, &error);
+    EXPECT_TRUE(b.process) << error;
+    EXPECT_TRUE(WaitForPort("127.0.0.1", b.port, 10s));
+    return b;
+  }
+};
+
+std::string Workloads(uint16_t v1, uint16_t v2) {
+  return "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: web-v1}\n"
+         "spec: {address: 127.0.0.1, ports: {\"80\": " +
+         std::to_string(v1) +
+         "}, labels: {app: web, version: v1}}\n---\n"
+         "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: web-v2}\n"
+         "spec: {address: 127.0.0.1, ports: {\"80\": " +
+         std::to_string(v2) + "}, labels: {app: web, version: v2}}\n";
+}
+
+// The walkthrough's files: the seed's own when ../shared is here, else the project's copy.
+std::string WalkthroughFile(const std::string& name) {
+  std::string shared = SharedDir();
+  if (!shared.empty()) return shared + "/seed/" + name;
+  std::filesystem::path ours = SourceDir() / "examples" / "walkthrough";
+  if (std::filesystem::exists(ours / name)) return (ours / name).string();
+  return (ours / "steps" / name).string();
+}
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (CanarydInstance::KubectlPath().empty()) GTEST_SKIP() << "kubectl not found";
+    v1_ = Backend::Start("v1");
+    v2_ = Backend::Start("v2");
+    WriteFile(canaryd_.dir().File("workloads.yaml"), Workloads(v1_.port, v2_.port));
+    std::string error;
+    ASSERT_TRUE(canaryd_.Start(&error)) << error;
+    Apply(canaryd_.dir().File("workloads.yaml"));
+  }
+
+  std::string Apply(const std::string& file) {
+    CommandResult r = canaryd_.Kubectl({"apply", "-f", file});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return r.out;
+  }
+
+  // Waits until GET / answers `body` (the gateway picked up a change), bounded.
+  bool WaitForBody(const std::string& body) {
+    for (int i = 0; i < 200; ++i) {
+      Client c(canaryd_.gateway_port(), 1000);
+      if (c.connected()) {
+        Response r = c.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");
+        if (r.ok && r.body == body) return true;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  Backend v1_, v2_;
+  CanarydInstance canaryd_;
+};
+
+TEST_F(GatewayTest, TheSeedRoutesSplitsAndShiftsTraffic) {
+  EXPECT_EQ(Apply(WalkthroughFile("web-v1-service.yaml")), "service/web-v1-service created\n");
+  Apply(WalkthroughFile("web-v2-service.yaml"));
+  Apply(WalkthroughFile("web-gateway-virtualservice.yaml"));
+  ASSERT_TRUE(WaitForBody("v1")) << canaryd_.Log();
+
+  Client c(canaryd_.gateway_port());
+  Response other = c.Request("GET /other HTTP/1.1\r\nHost: web\r\n\r\n");
+  EXPECT_EQ(other.status, 404);
+  HttpReply metrics = Http(canaryd_.port(), "GET", "/stats/prometheus");
+  EXPECT_NE(metrics.body.find("response_code=\"404\",grpc_response_status=\"\","
+                              "response_flags=\"NR\""),
+            std::string::npos)
+      << "the 404 is recorded with response flag NR";
+
+  Apply(WalkthroughFile("web-gateway-virtualservice-90-10.yaml"));
+  // One worker, one kept-alive connection: smooth weighted round-robin gives exactly 90/10 over
+  // every full cycle of 100.
+  ASSERT_TRUE(WaitForBody("v2") || true);
+  std::this_thread::sleep_for(200ms);
+  Client split(canaryd_.gateway_port());
+  std::map<std::string, int> counts;
+  for (int i = 0; i < 10000; ++i) {
+    Response r = split.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");
+    ASSERT_TRUE(r.ok) << i;
+    counts[r.body]++;
+  }
+  EXPECT_EQ(counts["v1"], 9000);
+  EXPECT_EQ(counts["v2"], 1000);
+
+  std::filesystem::path all_v2 =
+      SourceDir() / "examples" / "walkthrough" / "steps" / "web-gateway-virtualservice-0-100.yaml";
+  Apply(all_v2.string());
+  ASSERT_TRUE(WaitForBody("v2"));
+  Client after(canaryd_.gateway_port());
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_EQ(after.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n").body, "v2") << i;
+  }
+}
+
+TEST_F(GatewayTest, HotWeightChangesUnderLoadDropNothing) {
+  std::string wrk = FindExecutable("wrk");
+  if (wrk.empty()) GTEST_SKIP() << "wrk not found (scripts/setup.sh installs it)";
+  Apply((SourceDir() / "examples" / "walkthrough" / "web-v1-service.yaml").string());
+  Apply((SourceDir() / "examples" / "walkthrough" / "web-v2-service.yaml").string());
+  Apply((SourceDir() / "examples" / "walkthrough" / "web-gateway-virtualservice.yaml").string());
+  ASSERT_TRUE(WaitForBody("v1"));
+
+  SpawnOptions load;
+  load.argv = {wrk, "-t1", "-c64", "-d10s",
+               "http://127.0.0.1:" + std::to_string(canaryd_.gateway_port()) + "/"};
+  std::string error;
+  std::unique_ptr<Process> wrk_process = Process::Spawn(load, &error);
+  ASSERT_TRUE(wrk_process) << error;
+
+  // 200 weight changes through the API while wrk runs (merge patches, as `kubectl patch`).
+  const std::string path =
+      "/apis/networking.istio.io/v1/namespaces/default/virtualservices/web-virtualservice";
+  int changes = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200; ++i) {
+    int w = (i * 37) % 101;
+    nlohmann::json patch = {
+        {"spec",
+         {{"http",
+           {{{"match", {{{"uri", {{"exact", "/"}}}}}},
+             {"route",
+              {{{"destination", {{"host", "web-v1-service"}, {"port", {{"number", 80}}}}},
+                {"weight", w}},
+               {{"destination", {{"host", "web-v2-service"}, {"port", {{"number", 80}}}}},
+                {"weight", 100 - w}}}}}}}}}};
+    HttpReply r = Http(canaryd_.port(), "PATCH", path, patch.dump(),
+                       {"Content-Type: application/merge-patch+json"});
+    if (r.status == 200) ++changes;
+    std::this_thread::sleep_for(35ms);
+  }
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(changes, 200);
+  EXPECT_LT(took, 10s) << "the changes must land while wrk is still running";
+  ASSERT_TRUE(wrk_process->Wait(30s).has_value());
+  std::string out = wrk_process->Stdout();
+  EXPECT_EQ(out.find("Non-2xx"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Socket errors"), std::string::npos) << out;
+  EXPECT_NE(out.find("Requests/sec"), std::string::npos) << out;
+  HttpReply status = Http(canaryd_.port(), "GET", "/stats/config");
+  nlohmann::json st = nlohmann::json::parse(status.body);
+  EXPECT_GE(st["tablesPublished"].get<int>(), 2) << status.body;
+}
+
+int64_t PeakRssKiB(pid_t pid) {
+  std::string status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  size_t at = status.find("VmHWM:");
+  return at == std::string::npos ? -1 : std::stoll(status.substr(at + 6));
+}
+
+int64_t RssKiB(pid_t pid) {
+  std::string status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  size_t at = status.find("VmRSS:");
+  return at == std::string::npos ? -1 : std::stoll(status.substr(at + 6));
+}
+
+TEST_F(GatewayTest, OneGibibyteUpAndDownWithBoundedMemory) {
+  std::string curl = FindExecutable("curl");
+  if (curl.empty()) GTEST_SKIP() << "curl not found";
+  std::string vs = R"(apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: web-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-v1-service}
+spec: {ports: [{name: "80", port: 80}], selector: {app: web, version: v1}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: stream}
+spec:
+  hosts: ["*"]
+  gateways: [web-gateway]
+  http: [{route: [{destination: {host: web-v1-service}}]}]
+)";
+  WriteFile(canaryd_.dir().File("stream.yaml"), vs);
+  Apply(canaryd_.dir().File("stream.yaml"));
+  ASSERT_TRUE(WaitForBody("v1"));
+  pid_t pid = canaryd_.process()->pid();
+  int64_t before = RssKiB(pid);
+  std::string base = "http://127.0.0.1:" + std::to_string(canaryd_.gateway_port());
+  SpawnOptions up;
+  up.argv = {"/bin/bash", "-c",
+             "head -c 1073741824 /dev/zero | " + curl +
+                 " -sS --max-time 120 -H 'Expect:' -X POST -T - " + base + "/upload"};
+  CommandResult u = RunCommand(up, 150s);
+  EXPECT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_EQ(u.out, "received 1073741824 bytes\n") << "chunked upload";
+  {
+    // The same with Content-Length, streamed from here 1 MiB at a time.
+    Client c(canaryd_.gateway_port(), 60000);
+    ASSERT_TRUE(c.Send("POST /upload HTTP/1.1\r\nHost: web\r\nContent-Length: 1073741824\r\n\r\n"));
+    std::string mib(1 << 20, 'x');
+    for (int i = 0; i < 1024; ++i) ASSERT_TRUE(c.Send(mib)) << i;
+    Response r = c.Read();
+    EXPECT_EQ(r.body, "received 1073741824 bytes\n") << "Content-Length upload";
+  }
+  SpawnOptions down;
+  down.argv = {curl,
+               "-sS",
+               "--max-time",
+               "120",
+               "-o",
+               "/dev/null",
+               "-w",
+               "%{size_download}",
+               base + "/bytes/1073741824"};
+  CommandResult d = RunCommand(down, 150s);
+  EXPECT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_EQ(d.out, "1073741824");
+  int64_t peak = PeakRssKiB(pid);
+  std::printf("canaryd RSS before %lld KiB, peak %lld KiB\n", static_cast<long long>(before),
+              static_cast<long long>(peak));
+  EXPECT_LT(peak - before, 64 * 1024) << "RSS grew by more than 64 MiB";
+}
+
+TEST_F(GatewayTest, SigtermFinishesRequestsInFlightThenExitsZero) {
+  Backend slow = Backend::Start("v9", {"--latency", "700ms"});
+  std::string yaml = R"(apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: web-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: slow}
+spec: {ports: [{name: http, port: 80}], selector: {app: slow}}
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: slow}
+spec: {address: 127.0.0.1, ports: {http: )" +
+                     std::to_string(slow.port) + R"(}, labels: {app: slow}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: slow}
+spec:
+  hosts: ["*"]
+  gateways: [web-gateway]
+  http: [{route: [{destination: {host: slow}}]}]
+)";
+  WriteFile(canaryd_.dir().File("slow.yaml"), yaml);
+  Apply(canaryd_.dir().File("slow.yaml"));
+  ASSERT_TRUE(WaitForBody("v9"));
+  Client c(canaryd_.gateway_port(), 5000);
+  ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\nHost: web\r\n\r\n"));
+  std::this_thread::sleep_for(200ms);
+  kill(canaryd_.process()->pid(), SIGTERM);
+  Response r = c.Read();
+  EXPECT_EQ(r.status, 200) << "the request in flight is answered";
+  EXPECT_EQ(r.body, "v9");
+  EXPECT_EQ(r.Header("connection"), "close");
+  std::optional<int> code = canaryd_.process()->Wait(10s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0);
+  EXPECT_FALSE(WaitForPort("127.0.0.1", canaryd_.gateway_port(), 200ms)) << "no longer accepting";
+}
+
+}  // namespace
+}  // namespace canaryd::testing
