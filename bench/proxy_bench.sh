@@ -25,6 +25,7 @@ PIN=${PIN:-1}
 OUT=${OUT:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/canaryd-bench.XXXXXX)
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 CLK_TCK=$(getconf CLK_TCK)
 
 for tool in wrk nginx haproxy curl taskset; do
@@ -139,12 +140,12 @@ CONF
   cat > "$TMP/haproxy.cfg" <<CONF
 global
   nbthread $workers
-  maxconn 20000
+  maxconn 8000
 defaults
   mode http
   option http-keep-alive
   http-reuse always
-  maxconn 20000
+  maxconn 8000
   timeout connect 5s
   timeout client 30s
   timeout server 30s
@@ -195,7 +196,7 @@ CONF
         local secs=${DURATION%s}
         local us_per_req
         us_per_req=$(awk -v d=$((after - before)) -v hz="$CLK_TCK" -v r="$rps" -v s="$secs" \
-                     'BEGIN { n = r * s; printf "%.1f", n > 0 ? d * 1e6 / hz / n : 0 }')
+                     'BEGIN { n = r * s; printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0) }')
         echo "$workers $conns $round $t $rps $p50 $p99 $us_per_req $errs" >> "$OUT/results.tsv"
       done
     done
