@@ -101,9 +101,10 @@ class DemoApp::Worker::Connection final : public event::IoHandler {
   }
 
  private:
-  enum class Reply { kPage, kText, kHealth, kEcho, kBytes, kReceived, kError, kNotFound };
+  enum class Reply { kPage, kText, kHealth, kEcho, kBytes, kReceived, kError, kNotFound, kUpgrade };
 
   void Process() {
+    if (tunnel_) return Echo();
     while (!closed_ && !waiting_ && !streaming_) {
       if (parsed_ == in_.readable() && !parser_.completion_pending()) {
         if (!readable_) return;
@@ -138,6 +139,25 @@ class DemoApp::Worker::Connection final : public event::IoHandler {
     }
   }
 
+  void Echo() {
+    if (parsed_ > 0) {  // bytes that came after the upgrade request
+      in_.Consume(parsed_);
+      parsed_ = 0;
+    }
+    while (!closed_) {
+      if (in_.readable() > 0) {
+        out_.Append(in_.read_ptr(), in_.readable());
+        in_.Consume(in_.readable());
+        Flush();
+      }
+      if (!readable_) return;
+      size_t n = 0;
+      event::IoResult r = event::ReadOnce(fd_, in_, kReadSize, &n);
+      if (r == event::IoResult::kDrained) readable_ = false;
+      if (r == event::IoResult::kEof || r == event::IoResult::kError) return Close();
+    }
+  }
+
   // Drops parsed body bytes (the head was read in Decide()).
   void Discard() {
     in_.Consume(parsed_);
@@ -156,6 +176,8 @@ class DemoApp::Worker::Connection final : public event::IoHandler {
     reply_ = Reply::kNotFound;
     if (path == "/healthz") {
       reply_ = Reply::kHealth;
+    } else if (path == "/ws" && h.upgrade) {
+      reply_ = Reply::kUpgrade;
     } else if (path == "/echo") {
       reply_ = Reply::kEcho;
       echo_.clear();
@@ -224,6 +246,13 @@ class DemoApp::Worker::Connection final : public event::IoHandler {
         break;
       case Reply::kBytes:
         StartStream();
+        break;
+      case Reply::kUpgrade:
+        // Switches to a byte echo: enough to show a proxy tunnels an upgraded connection.
+        out_.Append(
+            "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: "
+            "upgrade\r\n\r\n");
+        tunnel_ = true;
         break;
     }
     Flush();
@@ -338,6 +367,7 @@ class DemoApp::Worker::Connection final : public event::IoHandler {
   bool readable_ = false, writable_ = true;
   bool keep_alive_ = true, http10_ = false, head_request_ = false;
   bool waiting_ = false, streaming_ = false, close_after_write_ = false, closed_ = false;
+  bool tunnel_ = false;
 };
 
 DemoApp::Worker::~Worker() {

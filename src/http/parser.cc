@@ -224,7 +224,7 @@ int Parser::OnHeadersComplete(llhttp_t* p) {
   }
   // Without a body the message completes right away; Feed() reports the head first and the
   // completion next. With one, pause here so the caller can act on the head before the body.
-  return h.has_body || h.upgrade ? HPE_PAUSED : 0;
+  return h.has_body ? HPE_PAUSED : 0;
 }
 
 int Parser::OnBody(llhttp_t* p, const char* at, size_t len) {

@@ -9,6 +9,7 @@
 
 #include "config/loader.h"
 #include "demoapp/demo_app.h"
+#include "event/socket.h"
 #include "proxy/gateway_server.h"
 #include "router/compiler.h"
 #include "testing/net.h"
@@ -318,6 +319,178 @@ TEST_F(ProxyTest, MalformedRequestsGet400AndClose) {
       "0\r\n\r\n");
   EXPECT_EQ(r.status, 400);
   EXPECT_TRUE(c.ClosedByPeer());
+}
+
+}  // namespace
+}  // namespace canaryd::proxy
+
+namespace canaryd::proxy {
+namespace {
+
+// Accepts connections and answers every one with fixed bytes, then closes it.
+class ScriptedBackend {
+ public:
+  explicit ScriptedBackend(std::string reply) : reply_(std::move(reply)) {
+    auto addr = event::SocketAddress::Parse("127.0.0.1", 0);
+    fd_ = *event::Listen(*addr, false);
+    port_ = event::LocalAddress(fd_)->port();
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0) continue;
+        int c = accept4(fd_, nullptr, nullptr, 0);
+        if (c < 0) continue;
+        char buf[4096];
+        pollfd q{c, POLLIN, 0};
+        if (poll(&q, 1, 2000) > 0) recv(c, buf, sizeof buf, 0);
+        send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+        close(c);
+      }
+    });
+  }
+  ~ScriptedBackend() {
+    stop_ = true;
+    thread_.join();
+    close(fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  std::string reply_;
+  int fd_;
+  uint16_t port_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+std::string OneServiceConfig(const std::vector<uint16_t>& ports) {
+  std::string s = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {ports: [{name: http, port: 80}], selector: {app: web}}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: web}
+spec:
+  host: web
+  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http: [{route: [{destination: {host: web}}]}]
+)";
+  for (size_t i = 0; i < ports.size(); ++i) {
+    s += "---\napiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: e" +
+         std::to_string(i) +
+         "}\nspec: {address: 127.0.0.1, ports: {http: " + std::to_string(ports[i]) +
+         "}, labels: {app: web}}\n";
+  }
+  return s;
+}
+
+class ProxyEdgeTest : public ProxyTest {};
+
+TEST_F(ProxyEdgeTest, AConnectFailureIsRetriedOnceOnAnotherEndpoint) {
+  uint16_t dead = testing::PickFreePort();
+  Apply(OneServiceConfig({dead, v1_->port()}));
+  Client c(gateway_port_);
+  for (int i = 0; i < 20; ++i) {
+    Response r = c.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");
+    ASSERT_EQ(r.status, 200) << i << " " << r.body;
+    ASSERT_EQ(r.body, "v1");
+  }
+}
+
+TEST_F(ProxyEdgeTest, UpstreamClosingBeforeHeadersIs503AndMalformedHeadersAre502) {
+  ScriptedBackend closes("");
+  Apply(OneServiceConfig({closes.port()}));
+  Client c(gateway_port_);
+  Response r = c.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("connection termination"), std::string::npos) << r.body;
+
+  ScriptedBackend garbage("HTTP/1.1 200 OK\r\nBad Header Line\r\n\r\n");
+  Apply(OneServiceConfig({garbage.port()}));
+  Client d(gateway_port_);
+  Response g = d.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");
+  EXPECT_EQ(g.status, 502);
+}
+
+TEST_F(ProxyEdgeTest, UpstreamClosingMidResponseClosesTheClientConnection) {
+  ScriptedBackend partial("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part");
+  Apply(OneServiceConfig({partial.port()}));
+  Client c(gateway_port_);
+  ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\nHost: web\r\n\r\n"));
+  Response r = c.Read();
+  EXPECT_FALSE(r.ok) << "the response cannot complete";
+  EXPECT_TRUE(c.ClosedByPeer());
+}
+
+TEST_F(ProxyEdgeTest, WebSocketUpgradesAreTunnelled) {
+  Apply(OneServiceConfig({v1_->port()}));
+  Client c(gateway_port_);
+  Response r = c.Request(
+      "GET /ws HTTP/1.1\r\nHost: web\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  ASSERT_EQ(r.status, 101) << r.head;
+  EXPECT_EQ(r.Header("upgrade"), "websocket");
+  ASSERT_TRUE(c.Send("ping through the tunnel"));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (c.leftover().size() < 23 && std::chrono::steady_clock::now() < deadline) {
+    c.ClosedByPeer();  // reads what is there (returns on timeout)
+  }
+  EXPECT_EQ(c.leftover(), "ping through the tunnel");
+}
+
+TEST_F(ProxyEdgeTest, IdleKeepAliveConnectionsAreClosed) {
+  server_->Stop();
+  ProxyOptions o;
+  o.workers = 1;
+  o.listen_host = "127.0.0.1";
+  o.port_map[80] = gateway_port_;
+  o.idle_timeout_nanos = 300'000'000;
+  o.max_connections_per_worker = 2;
+  server_ = std::make_unique<GatewayServer>(o, nullptr);
+  ASSERT_TRUE(server_->Start().ok());
+  Apply(Config(v1_->port(), v2_->port(), 100, 0));
+  Client a(gateway_port_);
+  EXPECT_EQ(Get(a, "/"), "200 v1");
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(a.ClosedByPeer());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST_F(ProxyEdgeTest, ConnectionsBeyondTheLimitAreRefusedCleanly) {
+  server_->Stop();
+  ProxyOptions o;
+  o.workers = 1;
+  o.listen_host = "127.0.0.1";
+  o.port_map[80] = gateway_port_;
+  o.max_connections_per_worker = 2;
+  server_ = std::make_unique<GatewayServer>(o, nullptr);
+  ASSERT_TRUE(server_->Start().ok());
+  Apply(Config(v1_->port(), v2_->port(), 100, 0));
+  Client a(gateway_port_), b(gateway_port_);
+  EXPECT_EQ(Get(a, "/"), "200 v1");
+  EXPECT_EQ(Get(b, "/"), "200 v1");
+  Client c(gateway_port_);
+  Response refused = c.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_TRUE(c.ClosedByPeer());
+  EXPECT_EQ(Get(a, "/"), "200 v1") << "existing connections keep working";
 }
 
 }  // namespace

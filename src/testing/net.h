@@ -113,7 +113,7 @@ class Client {
         parser.Resume();
       }
       if (s == http::Parser::State::kMessageComplete) {
-        if (r.status >= 100 && r.status < 200) {  // skip informational responses
+        if (r.status >= 100 && r.status < 200 && r.status != 101) {  // skip interim responses
           buf_.erase(0, parsed);
           parsed = 0;
           parser.Reset();
