@@ -109,6 +109,15 @@ run_profile() {  # WORKERS
     "$ROOT/examples/walkthrough/steps/web-gateway-virtualservice-90-10.yaml" "$TMP/conf/"
   launch canaryd "$pc" "$cpu_proxy" "$BIN/canaryd" -f "$TMP/conf" --workers "$workers" \
     --listen-host 127.0.0.1 --port-map "80=$pc" --admin 127.0.0.1:0 --data-dir "$TMP/data-$workers"
+  # The same without any telemetry, and with metrics plus a JSON access log: what telemetry costs.
+  local pb pf
+  pb=$(free_port); pf=$(free_port)
+  launch bare "$pb" "$cpu_proxy" "$BIN/canaryd" -f "$TMP/conf" --workers "$workers" \
+    --listen-host 127.0.0.1 --port-map "80=$pb" --admin 127.0.0.1:0 --data-dir "$TMP/bare-$workers" \
+    --no-telemetry
+  launch full "$pf" "$cpu_proxy" "$BIN/canaryd" -f "$TMP/conf" --workers "$workers" \
+    --listen-host 127.0.0.1 --port-map "80=$pf" --admin 127.0.0.1:0 --data-dir "$TMP/full-$workers" \
+    --access-log "$TMP/access-$workers.log" --access-log-format json
 
   cat > "$TMP/nginx/nginx.conf" <<CONF
 worker_processes $workers;
@@ -171,15 +180,16 @@ CONF
     echo "profile workers=$workers $name split over 200 requests: $counts" | tee -a "$OUT/split.txt"
   done
 
-  local targets=(direct canaryd nginx haproxy)
-  local ports=("$v1" "$pc" "$pn" "$ph")
+  local targets=(direct canaryd canaryd-bare canaryd-full nginx haproxy)
+  local ports=("$v1" "$pc" "$pb" "$pf" "$pn" "$ph")
   for conns in $CONNS; do
     for ((round = 0; round < ROUNDS; round++)); do
       for ((k = 0; k < ${#targets[@]}; k++)); do
         local i=$(((k + round) % ${#targets[@]}))
         local t=${targets[i]} pid=""
         case $t in
-          canaryd) pid=$PID_canaryd ;; nginx) pid=$PID_nginx ;; haproxy) pid=$PID_haproxy ;;
+          canaryd) pid=$PID_canaryd ;; canaryd-bare) pid=$PID_bare ;; canaryd-full) pid=$PID_full ;;
+          nginx) pid=$PID_nginx ;; haproxy) pid=$PID_haproxy ;;
           direct) pid=$PID_v1 ;;
         esac
         local before after file="$OUT/w$workers-c$conns-r$round-$t.txt"
@@ -221,8 +231,9 @@ awk '
     print "|---|---|---|---|---|---|---|---|"
     for (p in profiles) {
       split(p, pw, " ")
-      for (ti = 1; ti <= 4; ti++) {
-        t = ti == 1 ? "direct" : ti == 2 ? "canaryd" : ti == 3 ? "nginx" : "haproxy"
+      split("direct canaryd canaryd-bare canaryd-full nginx haproxy", names, " ")
+      for (ti = 1; ti <= 6; ti++) {
+        t = names[ti]
         key = p " " t
         if (!(key in n)) continue
         r[t] = median(rps, key, n[key]); c[t] = median(cpu, key, n[key]); q[t] = median(p99, key, n[key])
@@ -230,9 +241,10 @@ awk '
                median(p50, key, n[key]), q[t], c[t], err[key]
       }
       best = r["nginx"] > r["haproxy"] ? "nginx" : "haproxy"
-      printf "| %s | %s | canaryd/nginx %.2fx, canaryd/haproxy %.2fx req/s; CPU/req vs %s %.2fx; p99 vs %s %.2fx | | | | | |\n",
+      printf "| %s | %s | canaryd/nginx %.2fx, canaryd/haproxy %.2fx req/s; CPU/req vs %s %.2fx; p99 vs %s %.2fx; metrics+JSON log keep %.1f%% of bare | | | | | |\n",
              pw[1], pw[2], r["canaryd"] / r["nginx"], r["canaryd"] / r["haproxy"], best,
-             c["canaryd"] / c[best], best, q["canaryd"] / q[best]
+             c["canaryd"] / c[best], best, q["canaryd"] / q[best],
+             100 * r["canaryd-full"] / r["canaryd-bare"]
     }
   }' "$OUT/results.tsv" | tee "$OUT/table.md"
 echo "raw results: $OUT" >&2

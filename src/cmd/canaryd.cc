@@ -196,6 +196,9 @@ int main(int argc, char** argv) {
   app.add_option("--access-log-format", access_log_format, "text (Istio's default) or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  bool no_telemetry = false;
+  app.add_flag("--no-telemetry", no_telemetry,
+               "Record nothing per request (no metrics, live statistics or access log)");
   app.add_option("--workload-name", runtime.telemetry.identity.workload,
                  "This gateway's name in metrics (source_workload)")
       ->capture_default_str();
@@ -215,6 +218,7 @@ int main(int argc, char** argv) {
       !DurationFlag("--drain-timeout", drain_timeout, &runtime.proxy.drain_timeout_nanos)) {
     return 2;
   }
+  runtime.telemetry.enabled = !no_telemetry;
   runtime.telemetry.access_log_format = access_log_format == "json"
                                             ? canaryd::telemetry::AccessLogFormat::kJson
                                             : canaryd::telemetry::AccessLogFormat::kText;

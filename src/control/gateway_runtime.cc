@@ -11,7 +11,8 @@ GatewayRuntime::GatewayRuntime(RuntimeOptions options, store::Store& store)
   int workers = options_.proxy.workers < 1 ? 1 : options_.proxy.workers;
   options_.proxy.workers = workers;
   telemetry_ = std::make_unique<telemetry::Telemetry>(options_.telemetry, workers);
-  server_ = std::make_unique<proxy::GatewayServer>(options_.proxy, telemetry_.get());
+  server_ = std::make_unique<proxy::GatewayServer>(
+      options_.proxy, options_.telemetry.enabled ? telemetry_.get() : nullptr);
   watcher_ = std::make_unique<ConfigWatcher>(
       store_, options_.compile,
       [this](std::shared_ptr<const router::RouteTable> table, std::vector<uint32_t> ports) {

@@ -21,6 +21,9 @@
 namespace canaryd::telemetry {
 
 struct TelemetryOptions {
+  // Off: no request is recorded at all (no metrics, live statistics or access log), for
+  // measuring what telemetry costs.
+  bool enabled = true;
   GatewayIdentity identity;
   std::string access_log;  // path, "-" for standard output, "" for none
   AccessLogFormat access_log_format = AccessLogFormat::kText;

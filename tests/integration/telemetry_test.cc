@@ -12,6 +12,7 @@
 #include "integration/canaryd_instance.h"
 #include "integration/harness.h"
 #include "testing/net.h"
+#include "testing/paths.h"
 
 namespace canaryd::testing {
 namespace {
@@ -73,7 +74,10 @@ TEST(TelemetryIntegration, PrometheusAnswersIstioQueriesAndAgreesWithTheLiveStat
   ASSERT_TRUE(WaitForPort("127.0.0.1", v1_port, 10s));
   ASSERT_TRUE(WaitForPort("127.0.0.1", v2_port, 10s));
 
-  CanarydInstance canaryd;
+  TempDir logs;
+  CanarydOptions options;
+  options.extra_args = {"--access-log", logs.File("access.log"), "--access-log-format", "json"};
+  CanarydInstance canaryd(options);
   ASSERT_TRUE(canaryd.Start(&error)) << error;
   std::string config = R"(apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -223,8 +227,39 @@ spec:
   EXPECT_GT(live_v2_p99, 19);
   EXPECT_LE(live_v2_p99, 25) << "the live p99 is finer than Prometheus's buckets";
 
+  // The Grafana dashboard's queries are valid PromQL and give one series per version.
+  std::string dashboard =
+      ReadFile((SourceDir() / "examples" / "grafana" / "canaryd-dashboard.json").string());
+  nlohmann::json dash = nlohmann::json::parse(dashboard);
+  for (const auto& panel : dash["panels"]) {
+    std::string expr = panel["targets"][0]["expr"];
+    for (size_t at = expr.find("$service"); at != std::string::npos; at = expr.find("$service")) {
+      expr.replace(at, 8, ".*");
+    }
+    HttpReply r = Http(prom_port, "GET", "/api/v1/query?query=" + UrlEncode(expr));
+    EXPECT_EQ(r.status, 200) << panel["title"] << ": " << r.body;
+    nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded());
+    EXPECT_EQ(j["status"], "success") << expr;
+    EXPECT_EQ(j["data"]["result"].size(), 2u) << panel["title"] << ": " << r.body;
+  }
+
   prom->Stop(SIGTERM, 10s);
   canaryd.Stop();
+  // The JSON access log has one line per request, each a JSON object with Envoy's fields.
+  std::string log = ReadFile(logs.File("access.log"));
+  size_t lines = static_cast<size_t>(std::count(log.begin(), log.end(), '\n'));
+  EXPECT_GE(lines, static_cast<size_t>(sent.load()));
+  std::string first = log.substr(0, log.find('\n'));
+  nlohmann::json line = nlohmann::json::parse(first, nullptr, false);
+  ASSERT_FALSE(line.is_discarded()) << first;
+  for (const char* key :
+       {"start_time", "method", "path", "protocol", "response_code", "response_flags",
+        "bytes_received", "bytes_sent", "duration", "upstream_service_time", "x_forwarded_for",
+        "user_agent", "request_id", "authority", "upstream_host", "upstream_cluster", "route_name",
+        "destination_service", "destination_version"}) {
+    EXPECT_TRUE(line.contains(key)) << key << " in " << first;
+  }
   v1->Stop(SIGTERM);
   v2->Stop(SIGTERM);
 }

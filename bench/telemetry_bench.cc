@@ -1,0 +1,81 @@
+// The costs of telemetry: recording one request on a worker, and rendering a scrape of about
+// 10,000 time series (250 label sets x 42 lines: the counter and three histograms).
+#include <benchmark/benchmark.h>
+
+#include <deque>
+
+#include "telemetry/telemetry.h"
+
+namespace {
+
+using canaryd::proxy::RequestInfo;
+
+struct Fixture {
+  std::deque<canaryd::router::Cluster> clusters;
+  std::deque<canaryd::router::Endpoint> endpoints;
+  std::vector<RequestInfo> requests;
+
+  explicit Fixture(int label_sets) {
+    for (int i = 0; i < label_sets; ++i) {
+      canaryd::router::Cluster& c = clusters.emplace_back();
+      c.service_name = "service-" + std::to_string(i / 5);
+      c.service_namespace = "default";
+      c.service_fqdn = c.service_name + ".default.svc.cluster.local";
+      canaryd::router::Endpoint& e = endpoints.emplace_back();
+      e.version = "v" + std::to_string(i % 5);
+      e.workload = c.service_name + "-" + e.version;
+      e.workload_namespace = "default";
+      e.app = c.service_name;
+      e.canonical_service = c.service_name;
+      e.canonical_revision = e.version;
+      RequestInfo r;
+      r.cluster = &c;
+      r.endpoint = &e;
+      r.status = 200;
+      r.start_nanos = 1'000'000'000;
+      r.end_nanos = r.start_nanos + 3'000'000 + i * 1000;
+      r.start_wall_micros = 1'700'000'000'000'000;
+      r.bytes_sent = 100;
+      requests.push_back(r);
+    }
+  }
+};
+
+void BM_RecordRequest(benchmark::State& state) {
+  Fixture f(16);
+  canaryd::telemetry::Telemetry t({}, 1);
+  size_t i = 0;
+  for (auto _ : state) {
+    t.OnRequestDone(0, f.requests[i++ & 15]);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RecordRequest);
+
+void BM_ScrapeTenThousandSeries(benchmark::State& state) {
+  Fixture f(250);
+  canaryd::telemetry::Telemetry t({}, 2);
+  for (int round = 0; round < 4; ++round) {
+    for (size_t i = 0; i < f.requests.size(); ++i) t.OnRequestDone(i % 2, f.requests[i]);
+  }
+  canaryd::telemetry::GatewayHealth health;
+  health.workers.resize(2);
+  size_t lines = 0;
+  for (auto _ : state) {
+    std::string text = t.RenderPrometheus(
+        [](std::function<void(int)> fn) {
+          fn(0);
+          fn(1);
+          return true;
+        },
+        health);
+    lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+    benchmark::DoNotOptimize(text);
+  }
+  state.counters["lines"] = static_cast<double>(lines);
+}
+BENCHMARK(BM_ScrapeTenThousandSeries)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
