@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstring>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "config/hosts.h"
 
@@ -56,7 +58,11 @@ class TableBuilder {
     table_->generation_ = options_.generation;
     Index();
     BindGateways();
-    for (const Resource* vs : virtual_services_) AddVirtualService(*vs);
+    table_->routes_.reserve(virtual_services_.size() * 2);
+    for (const Resource* vs : virtual_services_) {
+      AddVirtualService(*vs);
+      ++vs_ordinal_;
+    }
     Finish();
     CompileResult out;
     out.table = table_;
@@ -168,23 +174,22 @@ class TableBuilder {
           } else {
             continue;
           }
-          VirtualHost& vh = VhostFor(b.port, domain, b.gateway);
-          uint32_t vh_index = vhost_index_.at({b.port, domain});
-          if (!vhost_members_.insert({vh_index, vs_key}).second) continue;
+          uint32_t vh_index = VhostFor(b.port, domain, b.gateway);
+          VirtualHost& vh = table_->vhosts_[vh_index];
+          if (!vhost_members_.insert((uint64_t{vh_index} << 32) | vs_ordinal_).second) continue;
           vh.routes.insert(vh.routes.end(), route_ids.begin(), route_ids.end());
         }
       }
     }
   }
 
-  VirtualHost& VhostFor(uint32_t port, const std::string& domain, const std::string& gateway) {
-    auto key = std::make_pair(port, domain);
-    auto it = vhost_index_.find(key);
-    if (it != vhost_index_.end()) return table_->vhosts_[it->second];
-    uint32_t index = static_cast<uint32_t>(table_->vhosts_.size());
-    table_->vhosts_.push_back(VirtualHost{domain, gateway, {}});
-    vhost_index_[key] = index;
-    return table_->vhosts_[index];
+  // The index of the vhost for (port, domain), created when new.
+  uint32_t VhostFor(uint32_t port, const std::string& domain, const std::string& gateway) {
+    std::string key = std::to_string(port) + "|" + domain;
+    auto [it, inserted] =
+        vhost_index_.try_emplace(std::move(key), static_cast<uint32_t>(table_->vhosts_.size()));
+    if (inserted) table_->vhosts_.push_back(VirtualHost{port, domain, gateway, {}});
+    return it->second;
   }
 
   std::vector<uint32_t> CompileRoutes(const Resource& r, const config::VirtualServiceSpec& vs) {
@@ -569,12 +574,15 @@ class TableBuilder {
                             [&](uint32_t id) { return !table_->routes_[id].matches.empty(); });
     }
     // Index vhosts per port: exact names, wildcards longest first, catch-all.
+    std::map<uint32_t, std::vector<uint32_t>> by_port;
+    for (uint32_t i = 0; i < table_->vhosts_.size(); ++i) {
+      by_port[table_->vhosts_[i].port].push_back(i);
+    }
     for (uint32_t port : ports_) {
       PortRoutes pr;
       pr.port = port;
-      for (uint32_t i = 0; i < table_->vhosts_.size(); ++i) {
+      for (uint32_t i : by_port[port]) {
         const VirtualHost& vh = table_->vhosts_[i];
-        if (vhost_index_.at({port, vh.domain}) != i) continue;
         if (vh.domain == "*") {
           pr.catch_all = i;
         } else if (vh.domain.rfind("*.", 0) == 0) {
@@ -601,9 +609,10 @@ class TableBuilder {
   std::vector<const Resource*> virtual_services_;
   std::map<std::string, std::vector<ServerBinding>> bindings_;
   std::set<uint32_t> ports_;
-  std::map<std::pair<uint32_t, std::string>, uint32_t> vhost_index_;
+  std::unordered_map<std::string, uint32_t> vhost_index_;  // "port|domain" -> vhost
   std::map<DestinationKey, uint32_t> cluster_index_;
-  std::set<std::pair<uint32_t, std::string>> vhost_members_;  // (vhost, "ns/vs") already added
+  std::unordered_set<uint64_t> vhost_members_;  // (vhost << 32 | VirtualService) already added
+  uint32_t vs_ordinal_ = 0;                     // the VirtualService being added
   std::vector<std::string> warnings_;
   std::string error_;
 };

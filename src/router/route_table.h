@@ -112,6 +112,7 @@ struct Route {
 };
 
 struct VirtualHost {
+  uint32_t port = 0;             // the Gateway port
   std::string domain;            // "*", "*.example.com" or a name
   std::string gateway;           // "ns/name" of the Gateway it was bound through
   std::vector<uint32_t> routes;  // route ids, in evaluation order
