@@ -167,7 +167,7 @@ TEST_F(GatewayTest, HotWeightChangesUnderLoadDropNothing) {
     HttpReply r = Http(canaryd_.port(), "PATCH", path, patch.dump(),
                        {"Content-Type: application/merge-patch+json"});
     if (r.status == 200) ++changes;
-    std::this_thread::sleep_for(35ms);
+    std::this_thread::sleep_for(20ms);
   }
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(changes, 200);
