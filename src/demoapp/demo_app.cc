@@ -96,6 +96,7 @@ class DemoApp::Worker::Connection final : public event::IoHandler {
     if (events & (EPOLLERR | EPOLLHUP)) return Close();
     if (events & EPOLLOUT) writable_ = true;
     if (events & (EPOLLIN | EPOLLRDHUP)) readable_ = true;
+    if (events & EPOLLRDHUP) peer_closed_ = true;
     Flush();
     Process();
   }
@@ -109,7 +110,7 @@ class DemoApp::Worker::Connection final : public event::IoHandler {
       if (parsed_ == in_.readable() && !parser_.completion_pending()) {
         if (!readable_) return;
         size_t n = 0;
-        event::IoResult r = event::ReadOnce(fd_, in_, kReadSize, &n);
+        event::IoResult r = event::ReadOnce(fd_, in_, kReadSize, &n, peer_closed_);
         if (r == event::IoResult::kDrained) readable_ = false;
         if (r == event::IoResult::kEof || r == event::IoResult::kError) return Close();
         if (n == 0) return;
@@ -152,7 +153,7 @@ class DemoApp::Worker::Connection final : public event::IoHandler {
       }
       if (!readable_) return;
       size_t n = 0;
-      event::IoResult r = event::ReadOnce(fd_, in_, kReadSize, &n);
+      event::IoResult r = event::ReadOnce(fd_, in_, kReadSize, &n, peer_closed_);
       if (r == event::IoResult::kDrained) readable_ = false;
       if (r == event::IoResult::kEof || r == event::IoResult::kError) return Close();
     }
@@ -368,6 +369,7 @@ class DemoApp::Worker::Connection final : public event::IoHandler {
   bool keep_alive_ = true, http10_ = false, head_request_ = false;
   bool waiting_ = false, streaming_ = false, close_after_write_ = false, closed_ = false;
   bool tunnel_ = false;
+  bool peer_closed_ = false;  // EPOLLRDHUP seen: read until the end of stream
 };
 
 DemoApp::Worker::~Worker() {

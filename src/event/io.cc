@@ -7,7 +7,7 @@
 
 namespace canaryd::event {
 
-IoResult ReadOnce(int fd, http::Buffer& in, size_t max, size_t* n) {
+IoResult ReadOnce(int fd, http::Buffer& in, size_t max, size_t* n, bool peer_closed) {
   *n = 0;
   if (in.writable() < max) in.Reserve(max);
   ssize_t r;
@@ -17,7 +17,7 @@ IoResult ReadOnce(int fd, http::Buffer& in, size_t max, size_t* n) {
   if (r > 0) {
     in.Commit(static_cast<size_t>(r));
     *n = static_cast<size_t>(r);
-    return static_cast<size_t>(r) < max ? IoResult::kDrained : IoResult::kOk;
+    return static_cast<size_t>(r) < max && !peer_closed ? IoResult::kDrained : IoResult::kOk;
   }
   if (r == 0) return IoResult::kEof;
   if (errno == EAGAIN || errno == EWOULDBLOCK) return IoResult::kDrained;

@@ -18,8 +18,11 @@ enum class IoResult {
   kError,    // the connection is broken (errno says why)
 };
 
-// Reads once into `in`, at most `max` bytes. *n gets the byte count.
-IoResult ReadOnce(int fd, http::Buffer& in, size_t max, size_t* n);
+// Reads once into `in`, at most `max` bytes. *n gets the byte count. A short read counts as
+// drained, except when the peer has closed its side (`peer_closed`, from EPOLLRDHUP/EPOLLHUP):
+// its FIN came with the last data, no new edge will announce it, so the caller must read on
+// until the end of stream.
+IoResult ReadOnce(int fd, http::Buffer& in, size_t max, size_t* n, bool peer_closed = false);
 // Writes as much of `out` as the socket takes; consumes what was written.
 IoResult WriteAll(int fd, http::Buffer& out);
 // Writes [data, data+len) directly; *written gets the count.

@@ -115,7 +115,7 @@ void DownstreamConnection::OnIo(uint32_t events) {
 bool DownstreamConnection::FillInput() {
   if (!readable_ || state_ == State::kClosed) return false;
   size_t n = 0;
-  event::IoResult r = event::ReadOnce(fd_, in_, kReadSize, &n);
+  event::IoResult r = event::ReadOnce(fd_, in_, kReadSize, &n, peer_closed_);
   if (r == event::IoResult::kDrained) readable_ = false;
   if (r == event::IoResult::kEof || r == event::IoResult::kError) {
     readable_ = false;
@@ -403,6 +403,7 @@ void DownstreamConnection::OnUpstreamIo(UpstreamConnection* up, uint32_t events)
     up->writable = true;
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) up->readable = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP)) up->peer_closed = true;
   if (state_ == State::kTunnel) return Tunnel();
   FlushUpstream();
   if (up_ != nullptr && !request_done_ && state_ == State::kProxying &&
@@ -423,7 +424,7 @@ void DownstreamConnection::ReadResponse() {
     if (up->parsed == up->in.readable() && !up->parser.completion_pending()) {
       if (!up->readable) return;
       size_t n = 0;
-      event::IoResult r = event::ReadOnce(up->fd, up->in, kReadSize, &n);
+      event::IoResult r = event::ReadOnce(up->fd, up->in, kReadSize, &n, up->peer_closed);
       if (r == event::IoResult::kDrained) up->readable = false;
       if (r == event::IoResult::kEof || r == event::IoResult::kError) {
         up->readable = false;
@@ -716,13 +717,13 @@ void DownstreamConnection::Tunnel() {
     if (state_ != State::kTunnel) return;
     size_t n = 0;
     if (readable_ && out_.readable() < w_->options().high_watermark) {
-      event::IoResult r = event::ReadOnce(fd_, in_, kReadSize, &n);
+      event::IoResult r = event::ReadOnce(fd_, in_, kReadSize, &n, peer_closed_);
       if (r == event::IoResult::kDrained) readable_ = false;
       if (r == event::IoResult::kEof || r == event::IoResult::kError) return Abort(0);
       progress |= n > 0;
     }
     if (up->readable && up->out.readable() < w_->options().high_watermark) {
-      event::IoResult r = event::ReadOnce(up->fd, up->in, kReadSize, &n);
+      event::IoResult r = event::ReadOnce(up->fd, up->in, kReadSize, &n, up->peer_closed);
       if (r == event::IoResult::kDrained) up->readable = false;
       if (r == event::IoResult::kEof || r == event::IoResult::kError) {
         Flush();

@@ -35,7 +35,8 @@ class UpstreamConnection final : public event::IoHandler {
   http::Parser parser{http::Parser::Kind::kResponse};
   size_t parsed = 0;
   bool connected = false, readable = false, writable = false, closed = false;
-  bool reused = false;  // taken from the idle pool
+  bool peer_closed = false;  // EPOLLRDHUP seen: read until the end of stream
+  bool reused = false;       // taken from the idle pool
   bool idle = false;
   event::Timer timer;  // connect timeout while connecting, idle timeout in the pool
 };
