@@ -172,6 +172,10 @@ Result<std::unique_ptr<AccessLogWriter>> AccessLogWriter::Open(const std::string
   return std::unique_ptr<AccessLogWriter>(new AccessLogWriter(fd, true, max_queued_bytes));
 }
 
+std::unique_ptr<AccessLogWriter> AccessLogWriter::ForFd(int fd, size_t max_queued_bytes) {
+  return std::unique_ptr<AccessLogWriter>(new AccessLogWriter(fd, false, max_queued_bytes));
+}
+
 AccessLogWriter::AccessLogWriter(int fd, bool owns_fd, size_t max_queued_bytes)
     : fd_(fd), owns_fd_(owns_fd), max_queued_bytes_(max_queued_bytes) {
   thread_ = std::thread([this] { Run(); });

@@ -28,6 +28,8 @@ class AccessLogWriter {
   // path "-" is standard output. max_queued_bytes bounds what waits for the disk.
   static Result<std::unique_ptr<AccessLogWriter>> Open(const std::string& path,
                                                        size_t max_queued_bytes = 16 << 20);
+  // Writes to an open descriptor it does not own (tests: a pipe nobody reads).
+  static std::unique_ptr<AccessLogWriter> ForFd(int fd, size_t max_queued_bytes);
   ~AccessLogWriter();
 
   // Hands a batch of whole lines to the writer. Returns false, and takes nothing, when the

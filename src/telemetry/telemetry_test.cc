@@ -1,6 +1,10 @@
 // Unit tests with injected time: histograms, live windows, metric labels, exposition and
 // access-log formats. The Prometheus server itself is exercised in tests/integration.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include "telemetry/access_log.h"
 #include "telemetry/histogram.h"
@@ -158,6 +162,37 @@ TEST(AccessLog, TextFollowsIstiosDefaultFormat) {
   EXPECT_NE(json.find("\"destination_version\":\"v2\""), std::string::npos);
   EXPECT_NE(json.find("\"upstream_service_time\":8"), std::string::npos);
   EXPECT_EQ(json.back(), '\n');
+}
+
+TEST(AccessLog, AWriterThatFallsBehindDropsAndCountsLinesWithoutBlocking) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  // Nobody reads the pipe: once its buffer is full, the writer thread blocks in write().
+  std::unique_ptr<AccessLogWriter> w = AccessLogWriter::ForFd(fds[1], 64 * 1024);
+  std::string line(1000, 'x');
+  line += '\n';
+  uint64_t submitted = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 2000; ++i) {
+    std::string batch = line;
+    while (!w->Submit(batch, 1)) {
+    }
+    ++submitted;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2))
+      << "submitting never waits for the disk";
+  EXPECT_EQ(submitted, 2000u);
+  EXPECT_GT(w->dropped_lines(), 1000u) << "2 MB offered, 64 KiB pipe + 64 KiB queue";
+  // Unblock the writer so it can stop: drain the pipe while it finishes.
+  std::thread drain([&] {
+    char buf[65536];
+    while (read(fds[0], buf, sizeof buf) > 0) {
+    }
+  });
+  w.reset();
+  close(fds[1]);
+  drain.join();
+  close(fds[0]);
 }
 
 TEST(Telemetry, RendersTheExpositionFromEveryWorker) {
