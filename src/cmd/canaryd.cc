@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -88,14 +89,18 @@ bool ApplyManifests(canaryd::api::ObjectService& service, const std::vector<std:
 
 // "80=8080" -> {80, 8080}.
 bool ParsePortMap(const std::vector<std::string>& in, std::map<uint32_t, uint16_t>* out) {
+  auto number = [](std::string_view s, long* v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+    return ec == std::errc() && p == s.data() + s.size();
+  };
   for (const std::string& m : in) {
     size_t eq = m.find('=');
-    if (eq == std::string::npos) return false;
-    char* end = nullptr;
-    long from = std::strtol(m.substr(0, eq).c_str(), &end, 10);
-    if (*end != '\0') return false;
-    long to = std::strtol(m.substr(eq + 1).c_str(), &end, 10);
-    if (*end != '\0' || from < 1 || from > 65535 || to < 0 || to > 65535) return false;
+    long from = 0, to = 0;
+    if (eq == std::string::npos || !number(std::string_view(m).substr(0, eq), &from) ||
+        !number(std::string_view(m).substr(eq + 1), &to) || from < 1 || from > 65535 || to < 0 ||
+        to > 65535) {
+      return false;
+    }
     (*out)[static_cast<uint32_t>(from)] = static_cast<uint16_t>(to);
   }
   return true;

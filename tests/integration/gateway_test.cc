@@ -255,7 +255,13 @@ spec:
   int64_t peak = PeakRssKiB(pid);
   std::printf("canaryd RSS before %lld KiB, peak %lld KiB\n", static_cast<long long>(before),
               static_cast<long long>(peak));
+#ifdef CANARYD_SANITIZE
+  // AddressSanitizer keeps freed memory in quarantine (hundreds of MiB): the bound is checked in
+  // the release build only.
+  (void)before, (void)peak;
+#else
   EXPECT_LT(peak - before, 64 * 1024) << "RSS grew by more than 64 MiB";
+#endif
 }
 
 TEST_F(GatewayTest, SigtermFinishesRequestsInFlightThenExitsZero) {
