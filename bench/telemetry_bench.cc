@@ -4,6 +4,7 @@
 
 #include <deque>
 
+#include "telemetry/access_log.h"
 #include "telemetry/telemetry.h"
 
 namespace {
@@ -51,6 +52,27 @@ void BM_RecordRequest(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_RecordRequest);
+
+void BM_FormatAccessLog(benchmark::State& state) {
+  Fixture f(1);
+  RequestInfo r = f.requests[0];
+  r.method = "GET";
+  r.path = "/api/v1/items?page=2";
+  r.protocol = "HTTP/1.1";
+  r.authority = "web.example.com";
+  r.user_agent = "Mozilla/5.0 (X11; Linux x86_64) wrk/4.2";
+  r.request_id = "4c5b4d6e-7f80-4a1b-9c2d-3e4f5a6b7c8d";
+  r.downstream_address = "127.0.0.1:54321";
+  auto format = state.range(0) ? canaryd::telemetry::AccessLogFormat::kJson
+                               : canaryd::telemetry::AccessLogFormat::kText;
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    canaryd::telemetry::FormatAccessLog(r, format, out);
+    benchmark::DoNotOptimize(out);
+  }
+}
+BENCHMARK(BM_FormatAccessLog)->Arg(0)->Arg(1);
 
 void BM_ScrapeTenThousandSeries(benchmark::State& state) {
   Fixture f(250);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <ctime>
 
@@ -12,14 +13,33 @@
 namespace canaryd::telemetry {
 namespace {
 
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+// ISO 8601 with milliseconds. The date and time of day are formatted once per second per thread.
 void AppendTime(std::string& out, int64_t wall_micros) {
-  time_t secs = static_cast<time_t>(wall_micros / 1'000'000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>((wall_micros / 1000) % 1000));
-  out += buf;
+  thread_local int64_t cached_second = -1;
+  thread_local char cached[24];
+  int64_t second = wall_micros / 1'000'000;
+  if (second != cached_second) {
+    time_t secs = static_cast<time_t>(second);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_second = second;
+  }
+  out += cached;
+  int ms = static_cast<int>((wall_micros / 1000) % 1000);
+  char frac[6] = {'.',
+                  static_cast<char>('0' + ms / 100),
+                  static_cast<char>('0' + ms / 10 % 10),
+                  static_cast<char>('0' + ms % 10),
+                  'Z',
+                  0};
+  out.append(frac, 5);
 }
 
 std::string_view OrDash(std::string_view v) {
@@ -34,6 +54,13 @@ void Quoted(std::string& out, std::string_view v) {
 
 void JsonString(std::string& out, std::string_view v) {
   out += '"';
+  bool plain = true;
+  for (char c : v) plain &= c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  if (plain) {
+    out += v;
+    out += '"';
+    return;
+  }
   for (char c : v) {
     switch (c) {
       case '"':
@@ -88,14 +115,22 @@ void FormatAccessLog(const proxy::RequestInfo& info, AccessLogFormat format, std
     JsonString(out, info.path);
     out += ",\"protocol\":";
     JsonString(out, info.protocol);
-    out += ",\"response_code\":" + std::to_string(info.status);
+    out += ",\"response_code\":";
+    AppendInt(out, info.status);
     out += ",\"response_flags\":";
     JsonString(out, flags);
-    out += ",\"bytes_received\":" + std::to_string(info.bytes_received);
-    out += ",\"bytes_sent\":" + std::to_string(info.bytes_sent);
-    out += ",\"duration\":" + std::to_string(duration_ms);
+    out += ",\"bytes_received\":";
+    AppendInt(out, static_cast<int64_t>(info.bytes_received));
+    out += ",\"bytes_sent\":";
+    AppendInt(out, static_cast<int64_t>(info.bytes_sent));
+    out += ",\"duration\":";
+    AppendInt(out, duration_ms);
     out += ",\"upstream_service_time\":";
-    out += upstream_ms >= 0 ? std::to_string(upstream_ms) : "null";
+    if (upstream_ms >= 0) {
+      AppendInt(out, upstream_ms);
+    } else {
+      out += "null";
+    }
     out += ",\"x_forwarded_for\":";
     JsonString(out, info.forwarded_for);
     out += ",\"user_agent\":";
@@ -128,17 +163,21 @@ void FormatAccessLog(const proxy::RequestInfo& info, AccessLogFormat format, std
   out += ' ';
   out += OrDash(info.protocol);
   out += "\" ";
-  out += std::to_string(info.status);
+  AppendInt(out, info.status);
   out += ' ';
   out += flags;
   out += " - - \"-\" ";
-  out += std::to_string(info.bytes_received);
+  AppendInt(out, static_cast<int64_t>(info.bytes_received));
   out += ' ';
-  out += std::to_string(info.bytes_sent);
+  AppendInt(out, static_cast<int64_t>(info.bytes_sent));
   out += ' ';
-  out += std::to_string(duration_ms);
+  AppendInt(out, duration_ms);
   out += ' ';
-  out += upstream_ms >= 0 ? std::to_string(upstream_ms) : "-";
+  if (upstream_ms >= 0) {
+    AppendInt(out, upstream_ms);
+  } else {
+    out += '-';
+  }
   out += ' ';
   Quoted(out, info.forwarded_for);
   out += ' ';
