@@ -283,9 +283,15 @@ void DownstreamConnection::Connect(int avoid) {
   up_ = up;
   up->owner = this;
   w_->lb().Started(cluster_->id, endpoint_);
+  lb_generation_ = w_->lb().generation();
   const http::MessageHead& head = parser_.head();
   UpstreamRequestSpec spec;
-  spec.client_address = std::string_view(peer_).substr(0, peer_.rfind(':'));
+  // "127.0.0.1:5555" or "[::1]:5555" -> the address alone, for x-forwarded-for.
+  std::string_view client = std::string_view(peer_).substr(0, peer_.rfind(':'));
+  if (client.size() >= 2 && client.front() == '[' && client.back() == ']') {
+    client = client.substr(1, client.size() - 2);
+  }
+  spec.client_address = client;
   spec.request_id = request_id_;
   spec.chunked_body = head.chunked;
   spec.upgrade = head.upgrade;
@@ -303,6 +309,11 @@ void DownstreamConnection::Connect(int avoid) {
   // The body (if any) follows as it arrives.
   parser_.Resume();
   need_drive_ = true;
+}
+
+void DownstreamConnection::FinishedOnEndpoint() {
+  // After a table change the counts belong to the new table's clusters: leave them alone.
+  if (w_->lb().generation() == lb_generation_) w_->lb().Finished(cluster_->id, endpoint_);
 }
 
 void DownstreamConnection::ForwardRequestBody() {
@@ -365,7 +376,7 @@ void DownstreamConnection::FlushUpstream() {
 
 void DownstreamConnection::OnConnectFailed() {
   if (up_ != nullptr) {
-    w_->lb().Finished(cluster_->id, endpoint_);
+    FinishedOnEndpoint();
     http::Buffer pending = std::move(up_->out);
     up_->owner = nullptr;
     up_->Close();
@@ -436,7 +447,7 @@ void DownstreamConnection::ReadResponse() {
         // have been processed, so a request without a body is sent again on a new connection.
         if (!response_started_ && up->reused && up->in.empty() &&
             parser_.head().has_body == false && attempts_ < 3) {
-          w_->lb().Finished(cluster_->id, endpoint_);
+          FinishedOnEndpoint();
           up_->owner = nullptr;
           up_->Close();
           up_ = nullptr;
@@ -571,7 +582,7 @@ void DownstreamConnection::DetachUpstream(bool reusable) {
   if (up_ == nullptr) return;
   UpstreamConnection* up = up_;
   up_ = nullptr;
-  w_->lb().Finished(cluster_->id, endpoint_);
+  FinishedOnEndpoint();
   up->owner = nullptr;
   if (reusable && up->connected && up->out.empty()) {
     w_->ReleaseUpstream(up);

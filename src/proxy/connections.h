@@ -74,6 +74,7 @@ class DownstreamConnection final : public event::IoHandler {
   void Flush();
   void Tunnel();
   void DetachUpstream(bool reusable);
+  void FinishedOnEndpoint();
   void Close();
   void Abort(uint32_t flag);
   const char* HeadBase() const { return head_copied_ ? head_copy_.read_ptr() : in_.read_ptr(); }
@@ -99,6 +100,7 @@ class DownstreamConnection final : public event::IoHandler {
   const router::Route* route_ = nullptr;
   const router::Cluster* cluster_ = nullptr;
   int endpoint_ = -1;
+  uint64_t lb_generation_ = 0;  // the load balancer's table when the endpoint was picked
   int attempts_ = 0;
   UpstreamConnection* up_ = nullptr;
   bool request_done_ = false;  // the whole request went to (or was buffered for) the upstream

@@ -16,11 +16,7 @@ size_t SmoothWeightedRoundRobin::Pick(const std::vector<router::WeightedCluster>
 }
 
 void LoadBalancer::Reset(const router::RouteTable& table) {
-  if (table.generation() == generation_ && routes_.size() == table.routes().size() &&
-      clusters_.size() == table.clusters().size()) {
-    return;
-  }
-  generation_ = table.generation();
+  ++generation_;
   routes_.assign(table.routes().size(), SmoothWeightedRoundRobin());
   clusters_.assign(table.clusters().size(), ClusterState());
   for (size_t i = 0; i < clusters_.size(); ++i) {

@@ -63,6 +63,9 @@ class LoadBalancer {
   uint32_t active(uint32_t cluster, int endpoint) const;
 
   Random& random() { return random_; }
+  // Changes with every Reset(): a request remembers it so that it does not touch the counts of
+  // a newer table when it finishes.
+  uint64_t generation() const { return generation_; }
 
  private:
   struct ClusterState {
@@ -70,7 +73,7 @@ class LoadBalancer {
     std::vector<uint32_t> active;  // requests in flight per endpoint
   };
   Random random_;
-  uint64_t generation_ = UINT64_MAX;
+  uint64_t generation_ = 0;
   std::vector<SmoothWeightedRoundRobin> routes_;
   std::vector<ClusterState> clusters_;
 };
