@@ -120,7 +120,7 @@ class ProxyTest : public ::testing::Test {
     server_->Publish(compiled->table, compiled->ports);
     // Wait until the listener answers with this generation's routes.
     for (int i = 0; i < 100; ++i) {
-      Client c(gateway_port_, 200);
+      Client c(gateway_port_, 2000);  // long enough for a route to a black hole
       if (c.connected()) {
         Response r = c.Request("GET /healthz-probe HTTP/1.1\r\nHost: x\r\n\r\n");
         if (r.ok) break;
@@ -363,7 +363,9 @@ class ScriptedBackend {
   std::thread thread_;
 };
 
-std::string OneServiceConfig(const std::vector<uint16_t>& ports) {
+std::string OneServiceConfig(
+    const std::vector<uint16_t>& ports,
+    const std::string& traffic_policy = "{loadBalancer: {simple: ROUND_ROBIN}}") {
   std::string s = R"(
 apiVersion: v1
 kind: Service
@@ -382,7 +384,8 @@ kind: DestinationRule
 metadata: {name: web}
 spec:
   host: web
-  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}
+  trafficPolicy: )" +
+                  traffic_policy + R"(
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -402,6 +405,69 @@ spec:
 }
 
 class ProxyEdgeTest : public ProxyTest {};
+
+// A listener whose accept queue is full: the kernel drops further SYNs, so a connect to it
+// neither succeeds nor fails until the client gives up. Loopback's stand-in for a
+// black-holed address.
+class BlackHoleListener {
+ public:
+  BlackHoleListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    listen(fd_, 0);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    // Fill the queue (backlog 0 still admits one): connects that complete are queued, the
+    // first that does not complete within 200 ms shows the queue is full.
+    for (int i = 0; i < 8; ++i) {
+      int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      fillers_.push_back(c);
+      pollfd p{c, POLLOUT, 0};
+      if (poll(&p, 1, 200) == 0) break;
+    }
+  }
+  ~BlackHoleListener() {
+    for (int c : fillers_) close(c);
+    close(fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_;
+  uint16_t port_;
+  std::vector<int> fillers_;
+};
+
+TEST_F(ProxyEdgeTest, AServiceWithNoEndpointsIs503UH) {
+  Apply(OneServiceConfig({}));
+  Client c(gateway_port_);
+  Response r = c.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "no healthy upstream\n");
+  EXPECT_EQ(Get(c, "/"), "503 no healthy upstream\n") << "the connection stays usable";
+}
+
+TEST_F(ProxyEdgeTest, AConnectThatHangsGivesUpAfterTheDestinationRulesConnectTimeout) {
+  BlackHoleListener hole;
+  Apply(OneServiceConfig(
+      {hole.port()},
+      "{loadBalancer: {simple: ROUND_ROBIN}, connectionPool: {tcp: {connectTimeout: 300ms}}}"));
+  Client c(gateway_port_);
+  auto start = std::chrono::steady_clock::now();
+  Response r = c.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("connection failure"), std::string::npos) << r.body;
+  // Two attempts (the first and Istio's one retry), each given up at 300 ms; the kernel's own
+  // SYN retries would take over a second for the first attempt alone.
+  EXPECT_GE(took, std::chrono::milliseconds(550));
+  EXPECT_LT(took, std::chrono::milliseconds(1000));
+}
 
 TEST_F(ProxyEdgeTest, AConnectFailureIsRetriedOnceOnAnotherEndpoint) {
   uint16_t dead = testing::PickFreePort();

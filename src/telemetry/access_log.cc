@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -13,83 +14,118 @@
 namespace canaryd::telemetry {
 namespace {
 
-void AppendInt(std::string& out, int64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
+// Lines are written through a raw cursor into space reserved up front (an upper bound of the
+// line's length), which is several times faster than appending piece by piece.
+// 1 for the bytes a JSON string must escape: control characters, quote, backslash.
+constexpr std::array<unsigned char, 256> kJsonSpecial = [] {
+  std::array<unsigned char, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = 1;
+  t['"'] = 1;
+  t['\\'] = 1;
+  return t;
+}();
 
-// ISO 8601 with milliseconds. The date and time of day are formatted once per second per thread.
-void AppendTime(std::string& out, int64_t wall_micros) {
-  thread_local int64_t cached_second = -1;
-  thread_local char cached[24];
-  int64_t second = wall_micros / 1'000'000;
-  if (second != cached_second) {
-    time_t secs = static_cast<time_t>(second);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
-    cached_second = second;
+class Cursor {
+ public:
+  explicit Cursor(char* p) : p_(p) {}
+  char* end() const { return p_; }
+
+  void Put(char c) { *p_++ = c; }
+  template <size_t N>
+  void Put(const char (&literal)[N]) {
+    memcpy(p_, literal, N - 1);
+    p_ += N - 1;
   }
-  out += cached;
-  int ms = static_cast<int>((wall_micros / 1000) % 1000);
-  char frac[6] = {'.',
-                  static_cast<char>('0' + ms / 100),
-                  static_cast<char>('0' + ms / 10 % 10),
-                  static_cast<char>('0' + ms % 10),
-                  'Z',
-                  0};
-  out.append(frac, 5);
-}
-
-std::string_view OrDash(std::string_view v) {
-  return v.empty() ? std::string_view("-") : v;
-}
-
-void Quoted(std::string& out, std::string_view v) {
-  out += '"';
-  out += OrDash(v);
-  out += '"';
-}
-
-void JsonString(std::string& out, std::string_view v) {
-  out += '"';
-  bool plain = true;
-  for (char c : v) plain &= c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
-  if (plain) {
-    out += v;
-    out += '"';
-    return;
+  void Put(std::string_view v) {
+    memcpy(p_, v.data(), v.size());
+    p_ += v.size();
   }
-  for (char c : v) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
+  void PutOrDash(std::string_view v) {
+    if (v.empty()) {
+      Put('-');
+    } else {
+      Put(v);
     }
   }
-  out += '"';
-}
+  void PutQuoted(std::string_view v) {
+    Put('"');
+    PutOrDash(v);
+    Put('"');
+  }
+  void PutInt(int64_t v) { p_ = std::to_chars(p_, p_ + 24, v).ptr; }
+
+  // ISO 8601 with milliseconds. The date and time of day are formatted once per second per
+  // thread.
+  void PutTime(int64_t wall_micros) {
+    thread_local int64_t cached_second = -1;
+    thread_local char cached[24];
+    thread_local size_t cached_len = 0;
+    int64_t second = wall_micros / 1'000'000;
+    if (second != cached_second) {
+      time_t secs = static_cast<time_t>(second);
+      struct tm tm;
+      gmtime_r(&secs, &tm);
+      cached_len = strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+      cached_second = second;
+    }
+    Put(std::string_view(cached, cached_len));
+    int ms = static_cast<int>((wall_micros / 1000) % 1000);
+    p_[0] = '.';
+    p_[1] = static_cast<char>('0' + ms / 100);
+    p_[2] = static_cast<char>('0' + ms / 10 % 10);
+    p_[3] = static_cast<char>('0' + ms % 10);
+    p_[4] = 'Z';
+    p_ += 5;
+  }
+
+  // A JSON string (RFC 8259): quote, backslash and control characters escaped; at most six
+  // output bytes per input byte.
+  void PutJsonString(std::string_view v) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    Put('"');
+    // Almost every value needs no escaping: check in one pass the compiler can vectorize.
+    unsigned char special = 0;
+    for (char ch : v) special |= kJsonSpecial[static_cast<unsigned char>(ch)];
+    if (!special) {
+      Put(v);
+      Put('"');
+      return;
+    }
+    for (char ch : v) {
+      unsigned char c = static_cast<unsigned char>(ch);
+      if (c >= 0x20 && c != '"' && c != '\\') [[likely]] {
+        *p_++ = ch;
+        continue;
+      }
+      *p_++ = '\\';
+      switch (c) {
+        case '"':
+          *p_++ = '"';
+          break;
+        case '\\':
+          *p_++ = '\\';
+          break;
+        case '\n':
+          *p_++ = 'n';
+          break;
+        case '\r':
+          *p_++ = 'r';
+          break;
+        case '\t':
+          *p_++ = 't';
+          break;
+        default:
+          Put("u00");
+          *p_++ = kHex[c >> 4];
+          *p_++ = kHex[c & 0xf];
+      }
+    }
+    Put('"');
+  }
+
+ private:
+  char* p_;
+};
 
 }  // namespace
 
@@ -106,99 +142,111 @@ void FormatAccessLog(const proxy::RequestInfo& info, AccessLogFormat format, std
   std::string_view route = info.route ? std::string_view(info.route->name) : "";
   std::string_view service = info.cluster ? std::string_view(info.cluster->service_fqdn) : "";
   std::string_view version = info.endpoint ? std::string_view(info.endpoint->version) : "";
+
+  size_t strings = info.method.size() + info.path.size() + info.protocol.size() + flags.size() +
+                   info.forwarded_for.size() + info.user_agent.size() + info.request_id.size() +
+                   info.authority.size() + upstream_host.size() + cluster.size() + route.size() +
+                   info.downstream_address.size() + service.size() + version.size();
+  // Fixed text and five integers fit in 512 bytes; JSON escaping at most sextuples a string.
+  size_t bound = 512 + (format == AccessLogFormat::kJson ? 6 : 1) * strings;
+  size_t start = out.size();
+  out.resize(start + bound);
+  Cursor c(out.data() + start);
+
   if (format == AccessLogFormat::kJson) {
-    out += "{\"start_time\":\"";
-    AppendTime(out, info.start_wall_micros);
-    out += "\",\"method\":";
-    JsonString(out, info.method);
-    out += ",\"path\":";
-    JsonString(out, info.path);
-    out += ",\"protocol\":";
-    JsonString(out, info.protocol);
-    out += ",\"response_code\":";
-    AppendInt(out, info.status);
-    out += ",\"response_flags\":";
-    JsonString(out, flags);
-    out += ",\"bytes_received\":";
-    AppendInt(out, static_cast<int64_t>(info.bytes_received));
-    out += ",\"bytes_sent\":";
-    AppendInt(out, static_cast<int64_t>(info.bytes_sent));
-    out += ",\"duration\":";
-    AppendInt(out, duration_ms);
-    out += ",\"upstream_service_time\":";
+    c.Put("{\"start_time\":\"");
+    c.PutTime(info.start_wall_micros);
+    c.Put("\",\"method\":");
+    c.PutJsonString(info.method);
+    c.Put(",\"path\":");
+    c.PutJsonString(info.path);
+    c.Put(",\"protocol\":");
+    c.PutJsonString(info.protocol);
+    c.Put(",\"response_code\":");
+    c.PutInt(info.status);
+    c.Put(",\"response_flags\":");
+    c.PutJsonString(flags);
+    c.Put(",\"bytes_received\":");
+    c.PutInt(static_cast<int64_t>(info.bytes_received));
+    c.Put(",\"bytes_sent\":");
+    c.PutInt(static_cast<int64_t>(info.bytes_sent));
+    c.Put(",\"duration\":");
+    c.PutInt(duration_ms);
+    c.Put(",\"upstream_service_time\":");
     if (upstream_ms >= 0) {
-      AppendInt(out, upstream_ms);
+      c.PutInt(upstream_ms);
     } else {
-      out += "null";
+      c.Put("null");
     }
-    out += ",\"x_forwarded_for\":";
-    JsonString(out, info.forwarded_for);
-    out += ",\"user_agent\":";
-    JsonString(out, info.user_agent);
-    out += ",\"request_id\":";
-    JsonString(out, info.request_id);
-    out += ",\"authority\":";
-    JsonString(out, info.authority);
-    out += ",\"upstream_host\":";
-    JsonString(out, upstream_host);
-    out += ",\"upstream_cluster\":";
-    JsonString(out, cluster);
-    out += ",\"route_name\":";
-    JsonString(out, route);
-    out += ",\"downstream_remote_address\":";
-    JsonString(out, info.downstream_address);
-    out += ",\"destination_service\":";
-    JsonString(out, service);
-    out += ",\"destination_version\":";
-    JsonString(out, version);
-    out += "}\n";
-    return;
-  }
-  out += '[';
-  AppendTime(out, info.start_wall_micros);
-  out += "] \"";
-  out += OrDash(info.method);
-  out += ' ';
-  out += OrDash(info.path);
-  out += ' ';
-  out += OrDash(info.protocol);
-  out += "\" ";
-  AppendInt(out, info.status);
-  out += ' ';
-  out += flags;
-  out += " - - \"-\" ";
-  AppendInt(out, static_cast<int64_t>(info.bytes_received));
-  out += ' ';
-  AppendInt(out, static_cast<int64_t>(info.bytes_sent));
-  out += ' ';
-  AppendInt(out, duration_ms);
-  out += ' ';
-  if (upstream_ms >= 0) {
-    AppendInt(out, upstream_ms);
+    c.Put(",\"x_forwarded_for\":");
+    c.PutJsonString(info.forwarded_for);
+    c.Put(",\"user_agent\":");
+    c.PutJsonString(info.user_agent);
+    c.Put(",\"request_id\":");
+    c.PutJsonString(info.request_id);
+    c.Put(",\"authority\":");
+    c.PutJsonString(info.authority);
+    c.Put(",\"upstream_host\":");
+    c.PutJsonString(upstream_host);
+    c.Put(",\"upstream_cluster\":");
+    c.PutJsonString(cluster);
+    c.Put(",\"route_name\":");
+    c.PutJsonString(route);
+    c.Put(",\"downstream_remote_address\":");
+    c.PutJsonString(info.downstream_address);
+    c.Put(",\"destination_service\":");
+    c.PutJsonString(service);
+    c.Put(",\"destination_version\":");
+    c.PutJsonString(version);
+    c.Put("}\n");
   } else {
-    out += '-';
+    c.Put('[');
+    c.PutTime(info.start_wall_micros);
+    c.Put("] \"");
+    c.PutOrDash(info.method);
+    c.Put(' ');
+    c.PutOrDash(info.path);
+    c.Put(' ');
+    c.PutOrDash(info.protocol);
+    c.Put("\" ");
+    c.PutInt(info.status);
+    c.Put(' ');
+    c.Put(flags);
+    c.Put(" - - \"-\" ");
+    c.PutInt(static_cast<int64_t>(info.bytes_received));
+    c.Put(' ');
+    c.PutInt(static_cast<int64_t>(info.bytes_sent));
+    c.Put(' ');
+    c.PutInt(duration_ms);
+    c.Put(' ');
+    if (upstream_ms >= 0) {
+      c.PutInt(upstream_ms);
+    } else {
+      c.Put('-');
+    }
+    c.Put(' ');
+    c.PutQuoted(info.forwarded_for);
+    c.Put(' ');
+    c.PutQuoted(info.user_agent);
+    c.Put(' ');
+    c.PutQuoted(info.request_id);
+    c.Put(' ');
+    c.PutQuoted(info.authority);
+    c.Put(' ');
+    c.PutQuoted(upstream_host);
+    c.Put(' ');
+    c.PutOrDash(cluster);
+    c.Put(" - - ");
+    c.PutOrDash(info.downstream_address);
+    c.Put(" - ");
+    c.PutOrDash(route);
+    c.Put(' ');
+    c.PutQuoted(service);
+    c.Put(' ');
+    c.PutQuoted(version);
+    c.Put('\n');
   }
-  out += ' ';
-  Quoted(out, info.forwarded_for);
-  out += ' ';
-  Quoted(out, info.user_agent);
-  out += ' ';
-  Quoted(out, info.request_id);
-  out += ' ';
-  Quoted(out, info.authority);
-  out += ' ';
-  Quoted(out, upstream_host);
-  out += ' ';
-  out += OrDash(cluster);
-  out += " - - ";
-  out += OrDash(info.downstream_address);
-  out += " - ";
-  out += OrDash(route);
-  out += ' ';
-  Quoted(out, service);
-  out += ' ';
-  Quoted(out, version);
-  out += '\n';
+  out.resize(static_cast<size_t>(c.end() - out.data()));
 }
 
 Result<std::unique_ptr<AccessLogWriter>> AccessLogWriter::Open(const std::string& path,
@@ -241,6 +289,11 @@ bool AccessLogWriter::Submit(std::string& batch, uint64_t lines) {
   }
   queued_bytes_ += batch.size();
   queue_.emplace_back(std::move(batch), lines);
+  // Hand back a written buffer, so that the worker does not grow a new one from nothing.
+  if (!spare_.empty()) {
+    batch = std::move(spare_.back());
+    spare_.pop_back();
+  }
   batch.clear();
   cv_.notify_one();
   return true;
@@ -267,6 +320,9 @@ void AccessLogWriter::Run() {
       left -= static_cast<size_t>(n);
     }
     written_.fetch_add(item.second, std::memory_order_relaxed);
+    item.first.clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (spare_.size() < kMaxSpareBuffers) spare_.push_back(std::move(item.first));
   }
 }
 

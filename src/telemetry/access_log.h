@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/status.h"
 #include "proxy/request_info.h"
@@ -50,6 +51,8 @@ class AccessLogWriter {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<std::string, uint64_t>> queue_;
+  static constexpr size_t kMaxSpareBuffers = 8;
+  std::vector<std::string> spare_;  // written batches, cleared, for reuse
   size_t queued_bytes_ = 0;
   bool stop_ = false;
   std::atomic<uint64_t> dropped_{0};

@@ -2,6 +2,7 @@
 // access-log formats. The Prometheus server itself is exercised in tests/integration.
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <thread>
@@ -162,6 +163,35 @@ TEST(AccessLog, TextFollowsIstiosDefaultFormat) {
   EXPECT_NE(json.find("\"destination_version\":\"v2\""), std::string::npos);
   EXPECT_NE(json.find("\"upstream_service_time\":8"), std::string::npos);
   EXPECT_EQ(json.back(), '\n');
+}
+
+TEST(AccessLog, JsonLinesParseBackToWhatWasLoggedWhateverTheBytes) {
+  router::Cluster c = MakeCluster();
+  router::Endpoint e = MakeEndpoint();
+  proxy::RequestInfo i = Info(&c, &e, 502, 1'700'000'000, 3);
+  std::string agent = "quote \" backslash \\ tab \t nl \n cr \r nul ";
+  agent += '\0';
+  agent += " esc \x1b del \x7f utf8 \xc3\xa9";
+  std::string path = "/" + std::string(40 * 1024, '"');  // the worst case for the size bound
+  i.user_agent = agent;
+  i.path = path;
+  i.flags = proxy::kUpstreamConnectionFailure;
+  std::string lines = "earlier line\n";
+  FormatAccessLog(i, AccessLogFormat::kJson, lines);
+  FormatAccessLog(i, AccessLogFormat::kJson, lines);
+  ASSERT_EQ(lines.compare(0, 13, "earlier line\n"), 0);
+  std::string first = lines.substr(13, lines.find('\n', 13) - 13 + 1);
+  EXPECT_EQ(lines.size(), 13 + 2 * first.size()) << "two identical lines, nothing else";
+  nlohmann::json j = nlohmann::json::parse(first);
+  EXPECT_EQ(j["user_agent"], agent);
+  EXPECT_EQ(j["path"], path);
+  EXPECT_EQ(j["response_code"], 502);
+  EXPECT_EQ(j["response_flags"], "UF");
+  EXPECT_EQ(j["start_time"], "2023-11-14T22:13:20.000Z");
+  EXPECT_EQ(j["upstream_service_time"], nullptr);
+  EXPECT_EQ(j["destination_version"], "v2");
+  EXPECT_NE(first.find("\\u0000"), std::string::npos);
+  EXPECT_NE(first.find("\\u001b"), std::string::npos);
 }
 
 TEST(AccessLog, AWriterThatFallsBehindDropsAndCountsLinesWithoutBlocking) {
