@@ -14,7 +14,8 @@ GatewayServer::~GatewayServer() {
 
 Status GatewayServer::Start() {
   int n = options_.workers < 1 ? 1 : options_.workers;
-  for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i, options_, observer_));
+  for (int i = 0; i < n; ++i)
+    workers_.push_back(std::make_unique<Worker>(i, options_, observer_, &reaper_));
   for (auto& w : workers_) threads_.emplace_back([worker = w.get()] { worker->Run(); });
   return Status::Ok();
 }

@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "proxy/proxy_options.h"
 #include "proxy/request_info.h"
+#include "proxy/table_reaper.h"
 #include "proxy/worker.h"
 #include "router/route_table.h"
 
@@ -37,10 +38,12 @@ class GatewayServer {
   // timeout, so it must own (capture by shared_ptr) whatever it writes.
   bool RunOnEachWorker(std::function<void(int)> fn);
   int workers() const { return static_cast<int>(workers_.size()); }
+  const TableReaper& reaper() const { return reaper_; }
 
  private:
   ProxyOptions options_;
   RequestObserver* observer_;
+  TableReaper reaper_;  // outlives the workers (declared first, destroyed last)
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
 };

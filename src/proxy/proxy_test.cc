@@ -170,6 +170,33 @@ TEST_F(ProxyTest, TheNextRequestOnAKeptAliveConnectionUsesTheNewTable) {
   EXPECT_EQ(Get(c, "/"), "200 v2");
 }
 
+TEST_F(ProxyTest, ARetiredTableIsFreedOffTheWorkersOnTheReaperThread) {
+  config::LoadResult loaded;
+  config::LoadText(Config(v1_->port(), v2_->port(), 0, 100), "test.yaml", {}, loaded);
+  router::CompileOptions co;
+  co.generation = ++generation_;
+  auto compiled = router::Compiler::Compile(loaded.resources, co);
+  ASSERT_TRUE(compiled.ok());
+  // The same table, with a deleter that notes the thread that dropped the last reference.
+  auto freed_on = std::make_shared<std::atomic<std::thread::id>>();
+  std::shared_ptr<const router::RouteTable> watched(
+      compiled->table.get(), [keep = compiled->table, freed_on](const router::RouteTable*) {
+        freed_on->store(std::this_thread::get_id());
+      });
+  compiled->table.reset();
+  server_->Publish(std::move(watched), compiled->ports);
+  Client c(gateway_port_);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (Get(c, "/") != "200 v2" && std::chrono::steady_clock::now() < deadline) {
+  }
+  Apply(Config(v1_->port(), v2_->port(), 100, 0));  // retires the watched table
+  EXPECT_EQ(Get(c, "/"), "200 v1");
+  while (freed_on->load() == std::thread::id() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(freed_on->load(), server_->reaper().thread_id());
+}
+
 TEST_F(ProxyTest, PipelinedRequestsAreAnsweredInOrder) {
   Client c(gateway_port_);
   std::string batch;

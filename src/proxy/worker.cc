@@ -34,10 +34,12 @@ class Worker::Listener final : public event::IoHandler {
   uint32_t port_;
 };
 
-Worker::Worker(int index, const ProxyOptions& options, RequestObserver* observer)
+Worker::Worker(int index, const ProxyOptions& options, RequestObserver* observer,
+               TableReaper* reaper)
     : index_(index),
       options_(options),
       observer_(observer),
+      reaper_(reaper),
       lb_(options.seed != 0 ? options.seed + static_cast<uint64_t>(index)
                             : static_cast<uint64_t>(SystemClock::Instance().WallNanos()) +
                                   static_cast<uint64_t>(index) * 7919),
@@ -131,6 +133,7 @@ void Worker::Release(TableRef* ref) {
   if (--ref->inflight > 0 || ref == current_) return;
   for (auto it = tables_.begin(); it != tables_.end(); ++it) {
     if (it->get() == ref) {
+      if (reaper_ != nullptr) reaper_->Retire(std::move(ref->table));
       tables_.erase(it);
       return;
     }

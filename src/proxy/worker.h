@@ -17,6 +17,7 @@
 #include "event/socket.h"
 #include "proxy/proxy_options.h"
 #include "proxy/request_info.h"
+#include "proxy/table_reaper.h"
 #include "router/route_table.h"
 #include "upstream/load_balancer.h"
 
@@ -49,7 +50,9 @@ struct WorkerCounters {
 
 class Worker {
  public:
-  Worker(int index, const ProxyOptions& options, RequestObserver* observer);
+  // `reaper` (may be null) frees the tables this worker no longer needs, off its thread.
+  Worker(int index, const ProxyOptions& options, RequestObserver* observer,
+         TableReaper* reaper = nullptr);
   ~Worker();
 
   // Runs the loop on the calling thread until Stop() or the end of a drain.
@@ -94,6 +97,7 @@ class Worker {
   int index_;
   ProxyOptions options_;
   RequestObserver* observer_;
+  TableReaper* reaper_;
   event::EventLoop loop_;
   upstream::LoadBalancer lb_;
   WorkerCounters counters_;
