@@ -5,14 +5,14 @@
 #    10,000 VirtualServices stored.
 # Starts two canary-demoapp backends and canaryd (walkthrough configuration) on loopback, runs
 # build/bench/idle_connections and build/bench/route_update_latency, stops everything by PID.
-# Knobs: WORKERS [2] CONNECTIONS [10000] STORED [10000] FLIPS [200]
+# Knobs: WORKERS [2] CONNECTIONS [10000] STORED [10000] FLIPS [1000]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/build/bin
 WORKERS=${WORKERS:-2}
 CONNECTIONS=${CONNECTIONS:-10000}
 STORED=${STORED:-10000}
-FLIPS=${FLIPS:-200}
+FLIPS=${FLIPS:-1000}
 TMP=$(mktemp -d /tmp/canaryd-figures.XXXXXX)
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 

@@ -84,11 +84,17 @@ void ConfigWatcher::Run() {
     }
     // Every change that arrived meanwhile goes into one compile.
     int64_t revision = 0;
+    bool only_virtual_services = true;
+    std::vector<store::ObjectKey> changed;
     for (const store::WatchEvent& e : batch) {
       Apply(e);
       revision = std::max(revision, e.revision);
+      only_virtual_services &= e.type == store::EventType::kModified &&
+                               e.object.key.kind == "VirtualService" &&
+                               cache_.count(e.object.key) > 0;
+      changed.push_back(e.object.key);
     }
-    Compile();
+    Compile(only_virtual_services ? &changed : nullptr);
     std::lock_guard<std::mutex> lock(mu_);
     applied_revision_ = std::max(applied_revision_, revision);
     cv_.notify_all();
@@ -129,8 +135,33 @@ void ConfigWatcher::Apply(const store::WatchEvent& e) {
   }
 }
 
-void ConfigWatcher::Compile() {
+void ConfigWatcher::Compile(const std::vector<store::ObjectKey>* patchable) {
   int64_t start = clock_.MonotonicNanos();
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    generation = status_.generation + 1;
+  }
+  if (patchable != nullptr && last_) {
+    std::vector<const config::Resource*> changed;
+    for (const store::ObjectKey& key : *patchable) changed.push_back(&cache_.at(key).resource);
+    if (std::optional<router::CompileResult> patched =
+            router::Compiler::Patch(*last_, changed, generation)) {
+      int64_t took = clock_.MonotonicNanos() - start;
+      std::lock_guard<std::mutex> lock(mu_);
+      publish_(patched->table, patched->ports);
+      status_.generation = generation;
+      status_.tables_published++;
+      status_.tables_patched++;
+      status_.last_compile_nanos = took;
+      status_.last_publish_wall_nanos = clock_.WallNanos();
+      status_.warnings = patched->warnings;
+      status_.synced = true;
+      last_ = std::move(patched);
+      return;
+    }
+  }
+  last_.reset();  // points into resources that may be gone
   // Creation order decides how VirtualServices for one host merge.
   std::vector<const Cached*> ordered;
   ordered.reserve(cache_.size());
@@ -142,10 +173,7 @@ void ConfigWatcher::Compile() {
   resources.reserve(ordered.size());
   for (const Cached* c : ordered) resources.push_back(&c->resource);
   router::CompileOptions options = options_;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    options.generation = status_.generation + 1;
-  }
+  options.generation = generation;
   Result<router::CompileResult> compiled = router::Compiler::Compile(resources, options);
   int64_t took = clock_.MonotonicNanos() - start;
   std::lock_guard<std::mutex> lock(mu_);
@@ -155,6 +183,7 @@ void ConfigWatcher::Compile() {
     return;
   }
   publish_(compiled->table, compiled->ports);
+  last_ = *compiled;
   status_.generation = options.generation;
   status_.tables_published++;
   status_.last_compile_nanos = took;

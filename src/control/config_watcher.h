@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +29,7 @@ namespace canaryd::control {
 struct WatcherStatus {
   uint64_t generation = 0;  // of the last table published
   uint64_t tables_published = 0;
+  uint64_t tables_patched = 0;     // of those, patched rather than compiled in full
   int64_t last_compile_nanos = 0;  // time to compile the last table
   int64_t last_publish_wall_nanos = 0;
   uint64_t resources = 0;
@@ -59,7 +61,9 @@ class ConfigWatcher {
   };
   void Run();
   void Apply(const store::WatchEvent& e);
-  void Compile();
+  // Recompiles and publishes. `patchable`: only VirtualServices changed, these (in the cache);
+  // then a patch of the last table is tried first.
+  void Compile(const std::vector<store::ObjectKey>* patchable = nullptr);
   std::optional<config::Resource> Decode(const store::StoredObject& o);
 
   store::Store& store_;
@@ -75,6 +79,8 @@ class ConfigWatcher {
   WatcherStatus status_;
 
   std::map<store::ObjectKey, Cached> cache_;  // config thread only
+  // The last compile, for patches (config thread only). Points into cache_.
+  std::optional<router::CompileResult> last_;
   std::vector<std::unique_ptr<store::WatchHandle>> watches_;
   std::thread thread_;
 };

@@ -97,6 +97,7 @@ void GatewayRuntime::RegisterAdminRoutes(api::Router& router) {
                   nlohmann::json out = {
                       {"generation", st.generation},
                       {"tablesPublished", st.tables_published},
+                      {"tablesPatched", st.tables_patched},
                       {"lastCompileSeconds", static_cast<double>(st.last_compile_nanos) / 1e9},
                       {"resources", st.resources},
                       {"synced", st.synced},

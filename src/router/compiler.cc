@@ -2,6 +2,8 @@
 
 #include <netdb.h>
 
+#include <optional>
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -51,30 +53,90 @@ struct DestinationKey {
 // Builds one RouteTable (a friend of it). Internal to the compiler.
 class TableBuilder {
  public:
-  TableBuilder(const std::vector<const Resource*>& resources, const CompileOptions& options)
-      : resources_(resources), options_(options), table_(std::make_shared<RouteTable>()) {}
+  explicit TableBuilder(CompileOptions options) : options_(std::move(options)) {}
 
-  Result<CompileResult> Run() {
-    table_->generation_ = options_.generation;
-    Index();
+  // A full compile. `resources` must stay alive (and unchanged, but for the VirtualServices
+  // given to Patch) for as long as this builder is used for patches.
+  Result<CompileResult> Run(const std::vector<const Resource*>& resources) {
+    Index(resources);
     BindGateways();
-    table_->routes_.reserve(virtual_services_.size() * 2);
+    routes_.reserve(virtual_services_.size() * 2);
     for (const Resource* vs : virtual_services_) {
       AddVirtualService(*vs);
       ++vs_ordinal_;
     }
     Finish();
-    CompileResult out;
-    out.table = table_;
-    out.ports.assign(ports_.begin(), ports_.end());
-    out.warnings = std::move(warnings_);
     if (!error_.empty()) return InvalidArgument(error_);
+    auto table = std::make_shared<RouteTable>();
+    table->generation_ = options_.generation;
+    table->ports_ = std::make_shared<const std::vector<PortRoutes>>(std::move(port_routes_));
+    table->vhosts_ = std::make_shared<const std::vector<VirtualHost>>(std::move(vhosts_));
+    table->clusters_ = std::make_shared<const std::vector<Cluster>>(std::move(clusters_));
+    table->routes_.reserve(routes_.size());
+    for (Route& r : routes_) table->routes_.push_back(std::make_shared<const Route>(std::move(r)));
+    routes_.clear();
+    table_ = table;
+    ports_list_.assign(ports_.begin(), ports_.end());
+    CompileResult out;
+    out.table = table;
+    out.ports = ports_list_;
+    out.warnings = warnings_;
+    return out;
+  }
+
+  // The table for the last one with `changed` (VirtualServices) recompiled, sharing everything
+  // else. Nothing when a change reaches beyond the VirtualService's own rules (its hosts or
+  // gateways, the number of its rules or which of them match everything, a destination no
+  // existing cluster serves, a delegate, a rule that fails to compile): then the caller
+  // compiles in full.
+  std::optional<CompileResult> Patch(const std::vector<const Resource*>& changed,
+                                     uint64_t generation) {
+    if (!table_) return std::nullopt;
+    std::vector<std::pair<uint32_t, std::shared_ptr<const Route>>> replaced;
+    std::vector<std::pair<std::string, VsShape>> shapes;
+    for (const Resource* r : changed) {
+      if (r->kind != config::Kind::kVirtualService) return std::nullopt;
+      const auto& vs = r->As<config::VirtualServiceSpec>();
+      std::string key = r->ns() + "/" + r->name();
+      auto it = shapes_.find(key);
+      if (it == shapes_.end()) return std::nullopt;
+      const VsShape& old = it->second;
+      if (vs.hosts != old.hosts || vs.gateways != old.gateways) return std::nullopt;
+      VsShape shape = old;
+      if (old.compiled) {
+        patching_ = true;
+        std::vector<Route> compiled = CompileRoutes(*r, vs, &shape.has_delegate);
+        patching_ = false;
+        if (!error_.empty() || patch_failed_ || shape.has_delegate ||
+            compiled.size() != old.route_ids.size()) {
+          error_.clear();
+          patch_failed_ = false;
+          return std::nullopt;
+        }
+        for (size_t i = 0; i < compiled.size(); ++i) {
+          if (compiled[i].matches.empty() != old.catch_all[i]) return std::nullopt;
+          compiled[i].id = old.route_ids[i];
+          replaced.emplace_back(old.route_ids[i],
+                                std::make_shared<const Route>(std::move(compiled[i])));
+        }
+      }
+      shapes.emplace_back(std::move(key), std::move(shape));
+    }
+    auto table = std::make_shared<RouteTable>(*table_);
+    table->generation_ = generation;
+    for (auto& [id, route] : replaced) table->routes_[id] = std::move(route);
+    for (auto& [key, shape] : shapes) shapes_[key] = std::move(shape);
+    table_ = table;
+    CompileResult out;
+    out.table = table;
+    out.ports = ports_list_;
+    out.warnings = warnings_;
     return out;
   }
 
  private:
-  void Index() {
-    for (const Resource* rp : resources_) {
+  void Index(const std::vector<const Resource*>& resources) {
+    for (const Resource* rp : resources) {
       const Resource& r = *rp;
       switch (r.kind) {
         case config::Kind::kService:
@@ -148,14 +210,24 @@ class TableBuilder {
     std::string vs_key = r.ns() + "/" + r.name();
     std::vector<uint32_t> route_ids;
     bool compiled = false;
+    VsShape& shape = shapes_[vs_key];
+    shape.hosts = vs.hosts;
+    shape.gateways = vs.gateways;
     for (const std::string& gw_ref : vs.gateways) {
       if (gw_ref == "mesh") continue;
       std::string key = gw_ref.find('/') == std::string::npos ? r.ns() + "/" + gw_ref : gw_ref;
       auto it = bindings_.find(key);
       if (it == bindings_.end()) continue;
       if (!compiled) {
-        route_ids = CompileRoutes(r, vs);
-        compiled = true;
+        std::vector<Route> routes = CompileRoutes(r, vs, &shape.has_delegate);
+        for (Route& route : routes) {
+          route.id = static_cast<uint32_t>(routes_.size());
+          route_ids.push_back(route.id);
+          shape.catch_all.push_back(route.matches.empty());
+          routes_.push_back(std::move(route));
+        }
+        shape.route_ids = route_ids;
+        shape.compiled = compiled = true;
       }
       for (const ServerBinding& b : it->second) {
         if (b.host_namespace != "*" && b.host_namespace != "~" && b.host_namespace != r.ns()) {
@@ -175,7 +247,7 @@ class TableBuilder {
             continue;
           }
           uint32_t vh_index = VhostFor(b.port, domain, b.gateway);
-          VirtualHost& vh = table_->vhosts_[vh_index];
+          VirtualHost& vh = vhosts_[vh_index];
           if (!vhost_members_.insert((uint64_t{vh_index} << 32) | vs_ordinal_).second) continue;
           vh.routes.insert(vh.routes.end(), route_ids.begin(), route_ids.end());
         }
@@ -187,29 +259,33 @@ class TableBuilder {
   uint32_t VhostFor(uint32_t port, const std::string& domain, const std::string& gateway) {
     std::string key = std::to_string(port) + "|" + domain;
     auto [it, inserted] =
-        vhost_index_.try_emplace(std::move(key), static_cast<uint32_t>(table_->vhosts_.size()));
-    if (inserted) table_->vhosts_.push_back(VirtualHost{port, domain, gateway, {}});
+        vhost_index_.try_emplace(std::move(key), static_cast<uint32_t>(vhosts_.size()));
+    if (inserted) vhosts_.push_back(VirtualHost{port, domain, gateway, {}});
     return it->second;
   }
 
-  std::vector<uint32_t> CompileRoutes(const Resource& r, const config::VirtualServiceSpec& vs) {
-    std::vector<uint32_t> ids;
+  // The routes of one VirtualService's rules, ids not yet assigned.
+  std::vector<Route> CompileRoutes(const Resource& r, const config::VirtualServiceSpec& vs,
+                                   bool* has_delegate) {
+    std::vector<Route> out;
     for (size_t i = 0; i < vs.http.size(); ++i) {
       const config::HTTPRoute& h = vs.http[i];
       Route route;
-      route.id = static_cast<uint32_t>(table_->routes_.size());
       route.virtual_service = r.ns() + "/" + r.name();
       route.name = route.virtual_service + "#" + (h.name ? *h.name : std::to_string(i));
       if (h.delegate) {
-        warnings_.push_back("virtualservice " + route.virtual_service + " http[" +
-                            std::to_string(i) + "]: delegate is not served yet; rule skipped");
+        *has_delegate = true;
+        if (!patching_) {
+          warnings_.push_back("virtualservice " + route.virtual_service + " http[" +
+                              std::to_string(i) + "]: delegate is not served yet; rule skipped");
+        }
         continue;
       }
       for (const config::HTTPMatchRequest& m : h.match) {
         Result<MatchBlock> block = CompileMatch(m);
         if (!block.ok()) {
           error_ = route.name + ": " + block.status().message();
-          return ids;
+          return out;
         }
         route.matches.push_back(std::move(*block));
       }
@@ -233,16 +309,17 @@ class TableBuilder {
         for (size_t j = 0; j < h.route.size(); ++j) {
           const config::HTTPRouteDestination& d = h.route[j];
           uint32_t weight = single ? 1 : static_cast<uint32_t>(std::max(0, d.weight.value_or(0)));
-          if (weight == 0) continue;  // weight 0 gets no traffic
+          // A destination at weight 0 gets no traffic but still gets its cluster, so that a
+          // weight shift towards it later is a patch, not a full compile.
           uint32_t cluster = ClusterFor(d.destination, r.ns(), route.name);
+          if (weight == 0) continue;
           route.clusters.push_back(WeightedCluster{cluster, weight});
           route.total_weight += weight;
         }
       }
-      ids.push_back(route.id);
-      table_->routes_.push_back(std::move(route));
+      out.push_back(std::move(route));
     }
-    return ids;
+    return out;
   }
 
   Result<MatchBlock> CompileMatch(const config::HTTPMatchRequest& m) {
@@ -370,9 +447,14 @@ class TableBuilder {
     std::string subset = d.subset.value_or("");
     DestinationKey key{t.fqdn.empty() ? d.host : t.fqdn, port, subset};
     if (auto it = cluster_index_.find(key); it != cluster_index_.end()) return it->second;
+    if (patching_) {
+      // A patch shares the cluster list; a destination it lacks needs a full compile.
+      patch_failed_ = true;
+      return 0;
+    }
 
     Cluster c;
-    c.id = static_cast<uint32_t>(table_->clusters_.size());
+    c.id = static_cast<uint32_t>(clusters_.size());
     c.subset = subset;
     c.service_fqdn = key.fqdn;
     std::string svc_ns;
@@ -435,8 +517,8 @@ class TableBuilder {
       }
     }
     cluster_index_[key] = c.id;
-    table_->clusters_.push_back(std::move(c));
-    return table_->clusters_.back().id;
+    clusters_.push_back(std::move(c));
+    return clusters_.back().id;
   }
 
   static std::vector<uint32_t> ServicePorts(const Target& t) {
@@ -569,20 +651,20 @@ class TableBuilder {
   void Finish() {
     // Catch-all rules (no match) of earlier VirtualServices would hide later ones: move them to
     // the end, keeping the creation order otherwise.
-    for (VirtualHost& vh : table_->vhosts_) {
+    for (VirtualHost& vh : vhosts_) {
       std::stable_partition(vh.routes.begin(), vh.routes.end(),
-                            [&](uint32_t id) { return !table_->routes_[id].matches.empty(); });
+                            [&](uint32_t id) { return !routes_[id].matches.empty(); });
     }
     // Index vhosts per port: exact names, wildcards longest first, catch-all.
     std::map<uint32_t, std::vector<uint32_t>> by_port;
-    for (uint32_t i = 0; i < table_->vhosts_.size(); ++i) {
-      by_port[table_->vhosts_[i].port].push_back(i);
+    for (uint32_t i = 0; i < vhosts_.size(); ++i) {
+      by_port[vhosts_[i].port].push_back(i);
     }
     for (uint32_t port : ports_) {
       PortRoutes pr;
       pr.port = port;
       for (uint32_t i : by_port[port]) {
-        const VirtualHost& vh = table_->vhosts_[i];
+        const VirtualHost& vh = vhosts_[i];
         if (vh.domain == "*") {
           pr.catch_all = i;
         } else if (vh.domain.rfind("*.", 0) == 0) {
@@ -593,13 +675,30 @@ class TableBuilder {
       }
       std::sort(pr.wildcards.begin(), pr.wildcards.end(),
                 [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-      table_->ports_.push_back(std::move(pr));
+      port_routes_.push_back(std::move(pr));
     }
   }
 
-  const std::vector<const Resource*>& resources_;
-  const CompileOptions& options_;
-  std::shared_ptr<RouteTable> table_;
+  // What a patch must keep the same for a VirtualService, and the routes it compiled to.
+  struct VsShape {
+    std::vector<std::string> hosts;
+    std::vector<std::string> gateways;
+    bool compiled = false;  // bound to at least one of this gateway's servers
+    bool has_delegate = false;
+    std::vector<uint32_t> route_ids;
+    std::vector<bool> catch_all;  // per route: matches everything (ordered last in a vhost)
+  };
+
+  CompileOptions options_;
+  std::shared_ptr<const RouteTable> table_;  // the last table built or patched
+  std::vector<uint32_t> ports_list_;
+  std::vector<Route> routes_;
+  std::vector<Cluster> clusters_;
+  std::vector<VirtualHost> vhosts_;
+  std::vector<PortRoutes> port_routes_;
+  std::unordered_map<std::string, VsShape> shapes_;  // "ns/name" -> shape
+  bool patching_ = false;
+  bool patch_failed_ = false;
   std::map<std::string, const Resource*> services_;
   std::vector<std::pair<std::string, const Resource*>> service_entries_;
   std::vector<std::pair<std::string, const Resource*>> wildcard_entries_;
@@ -619,7 +718,10 @@ class TableBuilder {
 
 Result<CompileResult> Compiler::Compile(const std::vector<const config::Resource*>& resources,
                                         const CompileOptions& options) {
-  return TableBuilder(resources, options).Run();
+  auto builder = std::make_shared<TableBuilder>(options);
+  Result<CompileResult> out = builder->Run(resources);
+  if (out.ok()) out->builder = std::move(builder);
+  return out;
 }
 
 Result<CompileResult> Compiler::Compile(const std::vector<config::Resource>& resources,
@@ -627,7 +729,17 @@ Result<CompileResult> Compiler::Compile(const std::vector<config::Resource>& res
   std::vector<const config::Resource*> pointers;
   pointers.reserve(resources.size());
   for (const config::Resource& r : resources) pointers.push_back(&r);
-  return TableBuilder(pointers, options).Run();
+  Result<CompileResult> out = TableBuilder(options).Run(pointers);
+  return out;  // the resources are the caller's: no patches from this one
+}
+
+std::optional<CompileResult> Compiler::Patch(CompileResult& previous,
+                                             const std::vector<const config::Resource*>& changed,
+                                             uint64_t generation) {
+  if (!previous.builder) return std::nullopt;
+  std::optional<CompileResult> out = previous.builder->Patch(changed, generation);
+  if (out) out->builder = previous.builder;
+  return out;
 }
 
 }  // namespace canaryd::router

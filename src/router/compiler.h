@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct CompileOptions {
   uint64_t generation = 0;
 };
 
+class TableBuilder;
+
 struct CompileResult {
   std::shared_ptr<const RouteTable> table;
   // HTTP ports to listen on (Gateway port numbers).
@@ -31,6 +34,9 @@ struct CompileResult {
   // Things the operator should know: servers not served (HTTPS until TLS lands), unresolved
   // destinations, delegate routes, ... One line each.
   std::vector<std::string> warnings;
+  // Kept by the compile over resource pointers, for Compiler::Patch: the indexes it built.
+  // Points into those resources. Not thread-safe: the configuration thread's alone.
+  std::shared_ptr<TableBuilder> builder;
 };
 
 class Compiler {
@@ -41,6 +47,15 @@ class Compiler {
   // The same, over resources kept elsewhere (the configuration cache), without copying them.
   static Result<CompileResult> Compile(const std::vector<const config::Resource*>& resources,
                                        const CompileOptions& options);
+  // The cheap way when only VirtualServices changed (a weight shift): `previous` (the result
+  // of a Compile over resource pointers, or of a Patch) with the `changed` VirtualServices
+  // recompiled, everything else shared. The resources `previous` was compiled from must be
+  // alive and unchanged but for `changed`. Nothing when the change needs a full compile (new
+  // hosts or gateways, a different number of rules, a destination without a cluster yet, an
+  // error); Compile then gives the right table or the error.
+  static std::optional<CompileResult> Patch(CompileResult& previous,
+                                            const std::vector<const config::Resource*>& changed,
+                                            uint64_t generation);
 };
 
 }  // namespace canaryd::router

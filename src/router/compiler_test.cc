@@ -151,7 +151,7 @@ spec:
   EXPECT_EQ(f.RouteOf("GET", "/?x=1", "localhost:8080"), "default/web-virtualservice#0");
   EXPECT_EQ(f.RouteOf("GET", "/other", "localhost"), "NR");
   EXPECT_EQ(f.RouteOf("GET", "/", "localhost", 8080), "NR") << "other-gateway is not ours";
-  const Route& r = f.table().routes()[0];
+  const Route& r = f.table().route(0);
   ASSERT_EQ(r.clusters.size(), 1u);
   const Cluster& c = f.table().clusters()[r.clusters[0].cluster];
   EXPECT_EQ(c.name, "outbound|80||web-v1-service.default.svc.cluster.local");
@@ -176,7 +176,7 @@ spec:
     - destination: {host: web-v2-service}
       weight: 10
 )");
-  const Route& r = f.table().routes()[0];
+  const Route& r = f.table().route(0);
   upstream::LoadBalancer lb(1);
   lb.Reset(f.table());
   std::map<std::string, int> counts;
@@ -208,12 +208,12 @@ spec:
     - destination: {host: web-v2-service}
       weight: 3
 )");
-  const Route& r = f.table().routes()[0];
+  const Route& r = f.table().route(0);
   upstream::LoadBalancer lb(1);
   lb.Reset(f.table());
   std::vector<int> picks;
   for (int i = 0; i < 2000; ++i) picks.push_back(lb.PickCluster(r).cluster);
-  uint32_t v2 = f.table().routes()[0].clusters[1].cluster;
+  uint32_t v2 = f.table().route(0).clusters[1].cluster;
   for (size_t start = 0; start + 100 <= picks.size(); ++start) {
     int n = 0;
     for (size_t i = start; i < start + 100; ++i) n += picks[i] == static_cast<int>(v2);
@@ -240,10 +240,10 @@ spec:
     - destination: {host: web-v1-service}
       weight: 5
 )");
-  const Route& zero = f.table().routes()[0];
+  const Route& zero = f.table().route(0);
   ASSERT_EQ(zero.clusters.size(), 1u);
   EXPECT_EQ(f.table().clusters()[zero.clusters[0].cluster].service_name, "web-v2-service");
-  const Route& single = f.table().routes()[1];
+  const Route& single = f.table().route(1);
   ASSERT_EQ(single.clusters.size(), 1u);
   EXPECT_EQ(single.total_weight, 1u);
 }
@@ -402,7 +402,7 @@ spec:
     - destination: {host: web, subset: v3}
       weight: 1
 )");
-  const Route& r = f.table().routes()[0];
+  const Route& r = f.table().route(0);
   ASSERT_EQ(r.clusters.size(), 3u);
   const Cluster& v2 = f.table().clusters()[r.clusters[0].cluster];
   EXPECT_EQ(v2.name, "outbound|80|v2|web.default.svc.cluster.local");
@@ -430,7 +430,7 @@ spec:
   http:
   - route: [{destination: {host: nowhere}}]
 )");
-  const Cluster& c = f.table().clusters()[f.table().routes()[0].clusters[0].cluster];
+  const Cluster& c = f.table().clusters()[f.table().route(0).clusters[0].cluster];
   EXPECT_TRUE(c.missing);
   EXPECT_EQ(c.problem, "destination host \"nowhere\" matches no Service or ServiceEntry");
 }
@@ -466,8 +466,8 @@ spec:
   EXPECT_EQ(f.RouteOf("GET", "/", "mesh.example.com"), "NR")
       << "a VirtualService without gateways applies to the mesh, not to this gateway";
   EXPECT_EQ(f.RouteOf("GET", "/", "api.example.com"), "default/api#0");
-  ASSERT_EQ(f.table().routes().size(), 1u) << "only gateway-bound VirtualServices compile";
-  const Route& r = f.table().routes()[0];
+  ASSERT_EQ(f.table().route_count(), 1u) << "only gateway-bound VirtualServices compile";
+  const Route& r = f.table().route(0);
   const Cluster& c = f.table().clusters()[r.clusters[0].cluster];
   ASSERT_EQ(c.endpoints.size(), 2u);
   EXPECT_EQ(c.endpoints[0].address_text, "10.1.0.1:8000");
@@ -491,13 +491,13 @@ spec:
   - route: [{destination: {host: web-v1-service}}]
     timeout: 250ms
 )");
-  const auto& routes = f.table().routes();
-  EXPECT_EQ(routes[0].action, Route::Action::kRedirect);
-  EXPECT_EQ(routes[0].redirect_uri, "/new");
-  EXPECT_EQ(routes[0].redirect_code, 308u);
-  EXPECT_EQ(routes[1].action, Route::Action::kDirectResponse);
-  EXPECT_EQ(routes[1].direct_body, "ok");
-  EXPECT_EQ(routes[2].timeout_nanos, 250'000'000);
+  auto routes = [&](uint32_t id) -> const Route& { return f.table().route(id); };
+  EXPECT_EQ(routes(0).action, Route::Action::kRedirect);
+  EXPECT_EQ(routes(0).redirect_uri, "/new");
+  EXPECT_EQ(routes(0).redirect_code, 308u);
+  EXPECT_EQ(routes(1).action, Route::Action::kDirectResponse);
+  EXPECT_EQ(routes(1).direct_body, "ok");
+  EXPECT_EQ(routes(2).timeout_nanos, 250'000'000);
 }
 
 }  // namespace

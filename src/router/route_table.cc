@@ -68,7 +68,7 @@ bool Route::Matches(const RequestView& r, std::string_view gateway) const {
 
 const VirtualHost* RouteTable::FindVirtualHost(uint32_t port, std::string_view host) const {
   const PortRoutes* pr = nullptr;
-  for (const PortRoutes& p : ports_) {
+  for (const PortRoutes& p : *ports_) {
     if (p.port == port) {
       pr = &p;
       break;
@@ -86,21 +86,21 @@ const VirtualHost* RouteTable::FindVirtualHost(uint32_t port, std::string_view h
     std::string_view lower(buf, host.size());
     if (!pr->exact.empty()) {
       auto it = pr->exact.find(lower);
-      if (it != pr->exact.end()) return &vhosts_[it->second];
+      if (it != pr->exact.end()) return &(*vhosts_)[it->second];
     }
     for (const auto& [suffix, index] : pr->wildcards) {
       if (lower.size() > suffix.size() &&
           lower.compare(lower.size() - suffix.size(), suffix.size(), suffix) == 0) {
-        return &vhosts_[index];
+        return &(*vhosts_)[index];
       }
     }
   }
-  return pr->catch_all >= 0 ? &vhosts_[pr->catch_all] : nullptr;
+  return pr->catch_all >= 0 ? &(*vhosts_)[pr->catch_all] : nullptr;
 }
 
 const Route* RouteTable::Match(const VirtualHost& vhost, const RequestView& request) const {
   for (uint32_t id : vhost.routes) {
-    const Route& r = routes_[id];
+    const Route& r = *routes_[id];
     if (r.Matches(request, vhost.gateway)) return &r;
   }
   return nullptr;

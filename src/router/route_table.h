@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -92,7 +93,7 @@ struct WeightedCluster {
 struct Route {
   enum class Action { kForward, kRedirect, kDirectResponse };
 
-  uint32_t id = 0;                  // index into RouteTable::routes(), for per-worker state
+  uint32_t id = 0;                  // RouteTable::route(id); indexes per-worker state
   std::string name;                 // "<vs namespace>/<vs name>#<rule index or name>"
   std::string virtual_service;      // "ns/name"
   std::vector<MatchBlock> matches;  // any one must match; empty = match everything
@@ -141,18 +142,21 @@ class RouteTable {
   // The first route of the vhost that matches, or null (404 NR).
   const Route* Match(const VirtualHost& vhost, const RequestView& request) const;
 
-  const std::vector<Route>& routes() const { return routes_; }
-  const std::vector<Cluster>& clusters() const { return clusters_; }
-  const std::vector<PortRoutes>& ports() const { return ports_; }
-  const std::vector<VirtualHost>& virtual_hosts() const { return vhosts_; }
+  const Route& route(uint32_t id) const { return *routes_[id]; }
+  size_t route_count() const { return routes_.size(); }
+  const std::vector<Cluster>& clusters() const { return *clusters_; }
+  const std::vector<PortRoutes>& ports() const { return *ports_; }
+  const std::vector<VirtualHost>& virtual_hosts() const { return *vhosts_; }
   uint64_t generation() const { return generation_; }
 
  private:
   friend class TableBuilder;
-  std::vector<PortRoutes> ports_;
-  std::vector<VirtualHost> vhosts_;
-  std::vector<Route> routes_;
-  std::vector<Cluster> clusters_;
+  // Shared, immutable pieces: a table patched for a changed VirtualService shares everything
+  // but that VirtualService's routes with the table it was patched from.
+  std::shared_ptr<const std::vector<PortRoutes>> ports_;
+  std::shared_ptr<const std::vector<VirtualHost>> vhosts_;
+  std::vector<std::shared_ptr<const Route>> routes_;
+  std::shared_ptr<const std::vector<Cluster>> clusters_;
   uint64_t generation_ = 0;
 };
 

@@ -17,7 +17,7 @@ size_t SmoothWeightedRoundRobin::Pick(const std::vector<router::WeightedCluster>
 
 void LoadBalancer::Reset(const router::RouteTable& table) {
   ++generation_;
-  routes_.assign(table.routes().size(), SmoothWeightedRoundRobin());
+  routes_.assign(table.route_count(), SmoothWeightedRoundRobin());
   clusters_.assign(table.clusters().size(), ClusterState());
   for (size_t i = 0; i < clusters_.size(); ++i) {
     clusters_[i].active.assign(table.clusters()[i].endpoints.size(), 0);
