@@ -2,7 +2,7 @@
 add_library(canaryd_options INTERFACE)
 # -Wno-restrict: GCC 12 reports false positives inside std::string concatenation (GCC bug 105329).
 target_compile_options(canaryd_options INTERFACE -Wall -Wextra -Werror -Wno-missing-field-initializers
-                                                 -Wno-restrict)
+                                                 $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
 target_include_directories(canaryd_options INTERFACE ${PROJECT_SOURCE_DIR}/src)
 
 # canaryd_test(NAME SOURCES... LIBS ...): one GoogleTest binary, registered with ctest.

@@ -26,13 +26,13 @@ class Node {
   struct Entry;
 
   Node() = default;
-  static Node Null(Mark m = {}) { return Node(Type::kNull, m); }
+  static Node Null(Mark m = {});
   static Node Bool(bool b, Mark m = {});
   static Node Int(int64_t i, Mark m = {});
   static Node Float(double d, Mark m = {});
   static Node String(std::string s, Mark m = {});
-  static Node Seq(Mark m = {}) { return Node(Type::kSeq, m); }
-  static Node Map(Mark m = {}) { return Node(Type::kMap, m); }
+  static Node Seq(Mark m = {});
+  static Node Map(Mark m = {});
 
   Type type() const { return type_; }
   Mark mark() const { return mark_; }
@@ -62,7 +62,7 @@ class Node {
   Node* Find(std::string_view key);
   // Adds or replaces a map entry.
   void Set(std::string key, Node value, Mark key_mark = {});
-  void Append(Node value) { items().push_back(std::move(value)); }
+  void Append(Node value);
 
   // Number of nodes in this subtree (this one included).
   size_t CountNodes() const;
@@ -92,5 +92,20 @@ struct Node::Entry {
     return a.key == b.key && a.value == b.value;
   }
 };
+
+// Defined here, where Entry is complete: a Node's destructor destroys a vector<Entry>, which
+// clang (unlike GCC) will not instantiate for an incomplete Entry.
+inline Node Node::Null(Mark m) {
+  return Node(Type::kNull, m);
+}
+inline Node Node::Seq(Mark m) {
+  return Node(Type::kSeq, m);
+}
+inline Node Node::Map(Mark m) {
+  return Node(Type::kMap, m);
+}
+inline void Node::Append(Node value) {
+  items().push_back(std::move(value));
+}
 
 }  // namespace canaryd::config
