@@ -37,6 +37,7 @@ class Cursor {
     p_ += N - 1;
   }
   void Put(std::string_view v) {
+    if (v.empty()) return;  // an empty view may have no data pointer, which memcpy must not get
     memcpy(p_, v.data(), v.size());
     p_ += v.size();
   }
