@@ -714,10 +714,12 @@ void DownstreamConnection::Tunnel() {
   while (progress && state_ == State::kTunnel) {
     progress = false;
     if (in_.readable() > 0) {
+      info_.bytes_received += in_.readable();
       up->out.Append(in_.read_ptr(), in_.readable());
       in_.Consume(in_.readable());
     }
     if (up->in.readable() > 0) {
+      info_.bytes_sent += up->in.readable();
       out_.Append(up->in.read_ptr(), up->in.readable());
       up->in.Consume(up->in.readable());
     }
@@ -752,16 +754,16 @@ void DownstreamConnection::Abort(uint32_t flag) {
     if (info_.status == 0) info_.status = 0;
     close_after_response_ = true;
     DetachUpstream(false);
-    if (state_ == State::kProxying) {
-      state_ = State::kClosing;
-      route_timer_.Cancel();
-      info_.end_nanos = w_->loop().now();
-      if (w_->observer() != nullptr) w_->observer()->OnRequestDone(w_->index(), info_);
-      w_->counters().requests_active--;
-      if (table_ != nullptr) {
-        w_->Release(table_);
-        table_ = nullptr;
-      }
+    // A request cut short, or a tunnel (status 101) that ended: either way it is reported
+    // now, as Envoy logs an upgraded stream when it closes, with the bytes it carried.
+    state_ = State::kClosing;
+    route_timer_.Cancel();
+    info_.end_nanos = w_->loop().now();
+    if (w_->observer() != nullptr) w_->observer()->OnRequestDone(w_->index(), info_);
+    w_->counters().requests_active--;
+    if (table_ != nullptr) {
+      w_->Release(table_);
+      table_ = nullptr;
     }
   }
   Close();

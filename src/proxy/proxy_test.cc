@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "config/loader.h"
@@ -546,6 +547,64 @@ TEST_F(ProxyEdgeTest, WebSocketUpgradesAreTunnelled) {
     c.ClosedByPeer();  // reads what is there (returns on timeout)
   }
   EXPECT_EQ(c.leftover(), "ping through the tunnel");
+}
+
+// Notes what the gateway reports of each finished request (on the worker's thread).
+class RecordingObserver : public RequestObserver {
+ public:
+  struct Seen {
+    int status;
+    uint64_t bytes_received, bytes_sent;
+    std::string version;
+  };
+  void OnRequestDone(int, const RequestInfo& info) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    seen_.push_back(Seen{info.status, info.bytes_received, info.bytes_sent,
+                         info.endpoint ? info.endpoint->version : ""});
+  }
+  std::vector<Seen> seen() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return seen_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Seen> seen_;
+};
+
+TEST_F(ProxyEdgeTest, AWebSocketTunnelIsReportedWhenItEndsWithTheBytesItCarried) {
+  RecordingObserver observer;
+  server_->Stop();
+  ProxyOptions o;
+  o.workers = 1;
+  o.listen_host = "127.0.0.1";
+  o.port_map[80] = gateway_port_;
+  server_ = std::make_unique<GatewayServer>(o, &observer);
+  ASSERT_TRUE(server_->Start().ok());
+  Apply(OneServiceConfig({v1_->port()}));
+  size_t before = observer.seen().size();  // the fixture's readiness probes
+  {
+    Client c(gateway_port_);
+    Response r = c.Request(
+        "GET /ws HTTP/1.1\r\nHost: web\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    ASSERT_EQ(r.status, 101) << r.head;
+    ASSERT_TRUE(c.Send("ping through the tunnel"));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (c.leftover().size() < 23 && std::chrono::steady_clock::now() < deadline) {
+      c.ClosedByPeer();
+    }
+    EXPECT_EQ(observer.seen().size(), before) << "nothing reported while the tunnel is open";
+  }  // the client closes the tunnel
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (observer.seen().size() == before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::vector<RecordingObserver::Seen> seen = observer.seen();
+  ASSERT_EQ(seen.size(), before + 1);
+  EXPECT_EQ(seen.back().status, 101);
+  EXPECT_EQ(seen.back().bytes_received, 23u);
+  EXPECT_EQ(seen.back().bytes_sent, 23u) << "the echo";
 }
 
 TEST_F(ProxyEdgeTest, IdleKeepAliveConnectionsAreClosed) {
