@@ -4,7 +4,9 @@
 // ServiceEntries and their endpoints (WorkloadEntries, ServiceEntry endpoints), with subsets
 // and traffic policy from DestinationRules. A destination that cannot be resolved still gets a
 // cluster, marked missing, so the request gets 503 NC and a log line rather than a silent
-// misroute. Pure function of its inputs: any thread.
+// misroute. Compile is a pure function of its inputs (any thread); Patch updates the indexes a
+// previous result keeps, so one chain of results belongs to one thread (the configuration
+// thread's).
 #pragma once
 
 #include <map>
