@@ -573,7 +573,8 @@ class RecordingObserver : public RequestObserver {
 };
 
 TEST_F(ProxyEdgeTest, AWebSocketTunnelIsReportedWhenItEndsWithTheBytesItCarried) {
-  RecordingObserver observer;
+  // Outlives the server, which TearDown stops (its workers report a last tick as they stop).
+  static RecordingObserver observer;
   server_->Stop();
   ProxyOptions o;
   o.workers = 1;
