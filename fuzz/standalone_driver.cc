@@ -95,13 +95,12 @@ std::string Mutate(const std::vector<std::string>& corpus, std::mt19937_64& rng)
   return s;
 }
 
-void Run(const std::string& input, const char* what) {
+void Run(const std::string& input) {
   // Saved before the call: if the target crashes, the input that did it is on disk.
   static const char* save = std::getenv("FUZZ_SAVE_INPUT");
   if (save != nullptr) {
     std::ofstream(save, std::ios::binary | std::ios::trunc) << input;
   }
-  (void)what;
   LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
 }
 
@@ -127,9 +126,9 @@ int main(int argc, char** argv) {
                  argv[0]);
     return 2;
   }
-  for (const std::string& c : corpus) Run(c, "corpus");
+  for (const std::string& c : corpus) Run(c);
   std::mt19937_64 rng(seed);
-  for (long i = 0; i < mutations; ++i) Run(Mutate(corpus, rng), "mutation");
+  for (long i = 0; i < mutations; ++i) Run(Mutate(corpus, rng));
   std::printf("%zu corpus inputs and %ld mutations (seed %llu) ran clean\n", corpus.size(),
               mutations, static_cast<unsigned long long>(seed));
   return 0;

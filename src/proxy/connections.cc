@@ -751,7 +751,6 @@ void DownstreamConnection::Abort(uint32_t flag) {
   // The response cannot be completed: close both sides; the client sees the connection end.
   info_.flags |= flag;
   if (state_ == State::kProxying || state_ == State::kTunnel) {
-    if (info_.status == 0) info_.status = 0;
     close_after_response_ = true;
     DetachUpstream(false);
     // A request cut short, or a tunnel (status 101) that ended: either way it is reported

