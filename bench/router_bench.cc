@@ -4,38 +4,12 @@
 
 #include "config/loader.h"
 #include "router/compiler.h"
+#include "testing/walkthrough_yaml.h"
 
 namespace {
 
 std::vector<canaryd::config::Resource> Resources(int n) {
-  std::string text = R"(
-apiVersion: v1
-kind: Service
-metadata: {name: web-v1-service}
-spec: {ports: [{name: "80", port: 80}], selector: {app: web, version: v1}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-v2-service}
-spec: {ports: [{name: "80", port: 80}], selector: {app: web, version: v2}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: web-v1}
-spec: {address: 127.0.0.1, ports: {"80": 8081}, labels: {app: web, version: v1}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: web-v2}
-spec: {address: 127.0.0.1, ports: {"80": 8082}, labels: {app: web, version: v2}}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: web-gateway}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
-)";
+  std::string text = canaryd::testing::WalkthroughYaml();
   for (int i = 0; i < n; ++i) {
     std::string id = std::to_string(i);
     text += "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs-" +

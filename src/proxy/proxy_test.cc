@@ -14,6 +14,7 @@
 #include "proxy/gateway_server.h"
 #include "router/compiler.h"
 #include "testing/net.h"
+#include "testing/walkthrough_yaml.h"
 
 namespace canaryd::proxy {
 namespace {
@@ -23,35 +24,7 @@ using testing::Response;
 
 std::string Config(uint16_t v1_port, uint16_t v2_port, int w1, int w2,
                    const std::string& extra = "") {
-  std::string s = R"(
-apiVersion: v1
-kind: Service
-metadata: {name: web-v1-service}
-spec: {ports: [{name: "80", port: 80}], selector: {app: web, version: v1}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-v2-service}
-spec: {ports: [{name: "80", port: 80}], selector: {app: web, version: v2}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: web-v1}
-spec: {address: 127.0.0.1, ports: {"80": )" +
-                  std::to_string(v1_port) + R"(}, labels: {app: web, version: v1}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: web-v2}
-spec: {address: 127.0.0.1, ports: {"80": )" +
-                  std::to_string(v2_port) + R"(}, labels: {app: web, version: v2}}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: web-gateway}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+  std::string s = testing::WalkthroughYaml(v1_port, v2_port) + R"(
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService

@@ -10,42 +10,20 @@
 
 #include "config/loader.h"
 #include "router/compiler.h"
+#include "testing/walkthrough_yaml.h"
 
 namespace canaryd::router {
 namespace {
 
-constexpr const char* kServices = R"(
-apiVersion: v1
-kind: Service
-metadata: {name: web-v1-service}
-spec: {ports: [{name: "80", port: 80}], selector: {app: web, version: v1}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-v2-service}
-spec: {ports: [{name: "80", port: 80}], selector: {app: web, version: v2}}
----
+// The walkthrough's resources (v2 on its own address), a third Service and another host.
+std::string SharedYaml() {
+  testing::WalkthroughEndpoints e;
+  e.v2_address = "127.0.0.2";
+  return testing::WalkthroughYaml(e) + R"(---
 apiVersion: v1
 kind: Service
 metadata: {name: web-v3-service}
 spec: {ports: [{name: "80", port: 80}], selector: {app: web, version: v3}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: web-v1}
-spec: {address: 127.0.0.1, ports: {"80": 8081}, labels: {app: web, version: v1}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: web-v2}
-spec: {address: 127.0.0.2, ports: {"80": 8082}, labels: {app: web, version: v2}}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: web-gateway}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -58,6 +36,7 @@ spec:
     route: [{destination: {host: web-v2-service}}]
   - route: [{destination: {host: web-v1-service}}]
 )";
+}
 
 // The walkthrough's VirtualService with weights, an extra rule set and hosts as given.
 std::string WebVs(int w1, int w2, const std::string& hosts = "[\"*\"]",
@@ -122,7 +101,7 @@ class PatchTest : public ::testing::Test {
   // Loads the shared resources plus `vs`; keeps them alive as the watcher's cache would.
   std::vector<const config::Resource*> Load(const std::string& vs) {
     config::LoadResult loaded;
-    config::LoadText(std::string(kServices) + "---\n" + vs, "test.yaml", {}, loaded);
+    config::LoadText(SharedYaml() + "---\n" + vs, "test.yaml", {}, loaded);
     EXPECT_FALSE(loaded.diagnostics.has_errors()) << loaded.diagnostics.ToString();
     sets_.push_back(std::make_unique<std::vector<config::Resource>>(std::move(loaded.resources)));
     std::vector<const config::Resource*> out;

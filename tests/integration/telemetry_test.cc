@@ -15,6 +15,7 @@
 #include "integration/harness.h"
 #include "testing/net.h"
 #include "testing/paths.h"
+#include "testing/walkthrough_yaml.h"
 
 namespace canaryd::testing {
 namespace {
@@ -100,34 +101,7 @@ TEST(TelemetryIntegration, PrometheusAnswersIstioQueriesAndAgreesWithTheLiveStat
   options.extra_args = {"--access-log", logs.File("access.log"), "--access-log-format", "json"};
   CanarydInstance canaryd(options);
   ASSERT_TRUE(canaryd.Start(&error)) << error;
-  std::string config = R"(apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: web-gateway}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-v1-service}
-spec: {ports: [{name: "80", port: 80}], selector: {app: web, version: v1}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-v2-service}
-spec: {ports: [{name: "80", port: 80}], selector: {app: web, version: v2}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: web-v1}
-spec: {address: 127.0.0.1, ports: {"80": )" +
-                       std::to_string(v1_port) + R"(}, labels: {app: web, version: v1}}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: web-v2}
-spec: {address: 127.0.0.1, ports: {"80": )" +
-                       std::to_string(v2_port) + R"(}, labels: {app: web, version: v2}}
+  std::string config = WalkthroughYaml(v1_port, v2_port) + R"(
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
