@@ -8,6 +8,11 @@
 #include <charconv>
 #include <cstring>
 #include <ctime>
+#include <memory>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "telemetry/request_metrics.h"
 
@@ -24,6 +29,30 @@ constexpr std::array<unsigned char, 256> kJsonSpecial = [] {
   t['\\'] = 1;
   return t;
 }();
+
+// Whether v holds a byte a JSON string must escape. SSE2 (every x86-64) checks 16 bytes at a
+// time; GCC's own vectorization of the table lookup was a third of the formatter's time.
+bool NeedsJsonEscape(std::string_view v) {
+  const char* p = v.data();
+  size_t n = v.size();
+  size_t i = 0;
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i last_control = _mm_set1_epi8(0x1f);
+  for (; i + 16 <= n; i += 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, last_control), x);  // x <= 0x1f, unsigned
+    __m128i hit =
+        _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
+    if (_mm_movemask_epi8(hit) != 0) return true;
+  }
+#endif
+  for (; i < n; ++i) {
+    if (kJsonSpecial[static_cast<unsigned char>(p[i])]) return true;
+  }
+  return false;
+}
 
 class Cursor {
  public:
@@ -84,10 +113,8 @@ class Cursor {
   void PutJsonString(std::string_view v) {
     static constexpr char kHex[] = "0123456789abcdef";
     Put('"');
-    // Almost every value needs no escaping: check in one pass the compiler can vectorize.
-    unsigned char special = 0;
-    for (char ch : v) special |= kJsonSpecial[static_cast<unsigned char>(ch)];
-    if (!special) {
+    // Almost every value needs no escaping: copy it whole when a quick scan finds nothing.
+    if (!NeedsJsonEscape(v)) {
       Put(v);
       Put('"');
       return;
@@ -150,9 +177,16 @@ void FormatAccessLog(const proxy::RequestInfo& info, AccessLogFormat format, std
                    info.downstream_address.size() + service.size() + version.size();
   // Fixed text and five integers fit in 512 bytes; JSON escaping at most sextuples a string.
   size_t bound = 512 + (format == AccessLogFormat::kJson ? 6 : 1) * strings;
-  size_t start = out.size();
-  out.resize(start + bound);
-  Cursor c(out.data() + start);
+  // Formatted into uninitialized memory and appended once: resizing `out` by the bound would
+  // zero two kilobytes for every line.
+  char local[4096];
+  std::unique_ptr<char[]> heap;
+  char* line = local;
+  if (bound > sizeof local) {
+    heap.reset(new char[bound]);
+    line = heap.get();
+  }
+  Cursor c(line);
 
   if (format == AccessLogFormat::kJson) {
     c.Put("{\"start_time\":\"");
@@ -247,7 +281,7 @@ void FormatAccessLog(const proxy::RequestInfo& info, AccessLogFormat format, std
     c.PutQuoted(version);
     c.Put('\n');
   }
-  out.resize(static_cast<size_t>(c.end() - out.data()));
+  out.append(line, static_cast<size_t>(c.end() - line));
 }
 
 Result<std::unique_ptr<AccessLogWriter>> AccessLogWriter::Open(const std::string& path,

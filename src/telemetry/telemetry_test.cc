@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "telemetry/access_log.h"
@@ -35,6 +36,19 @@ TEST(LatencyHistogram, QuantilesAreWithinTheBucketResolution) {
   EXPECT_NEAR(h.Quantile(0.9), 90, 9);
   EXPECT_NEAR(h.Quantile(0.99), 99, 10);
   EXPECT_EQ(LatencyHistogram().Quantile(0.5), 0);
+}
+
+TEST(LatencyHistogram, EachValueLandsInTheBucketWhoseBoundsHoldIt) {
+  for (double ms = 0.0101; ms < 38000; ms *= 1.013) {  // the last bound is 38.1 s
+    int b = LatencyHistogram::BucketOf(ms);
+    ASSERT_GT(b, 0) << ms;
+    ASSERT_LE(ms, LatencyHistogram::UpperBoundMs(b)) << ms;
+    ASSERT_GT(ms, LatencyHistogram::UpperBoundMs(b - 1)) << ms;
+  }
+  EXPECT_EQ(LatencyHistogram::BucketOf(0), 0);
+  EXPECT_EQ(LatencyHistogram::BucketOf(-3), 0);
+  EXPECT_EQ(LatencyHistogram::BucketOf(std::nan("")), 0);
+  EXPECT_EQ(LatencyHistogram::BucketOf(1e12), LatencyHistogram::kBuckets - 1);
 }
 
 router::Cluster MakeCluster() {
@@ -192,6 +206,37 @@ TEST(AccessLog, JsonLinesParseBackToWhatWasLoggedWhateverTheBytes) {
   EXPECT_EQ(j["destination_version"], "v2");
   EXPECT_NE(first.find("\\u0000"), std::string::npos);
   EXPECT_NE(first.find("\\u001b"), std::string::npos);
+}
+
+TEST(AccessLog, EveryByteThatNeedsEscapingIsFoundWhereverItSits) {
+  // The escape check scans 16 bytes at a time, then byte by byte: put each byte JSON must
+  // escape at every position of strings across those boundaries.
+  router::Cluster c = MakeCluster();
+  router::Endpoint e = MakeEndpoint();
+  proxy::RequestInfo i = Info(&c, &e, 200, 1'700'000'000, 3);
+  for (char special : {'"', '\\', '\x01', '\x1f', '\0'}) {
+    for (size_t len = 1; len <= 40; ++len) {
+      for (size_t at = 0; at < len; ++at) {
+        std::string agent(len, 'a');
+        agent[at] = special;
+        i.user_agent = agent;
+        std::string line;
+        FormatAccessLog(i, AccessLogFormat::kJson, line);
+        nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+        ASSERT_FALSE(j.is_discarded()) << "byte " << int(special) << " at " << at << " of " << len;
+        ASSERT_EQ(j["user_agent"], agent) << "byte " << int(special) << " at " << at;
+      }
+    }
+  }
+  // Bytes from 0x20 up (UTF-8 included) other than quote and backslash are copied as they are.
+  std::string plain;
+  for (int b = 0x20; b < 0x100; ++b) {
+    if (b != '"' && b != '\\') plain += static_cast<char>(b);
+  }
+  i.user_agent = plain;
+  std::string line;
+  FormatAccessLog(i, AccessLogFormat::kJson, line);
+  EXPECT_NE(line.find("\"user_agent\":\"" + plain + "\""), std::string::npos);
 }
 
 TEST(AccessLog, AWriterThatFallsBehindDropsAndCountsLinesWithoutBlocking) {
