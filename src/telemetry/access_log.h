@@ -1,11 +1,13 @@
 // Access log: one line per request, in Istio's default text format (Envoy's default plus
 // Istio's fields, then the destination service and version) or as JSON, written by a
 // background thread. Workers format lines into their own buffer and hand batches over with a
-// try-lock: a worker never blocks on the writer or the disk; when the writer falls behind,
-// lines are dropped and counted. Submit() from workers, everything else from the owner.
+// try-lock, without waking the writer (it drains the queue every kWritePeriod): a worker never
+// blocks on the writer or the disk; when the writer falls behind, lines are dropped and counted.
+// Submit() from workers, everything else from the owner.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -51,7 +53,10 @@ class AccessLogWriter {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<std::string, uint64_t>> queue_;
-  static constexpr size_t kMaxSpareBuffers = 8;
+  // How often the writer looks for lines: workers hand batches over at least every 100 ms (their
+  // tick), so a line reaches the file within about 150 ms.
+  static constexpr std::chrono::milliseconds kWritePeriod{50};
+  static constexpr size_t kMaxSpareBuffers = 16;
   std::vector<std::string> spare_;  // written batches, cleared, for reuse
   size_t queued_bytes_ = 0;
   bool stop_ = false;
