@@ -360,7 +360,12 @@ void AccessLogWriter::Run() {
         p += w;
         left -= static_cast<size_t>(w);
       }
-      lines += n;
+      // A batch the file refused (disk full, a closed pipe) is lost: count it as dropped.
+      if (left == 0) {
+        lines += n;
+      } else {
+        CountDropped(n);
+      }
     }
     written_.fetch_add(lines, std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(mu_);

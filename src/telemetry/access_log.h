@@ -28,7 +28,8 @@ void FormatAccessLog(const proxy::RequestInfo& info, AccessLogFormat format, std
 
 class AccessLogWriter {
  public:
-  // path "-" is standard output. max_queued_bytes bounds what waits for the disk.
+  // path "-" is standard output. max_queued_bytes bounds what waits for the writer (besides the
+  // batches it is writing at that moment).
   static Result<std::unique_ptr<AccessLogWriter>> Open(const std::string& path,
                                                        size_t max_queued_bytes = 16 << 20);
   // Writes to an open descriptor it does not own (tests: a pipe nobody reads).
@@ -56,8 +57,8 @@ class AccessLogWriter {
   // How often the writer looks for lines: workers hand batches over at least every 100 ms (their
   // tick), so a line reaches the file within about 150 ms.
   static constexpr std::chrono::milliseconds kWritePeriod{50};
-  static constexpr size_t kMaxSpareBuffers = 16;
-  std::vector<std::string> spare_;  // written batches, cleared, for reuse
+  static constexpr size_t kMaxSpareBuffers = 32;  // 2 MiB at 64 KiB a batch
+  std::vector<std::string> spare_;                // written batches, cleared, for reuse
   size_t queued_bytes_ = 0;
   bool stop_ = false;
   std::atomic<uint64_t> dropped_{0};

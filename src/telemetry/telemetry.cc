@@ -4,6 +4,10 @@
 #include <mutex>
 
 namespace canaryd::telemetry {
+namespace {
+// A worker hands its access-log lines over when they fill this much, or at its next tick.
+constexpr size_t kLogBatchBytes = 64 * 1024;
+}  // namespace
 
 struct Telemetry::PerWorker {
   explicit PerWorker(const GatewayIdentity* identity) : metrics(identity) {}
@@ -35,19 +39,22 @@ void Telemetry::OnRequestDone(int worker, const proxy::RequestInfo& info) {
   int64_t end_wall_micros = info.start_wall_micros + (info.end_nanos - info.start_nanos) / 1000;
   w.window.Record(info, end_wall_micros / 1'000'000);
   if (writer_) {
+    // After a hand-over the batch is a spare from the writer, or empty when it had none: give an
+    // empty one its whole size at once instead of growing it by doubling, copying each time.
+    if (w.log.capacity() < kLogBatchBytes) w.log.reserve(kLogBatchBytes + 8 * 1024);
     FormatAccessLog(info, options_.access_log_format, w.log);
     ++w.log_lines;
-    if (w.log.size() >= 64 * 1024) SubmitLog(w, false);
+    if (w.log.size() >= kLogBatchBytes) SubmitLog(w);
   }
 }
 
 void Telemetry::OnTick(int worker, int64_t, int64_t wall_nanos) {
   PerWorker& w = *workers_[worker];
   w.window.Flush(wall_nanos / 1'000'000'000, live_);
-  if (writer_ && w.log_lines > 0) SubmitLog(w, true);
+  if (writer_ && w.log_lines > 0) SubmitLog(w);
 }
 
-void Telemetry::SubmitLog(PerWorker& w, bool) {
+void Telemetry::SubmitLog(PerWorker& w) {
   if (writer_->Submit(w.log, w.log_lines)) {
     w.log_lines = 0;
     return;

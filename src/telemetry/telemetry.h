@@ -57,7 +57,7 @@ class Telemetry final : public proxy::RequestObserver {
 
  private:
   struct PerWorker;
-  void SubmitLog(PerWorker& w, bool force);
+  void SubmitLog(PerWorker& w);
 
   TelemetryOptions options_;
   std::vector<std::unique_ptr<PerWorker>> workers_;

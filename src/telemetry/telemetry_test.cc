@@ -1,5 +1,6 @@
 // Unit tests with injected time: histograms, live windows, metric labels, exposition and
 // access-log formats. The Prometheus server itself is exercised in tests/integration.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
@@ -268,6 +269,22 @@ TEST(AccessLog, AWriterThatFallsBehindDropsAndCountsLinesWithoutBlocking) {
   close(fds[1]);
   drain.join();
   close(fds[0]);
+}
+
+TEST(AccessLog, LinesTheFileRefusesAreCountedAsDroppedNotWritten) {
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);  // every write() fails with EBADF
+  ASSERT_GE(fd, 0);
+  std::unique_ptr<AccessLogWriter> w = AccessLogWriter::ForFd(fd, 1 << 20);
+  std::string batch = "one\ntwo\nthree\n";
+  ASSERT_TRUE(w->Submit(batch, 3));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (w->dropped_lines() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(w->dropped_lines(), 3u);
+  EXPECT_EQ(w->written_lines(), 0u);
+  w.reset();
+  close(fd);
 }
 
 TEST(Telemetry, RendersTheExpositionFromEveryWorker) {
