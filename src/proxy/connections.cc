@@ -645,7 +645,7 @@ void DownstreamConnection::LocalReply(int status, uint32_t flag, std::string_vie
   FinishRequest();
 }
 
-void DownstreamConnection::FinishRequest() {
+void DownstreamConnection::ReportRequestEnd() {
   route_timer_.Cancel();
   info_.end_nanos = w_->loop().now();
   if (w_->observer() != nullptr) w_->observer()->OnRequestDone(w_->index(), info_);
@@ -654,6 +654,10 @@ void DownstreamConnection::FinishRequest() {
     w_->Release(table_);
     table_ = nullptr;
   }
+}
+
+void DownstreamConnection::FinishRequest() {
+  ReportRequestEnd();
   if (up_ != nullptr) DetachUpstream(false);
   route_ = nullptr;
   cluster_ = nullptr;
@@ -756,14 +760,7 @@ void DownstreamConnection::Abort(uint32_t flag) {
     // A request cut short, or a tunnel (status 101) that ended: either way it is reported
     // now, as Envoy logs an upgraded stream when it closes, with the bytes it carried.
     state_ = State::kClosing;
-    route_timer_.Cancel();
-    info_.end_nanos = w_->loop().now();
-    if (w_->observer() != nullptr) w_->observer()->OnRequestDone(w_->index(), info_);
-    w_->counters().requests_active--;
-    if (table_ != nullptr) {
-      w_->Release(table_);
-      table_ = nullptr;
-    }
+    ReportRequestEnd();
   }
   Close();
 }

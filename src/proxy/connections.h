@@ -70,6 +70,9 @@ class DownstreamConnection final : public event::IoHandler {
   void UpstreamFailed(uint32_t flag);
   void LocalReply(int status, uint32_t flag, std::string_view body,
                   std::string_view extra_headers = {});
+  // The request is over, answered or cut short: report it to the observer and let go of its
+  // route table.
+  void ReportRequestEnd();
   void FinishRequest();
   void Flush();
   void Tunnel();
