@@ -38,49 +38,12 @@ for b in canaryd canary-demoapp; do
   [ -x "$BIN/$b" ] || { echo "missing $BIN/$b: build first" >&2; exit 1; }
 done
 
-PIDS=()
-stop_all() {
-  local pid i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    pid=${PIDS[i]}
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    pid=${PIDS[i]}
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  PIDS=()
-}
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 cleanup() { stop_all; rm -rf "$TMP"; }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE  # a closed pipe (| head) still stops every process
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null ||
-    echo $((20000 + RANDOM % 20000))
-}
-wait_port() {  # PORT PID NAME: up to 10 s
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || { echo "$3 exited; see $TMP/$3.log" >&2; cat "$TMP/$3.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "$3 did not listen on $1" >&2; exit 1
-}
-launch() {  # NAME PORT CPUS cmd...: background, pinned when CPUS is set
-  local name=$1 port=$2 cpus=$3; shift 3
-  if [ -n "$cpus" ]; then
-    taskset -c "$cpus" "$@" > "$TMP/$name.log" 2>&1 &
-  else
-    "$@" > "$TMP/$name.log" 2>&1 &
-  fi
-  local pid=$!
-  PIDS+=("$pid")
-  eval "PID_$name=$pid"
-  wait_port "$port" "$pid" "$name"
-}
 cpu_ticks() {  # utime+stime of a process and its children (nginx workers)
   local t=0 p
   for p in "$1" $(pgrep -P "$1" || true); do

@@ -35,43 +35,17 @@ for tool in wrk taskset python3; do
 done
 [ -x "$BIN/canaryd" ] || { echo "build first: $BIN/canaryd missing" >&2; exit 1; }
 
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2> /dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2> /dev/null || true
-    wait "$pid" 2> /dev/null || true
-  done
-  rm -rf "$TMP"
-}
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
+cleanup() { stop_all; rm -rf "$TMP"; }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE  # a closed pipe (| head) still stops every process
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+cpus() {  # CPU: the pinning for launch(), none when PIN=0
+  if [ "$PIN" = 1 ]; then echo "$1"; fi
 }
 pin() {  # CPU cmd...: the command, pinned when PIN=1
   if [ "$PIN" = 1 ]; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi
-}
-launch() {  # NAME PORT CPU cmd...
-  local name=$1 port=$2 cpu=$3; shift 3
-  # Not through pin(): a function in the background is a subshell, and $! must be the process.
-  if [ "$PIN" = 1 ]; then
-    taskset -c "$cpu" "$@" > "$TMP/$name.log" 2>&1 &
-  else
-    "$@" > "$TMP/$name.log" 2>&1 &
-  fi
-  local pid=$!
-  PIDS+=("$pid")
-  eval "PID_$name=$pid"
-  for _ in $(seq 100); do
-    (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && return 0
-    kill -0 "$pid" 2> /dev/null || { echo "$name exited:" >&2; cat "$TMP/$name.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "$name did not listen on $port" >&2; exit 1
 }
 CLK_TCK=$(getconf CLK_TCK)
 cpu_nanos() {  # PID: CPU time of all its threads so far (utime + stime, in clock ticks)
@@ -79,20 +53,20 @@ cpu_nanos() {  # PID: CPU time of all its threads so far (utime + stime, in cloc
 }
 
 v1=$(free_port); v2=$(free_port); pb=$(free_port); pf=$(free_port)
-launch v1 "$v1" 1 "$BIN/canary-demoapp" --version v1 --port "$v1"
-launch v2 "$v2" 1 "$BIN/canary-demoapp" --version v2 --port "$v2"
+launch v1 "$v1" "$(cpus 1)" "$BIN/canary-demoapp" --version v1 --port "$v1"
+launch v2 "$v2" "$(cpus 1)" "$BIN/canary-demoapp" --version v2 --port "$v2"
 mkdir -p "$TMP/conf"
 sed -e "s/\"80\": 8081/\"80\": $v1/" -e "s/\"80\": 8082/\"80\": $v2/" \
   "$ROOT/examples/walkthrough/workloads.yaml" > "$TMP/conf/workloads.yaml"
 cp "$ROOT/examples/walkthrough/web-v1-service.yaml" "$ROOT/examples/walkthrough/web-v2-service.yaml" \
   "$ROOT/examples/walkthrough/steps/web-gateway-virtualservice-90-10.yaml" "$TMP/conf/"
 common=(-f "$TMP/conf" --workers "$WORKERS" --listen-host 127.0.0.1 --admin 127.0.0.1:0)
-launch bare "$pb" 1 "$BIN/canaryd" "${common[@]}" --port-map "80=$pb" --data-dir "$TMP/bare" \
+launch bare "$pb" "$(cpus 1)" "$BIN/canaryd" "${common[@]}" --port-map "80=$pb" --data-dir "$TMP/bare" \
   --no-telemetry
 # FULL_ARGS replaces the telemetry flags of the measured process, e.g. FULL_ARGS="" for metrics
 # and live statistics alone, or an access log to /dev/null to leave out the file system.
 read -r -a full_args <<< "${FULL_ARGS---access-log $TMP/access.log --access-log-format json}"
-launch full "$pf" 1 "$BIN/canaryd" "${common[@]}" --port-map "80=$pf" --data-dir "$TMP/full" \
+launch full "$pf" "$(cpus 1)" "$BIN/canaryd" "${common[@]}" --port-map "80=$pf" --data-dir "$TMP/full" \
   "${full_args[@]}"
 
 echo "round bare_rps full_rps bare_us_per_req full_us_per_req" > "$OUT/rounds.txt"

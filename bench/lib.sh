@@ -1,0 +1,50 @@
+# bench/lib.sh: process handling shared by the benchmark scripts (sourced, not run). Every
+# process is started through launch() and stopped by PID in stop_all(); the caller sets TMP
+# (logs go to $TMP/<name>.log) and calls stop_all on exit.
+
+PIDS=()
+
+# Stops every launched process, newest first: TERM, up to 5 s, then KILL.
+stop_all() {
+  local pid i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${PIDS[i]}" 2> /dev/null || true
+  done
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[i]}
+    for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2> /dev/null || true
+    wait "$pid" 2> /dev/null || true
+  done
+  PIDS=()
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2> /dev/null ||
+    echo $((20000 + RANDOM % 20000))
+}
+
+# NAME PORT CPUS cmd...: starts cmd in the background (pinned to CPUS with taskset when CPUS is
+# not empty), records its PID in PIDS and PID_<NAME>, and waits up to 10 s for it to listen on
+# PORT; exits the script, showing its log, if it dies or never listens.
+launch() {
+  local name=$1 port=$2 cpus=$3
+  shift 3
+  # Started directly, not through a function: $! must be the process itself, so that its CPU
+  # time can be read from /proc/<pid>/stat.
+  if [ -n "$cpus" ]; then
+    taskset -c "$cpus" "$@" > "$TMP/$name.log" 2>&1 &
+  else
+    "$@" > "$TMP/$name.log" 2>&1 &
+  fi
+  local pid=$!
+  PIDS+=("$pid")
+  eval "PID_$name=$pid"
+  for _ in $(seq 100); do
+    (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && return 0
+    kill -0 "$pid" 2> /dev/null || { echo "$name exited; see $TMP/$name.log" >&2; cat "$TMP/$name.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "$name did not listen on $port" >&2
+  exit 1
+}
