@@ -16,36 +16,24 @@ FLIPS=${FLIPS:-1000}
 TMP=$(mktemp -d /tmp/canaryd-figures.XXXXXX)
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+cleanup() { stop_all; rm -rf "$TMP"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
-  echo "nothing listens on $1" >&2; exit 1
-}
+trap 'exit 130' INT TERM HUP PIPE  # a closed pipe (| head) still stops every process
 
 v1=$(free_port); v2=$(free_port); gw=$(free_port)
-"$BIN/canary-demoapp" --version v1 --port "$v1" > "$TMP/v1.log" 2>&1 & PIDS+=($!)
-"$BIN/canary-demoapp" --version v2 --port "$v2" > "$TMP/v2.log" 2>&1 & PIDS+=($!)
-wait_port "$v1"; wait_port "$v2"
+launch v1 "$v1" "" "$BIN/canary-demoapp" --version v1 --port "$v1"
+launch v2 "$v2" "" "$BIN/canary-demoapp" --version v2 --port "$v2"
 mkdir -p "$TMP/conf"
 sed -e "s/\"80\": 8081/\"80\": $v1/" -e "s/\"80\": 8082/\"80\": $v2/" \
   "$ROOT/examples/walkthrough/workloads.yaml" > "$TMP/conf/workloads.yaml"
 cp "$ROOT/examples/walkthrough/"web-*.yaml "$TMP/conf/"
-"$BIN/canaryd" -f "$TMP/conf" --workers "$WORKERS" --listen-host 127.0.0.1 --port-map "80=$gw" \
-  --admin 127.0.0.1:0 --admin-port-file "$TMP/admin.port" --data-dir "$TMP/data" \
-  --max-connections 20000 > "$TMP/canaryd.log" 2>&1 &
-canaryd_pid=$!
-PIDS+=("$canaryd_pid")
-wait_port "$gw"
+launch canaryd "$gw" "" "$BIN/canaryd" -f "$TMP/conf" --workers "$WORKERS" --listen-host 127.0.0.1 \
+  --port-map "80=$gw" --admin 127.0.0.1:0 --admin-port-file "$TMP/admin.port" \
+  --data-dir "$TMP/data" --max-connections 20000
 for _ in $(seq 100); do [ -s "$TMP/admin.port" ] && break; sleep 0.1; done
 admin=$(cat "$TMP/admin.port")
 
-"$ROOT/build/bench/idle_connections" "$gw" "$canaryd_pid" "$CONNECTIONS"
+"$ROOT/build/bench/idle_connections" "$gw" "$PID_canaryd" "$CONNECTIONS"
 "$ROOT/build/bench/route_update_latency" "$admin" "$gw" "$STORED" "$FLIPS"

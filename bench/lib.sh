@@ -19,6 +19,16 @@ stop_all() {
   PIDS=()
 }
 
+# PID: CPU time (utime + stime, in clock ticks) of a process, all its threads, and its children
+# (nginx's workers) so far.
+cpu_ticks() {
+  local t=0 p
+  for p in "$1" $(pgrep -P "$1" || true); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2> /dev/null || echo 0)))
+  done
+  echo "$t"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2> /dev/null ||
     echo $((20000 + RANDOM % 20000))

@@ -44,13 +44,6 @@ cleanup() { stop_all; rm -rf "$TMP"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE  # a closed pipe (| head) still stops every process
 
-cpu_ticks() {  # utime+stime of a process and its children (nginx workers)
-  local t=0 p
-  for p in "$1" $(pgrep -P "$1" || true); do
-    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$t"
-}
 wrk_parse() {  # FILE -> "rps p50_us p99_us errors"
   awk 'function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000;
                         if (v ~ /s$/) return v * 1e6; return v }
