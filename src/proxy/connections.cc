@@ -18,6 +18,15 @@ std::string_view MethodOf(const http::MessageHead& h, const char* base) {
   return h.method_name.in(base);
 }
 
+// "127.0.0.1:5555" or "[::1]:5555" -> the address alone, as x-forwarded-for carries it.
+std::string_view ClientAddress(std::string_view peer) {
+  std::string_view client = peer.substr(0, peer.rfind(':'));
+  if (client.size() >= 2 && client.front() == '[' && client.back() == ']') {
+    client = client.substr(1, client.size() - 2);
+  }
+  return client;
+}
+
 bool FindHeaderCallback(const void* ctx, std::string_view lower_name, std::string_view* value) {
   auto* pair = static_cast<const std::pair<const http::MessageHead*, const char*>*>(ctx);
   for (const http::HeaderSlice& h : pair->first->headers) {
@@ -210,6 +219,8 @@ void DownstreamConnection::StartRequest() {
   info_.authority = head.Find(base, "host");
   info_.protocol = head.http_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
   info_.user_agent = head.Find(base, "user-agent");
+  info_.forwarded_for = head.Find(base, "x-forwarded-for");
+  info_.client_address = ClientAddress(peer_);
   info_.downstream_address = peer_;
   request_id_ = head.Find(base, "x-request-id");
   if (request_id_.empty()) {
@@ -286,12 +297,8 @@ void DownstreamConnection::Connect(int avoid) {
   lb_generation_ = w_->lb().generation();
   const http::MessageHead& head = parser_.head();
   UpstreamRequestSpec spec;
-  // "127.0.0.1:5555" or "[::1]:5555" -> the address alone, for x-forwarded-for.
-  std::string_view client = std::string_view(peer_).substr(0, peer_.rfind(':'));
-  if (client.size() >= 2 && client.front() == '[' && client.back() == ']') {
-    client = client.substr(1, client.size() - 2);
-  }
-  spec.client_address = client;
+  spec.forwarded_for = info_.forwarded_for;
+  spec.client_address = info_.client_address;
   spec.request_id = request_id_;
   spec.chunked_body = head.chunked;
   spec.upgrade = head.upgrade;

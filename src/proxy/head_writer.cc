@@ -56,7 +56,6 @@ void WriteUpstreamRequest(const http::MessageHead& head, const char* base,
   out.Append(" ", 1);
   out.Append(head.url.in(base));
   out.Append(" HTTP/1.1\r\n", 11);
-  std::string_view xff;
   bool has_host = false;
   for (const http::HeaderSlice& h : head.headers) {
     std::string_view name = h.name.in(base);
@@ -73,10 +72,7 @@ void WriteUpstreamRequest(const http::MessageHead& head, const char* base,
         if (EqualsLower(name, "x-request-id")) continue;  // written below
         break;
       case 15:
-        if (EqualsLower(name, "x-forwarded-for")) {
-          xff = value;
-          continue;
-        }
+        if (EqualsLower(name, "x-forwarded-for")) continue;  // written below
         break;
       case 17:
         if (EqualsLower(name, "x-forwarded-proto")) continue;
@@ -95,8 +91,8 @@ void WriteUpstreamRequest(const http::MessageHead& head, const char* base,
     out.Append("\r\n", 2);
   }
   out.Append("x-forwarded-for: ");
-  if (!xff.empty()) {
-    out.Append(xff);
+  if (!spec.forwarded_for.empty()) {
+    out.Append(spec.forwarded_for);
     out.Append(", ", 2);
   }
   out.Append(spec.client_address);

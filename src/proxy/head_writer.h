@@ -12,6 +12,7 @@
 namespace canaryd::proxy {
 
 struct UpstreamRequestSpec {
+  std::string_view forwarded_for;   // x-forwarded-for as received ("" for none)
   std::string_view client_address;  // appended to x-forwarded-for
   std::string_view request_id;      // x-request-id to send (kept or generated)
   bool chunked_body = false;        // re-frame the body as chunked
@@ -19,9 +20,7 @@ struct UpstreamRequestSpec {
   std::string_view host_fallback;   // Host for HTTP/1.0 requests that have none
 };
 
-// Appends the upstream request head for `head` (parsed from `base`). Returns the
-// x-forwarded-for value written, as a view into `out`... not stable; callers that need it
-// should read it right away.
+// Appends the upstream request head for `head` (parsed from `base`).
 void WriteUpstreamRequest(const http::MessageHead& head, const char* base,
                           const UpstreamRequestSpec& spec, http::Buffer& out);
 

@@ -42,8 +42,11 @@ struct RequestInfo {
   std::string_view protocol;  // "HTTP/1.1" or "HTTP/1.0"
   std::string_view user_agent;
   std::string_view request_id;
-  std::string_view forwarded_for;  // x-forwarded-for as sent upstream
-  std::string_view downstream_address;
+  // x-forwarded-for as received; the gateway sends it upstream with client_address appended
+  // (Envoy's behaviour at an edge), and the access log shows it that way.
+  std::string_view forwarded_for;
+  std::string_view client_address;      // the client's IP address, without the port
+  std::string_view downstream_address;  // the client's address and port
   int status = 0;
   uint32_t flags = 0;
   uint64_t bytes_received = 0;  // request body bytes

@@ -108,15 +108,34 @@ class Cursor {
     p_ += 5;
   }
 
+  // x-forwarded-for as the gateway sent it upstream, quoted: what it received, then the client.
+  void PutForwardedFor(std::string_view received, std::string_view client, bool json) {
+    Put('"');
+    if (received.empty() && client.empty()) {
+      if (!json) Put('-');
+    } else {
+      auto put = [&](std::string_view v) { json ? PutJsonChars(v) : Put(v); };
+      put(received);
+      if (!received.empty() && !client.empty()) Put(", ");
+      put(client);
+    }
+    Put('"');
+  }
+
   // A JSON string (RFC 8259): quote, backslash and control characters escaped; at most six
   // output bytes per input byte.
   void PutJsonString(std::string_view v) {
-    static constexpr char kHex[] = "0123456789abcdef";
     Put('"');
+    PutJsonChars(v);
+    Put('"');
+  }
+
+  // The inside of a JSON string.
+  void PutJsonChars(std::string_view v) {
+    static constexpr char kHex[] = "0123456789abcdef";
     // Almost every value needs no escaping: copy it whole when a quick scan finds nothing.
     if (!NeedsJsonEscape(v)) {
       Put(v);
-      Put('"');
       return;
     }
     for (char ch : v) {
@@ -148,7 +167,6 @@ class Cursor {
           *p_++ = kHex[c & 0xf];
       }
     }
-    Put('"');
   }
 
  private:
@@ -172,10 +190,12 @@ void FormatAccessLog(const proxy::RequestInfo& info, AccessLogFormat format, std
   std::string_view version = info.endpoint ? std::string_view(info.endpoint->version) : "";
 
   size_t strings = info.method.size() + info.path.size() + info.protocol.size() + flags.size() +
-                   info.forwarded_for.size() + info.user_agent.size() + info.request_id.size() +
-                   info.authority.size() + upstream_host.size() + cluster.size() + route.size() +
-                   info.downstream_address.size() + service.size() + version.size();
-  // Fixed text and five integers fit in 512 bytes; JSON escaping at most sextuples a string.
+                   info.forwarded_for.size() + info.client_address.size() + info.user_agent.size() +
+                   info.request_id.size() + info.authority.size() + upstream_host.size() +
+                   cluster.size() + route.size() + info.downstream_address.size() + service.size() +
+                   version.size();
+  // Fixed text (", " in x-forwarded-for included) and five integers fit in 512 bytes; JSON escaping
+  // at most sextuples a string.
   size_t bound = 512 + (format == AccessLogFormat::kJson ? 6 : 1) * strings;
   // Formatted into uninitialized memory and appended once: resizing `out` by the bound would
   // zero two kilobytes for every line.
@@ -214,7 +234,7 @@ void FormatAccessLog(const proxy::RequestInfo& info, AccessLogFormat format, std
       c.Put("null");
     }
     c.Put(",\"x_forwarded_for\":");
-    c.PutJsonString(info.forwarded_for);
+    c.PutForwardedFor(info.forwarded_for, info.client_address, true);
     c.Put(",\"user_agent\":");
     c.PutJsonString(info.user_agent);
     c.Put(",\"request_id\":");
@@ -260,7 +280,7 @@ void FormatAccessLog(const proxy::RequestInfo& info, AccessLogFormat format, std
       c.Put('-');
     }
     c.Put(' ');
-    c.PutQuoted(info.forwarded_for);
+    c.PutForwardedFor(info.forwarded_for, info.client_address, false);
     c.Put(' ');
     c.PutQuoted(info.user_agent);
     c.Put(' ');

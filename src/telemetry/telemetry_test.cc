@@ -180,6 +180,34 @@ TEST(AccessLog, TextFollowsIstiosDefaultFormat) {
   EXPECT_EQ(json.back(), '\n');
 }
 
+TEST(AccessLog, XForwardedForIsLoggedAsSentUpstreamWithTheClientAppended) {
+  router::Cluster c = MakeCluster();
+  router::Endpoint e = MakeEndpoint();
+  proxy::RequestInfo i = Info(&c, &e, 200, 1'700'000'000, 3);
+  i.client_address = "127.0.0.1";
+  auto logged = [&](AccessLogFormat format) {
+    std::string line;
+    FormatAccessLog(i, format, line);
+    return line;
+  };
+  auto json_value = [&] {
+    return nlohmann::json::parse(logged(AccessLogFormat::kJson))["x_forwarded_for"];
+  };
+  EXPECT_EQ(json_value(), "127.0.0.1") << "none received: the client alone";
+  EXPECT_NE(logged(AccessLogFormat::kText).find(" 3 - \"127.0.0.1\" "), std::string::npos)
+      << logged(AccessLogFormat::kText);
+  i.forwarded_for = "203.0.113.7, 10.0.0.1";
+  EXPECT_EQ(json_value(), "203.0.113.7, 10.0.0.1, 127.0.0.1");
+  EXPECT_NE(logged(AccessLogFormat::kText).find("\"203.0.113.7, 10.0.0.1, 127.0.0.1\""),
+            std::string::npos);
+  i.forwarded_for = "a \"quoted\\ value";
+  EXPECT_EQ(json_value(), "a \"quoted\\ value, 127.0.0.1") << "escaped, and parses back";
+  i.forwarded_for = "";
+  i.client_address = "";
+  EXPECT_EQ(json_value(), "");
+  EXPECT_NE(logged(AccessLogFormat::kText).find(" 3 - \"-\" "), std::string::npos);
+}
+
 TEST(AccessLog, JsonLinesParseBackToWhatWasLoggedWhateverTheBytes) {
   router::Cluster c = MakeCluster();
   router::Endpoint e = MakeEndpoint();

@@ -263,6 +263,8 @@ spec:
         "destination_service", "destination_version"}) {
     EXPECT_TRUE(line.contains(key)) << key << " in " << first;
   }
+  // The client's address appended, as the gateway sent x-forwarded-for upstream.
+  EXPECT_EQ(line["x_forwarded_for"], "127.0.0.1") << first;
   v1->Stop(SIGTERM);
   v2->Stop(SIGTERM);
 }
