@@ -53,8 +53,7 @@ void BM_RecordRequest(benchmark::State& state) {
 }
 BENCHMARK(BM_RecordRequest);
 
-void BM_FormatAccessLog(benchmark::State& state) {
-  Fixture f(1);
+RequestInfo LoggedRequest(const Fixture& f) {
   RequestInfo r = f.requests[0];
   r.method = "GET";
   r.path = "/api/v1/items?page=2";
@@ -62,17 +61,57 @@ void BM_FormatAccessLog(benchmark::State& state) {
   r.authority = "web.example.com";
   r.user_agent = "Mozilla/5.0 (X11; Linux x86_64) wrk/4.2";
   r.request_id = "4c5b4d6e-7f80-4a1b-9c2d-3e4f5a6b7c8d";
+  r.client_address = "127.0.0.1";
   r.downstream_address = "127.0.0.1:54321";
-  auto format = state.range(0) ? canaryd::telemetry::AccessLogFormat::kJson
-                               : canaryd::telemetry::AccessLogFormat::kText;
+  return r;
+}
+
+canaryd::telemetry::AccessLogFormat FormatArg(const benchmark::State& state) {
+  return state.range(0) ? canaryd::telemetry::AccessLogFormat::kJson
+                        : canaryd::telemetry::AccessLogFormat::kText;
+}
+
+// One line formatted from the request directly (tests, and what workers did before records).
+void BM_FormatAccessLog(benchmark::State& state) {
+  Fixture f(1);
+  RequestInfo r = LoggedRequest(f);
   std::string out;
   for (auto _ : state) {
     out.clear();
-    canaryd::telemetry::FormatAccessLog(r, format, out);
+    canaryd::telemetry::FormatAccessLog(r, FormatArg(state), out);
     benchmark::DoNotOptimize(out);
   }
 }
 BENCHMARK(BM_FormatAccessLog)->Arg(0)->Arg(1);
+
+// What a worker does per request when the access log is on.
+void BM_AppendLogRecord(benchmark::State& state) {
+  Fixture f(1);
+  RequestInfo r = LoggedRequest(f);
+  std::string records;
+  records.reserve(1 << 20);
+  for (auto _ : state) {
+    if (records.size() > (1 << 20) - 4096) records.clear();
+    canaryd::telemetry::AppendLogRecord(r, records);
+    benchmark::DoNotOptimize(records);
+  }
+}
+BENCHMARK(BM_AppendLogRecord);
+
+// What the writer thread does per line: a batch of 200 records formatted.
+void BM_FormatLogRecords(benchmark::State& state) {
+  Fixture f(1);
+  RequestInfo r = LoggedRequest(f);
+  std::string records, out;
+  for (int i = 0; i < 200; ++i) canaryd::telemetry::AppendLogRecord(r, records);
+  for (auto _ : state) {
+    out.clear();
+    canaryd::telemetry::FormatLogRecords(records, FormatArg(state), out);
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(state.iterations() * 200);
+}
+BENCHMARK(BM_FormatLogRecords)->Arg(0)->Arg(1);
 
 void BM_ScrapeTenThousandSeries(benchmark::State& state) {
   Fixture f(250);

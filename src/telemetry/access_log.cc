@@ -173,29 +173,81 @@ class Cursor {
   char* p_;
 };
 
-}  // namespace
+// What one access-log line says, as views and numbers: taken from a RequestInfo, or read back
+// from a record a worker stored.
+struct LogFields {
+  enum Text {
+    kMethod,
+    kPath,
+    kProtocol,
+    kForwardedFor,
+    kClient,
+    kUserAgent,
+    kRequestId,
+    kAuthority,
+    kUpstreamHost,
+    kCluster,
+    kRoute,
+    kDownstream,
+    kService,
+    kVersion,
+    kTextCount
+  };
+  struct Numbers {
+    int64_t start_wall_micros;
+    int64_t duration_ms;
+    int64_t upstream_ms;  // -1: no upstream response
+    uint64_t bytes_received;
+    uint64_t bytes_sent;
+    int32_t status;
+    uint32_t flags;
+  } num;
+  std::string_view text[kTextCount];
+};
 
-void FormatAccessLog(const proxy::RequestInfo& info, AccessLogFormat format, std::string& out) {
-  char flags_buf[64];
-  std::string_view flags = proxy::ResponseFlagsString(info.flags, flags_buf);
-  int64_t duration_ms = (info.end_nanos - info.start_nanos) / 1'000'000;
-  int64_t upstream_ms = info.response_start_nanos > 0 && info.upstream_start_nanos > 0
-                            ? (info.response_start_nanos - info.upstream_start_nanos) / 1'000'000
-                            : -1;
-  std::string_view upstream_host =
+LogFields FieldsOf(const proxy::RequestInfo& info) {
+  LogFields f;
+  f.num.start_wall_micros = info.start_wall_micros;
+  f.num.duration_ms = (info.end_nanos - info.start_nanos) / 1'000'000;
+  f.num.upstream_ms = info.response_start_nanos > 0 && info.upstream_start_nanos > 0
+                          ? (info.response_start_nanos - info.upstream_start_nanos) / 1'000'000
+                          : -1;
+  f.num.bytes_received = info.bytes_received;
+  f.num.bytes_sent = info.bytes_sent;
+  f.num.status = info.status;
+  f.num.flags = info.flags;
+  f.text[LogFields::kMethod] = info.method;
+  f.text[LogFields::kPath] = info.path;
+  f.text[LogFields::kProtocol] = info.protocol;
+  f.text[LogFields::kForwardedFor] = info.forwarded_for;
+  f.text[LogFields::kClient] = info.client_address;
+  f.text[LogFields::kUserAgent] = info.user_agent;
+  f.text[LogFields::kRequestId] = info.request_id;
+  f.text[LogFields::kAuthority] = info.authority;
+  f.text[LogFields::kUpstreamHost] =
       info.endpoint ? std::string_view(info.endpoint->address_text) : "";
-  std::string_view cluster = info.cluster ? std::string_view(info.cluster->name) : "";
-  std::string_view route = info.route ? std::string_view(info.route->name) : "";
-  std::string_view service = info.cluster ? std::string_view(info.cluster->service_fqdn) : "";
-  std::string_view version = info.endpoint ? std::string_view(info.endpoint->version) : "";
+  f.text[LogFields::kCluster] = info.cluster ? std::string_view(info.cluster->name) : "";
+  f.text[LogFields::kRoute] = info.route ? std::string_view(info.route->name) : "";
+  f.text[LogFields::kDownstream] = info.downstream_address;
+  f.text[LogFields::kService] = info.cluster ? std::string_view(info.cluster->service_fqdn) : "";
+  f.text[LogFields::kVersion] = info.endpoint ? std::string_view(info.endpoint->version) : "";
+  return f;
+}
 
-  size_t strings = info.method.size() + info.path.size() + info.protocol.size() + flags.size() +
-                   info.forwarded_for.size() + info.client_address.size() + info.user_agent.size() +
-                   info.request_id.size() + info.authority.size() + upstream_host.size() +
-                   cluster.size() + route.size() + info.downstream_address.size() + service.size() +
-                   version.size();
-  // Fixed text (", " in x-forwarded-for included) and five integers fit in 512 bytes; JSON escaping
-  // at most sextuples a string.
+// A record: this header (copied, so unaligned), then the texts' bytes one after another.
+struct RecordHeader {
+  LogFields::Numbers num;
+  uint32_t size[LogFields::kTextCount];
+};
+
+void FormatFields(const LogFields& f, AccessLogFormat format, std::string& out) {
+  using F = LogFields;
+  char flags_buf[64];
+  std::string_view flags = proxy::ResponseFlagsString(f.num.flags, flags_buf);
+  size_t strings = flags.size();
+  for (std::string_view t : f.text) strings += t.size();
+  // Fixed text (", " in x-forwarded-for included) and five integers fit in 512 bytes; JSON
+  // escaping at most sextuples a string.
   size_t bound = 512 + (format == AccessLogFormat::kJson ? 6 : 1) * strings;
   // Formatted into uninitialized memory and appended once: resizing `out` by the bound would
   // zero two kilobytes for every line.
@@ -210,116 +262,172 @@ void FormatAccessLog(const proxy::RequestInfo& info, AccessLogFormat format, std
 
   if (format == AccessLogFormat::kJson) {
     c.Put("{\"start_time\":\"");
-    c.PutTime(info.start_wall_micros);
+    c.PutTime(f.num.start_wall_micros);
     c.Put("\",\"method\":");
-    c.PutJsonString(info.method);
+    c.PutJsonString(f.text[F::kMethod]);
     c.Put(",\"path\":");
-    c.PutJsonString(info.path);
+    c.PutJsonString(f.text[F::kPath]);
     c.Put(",\"protocol\":");
-    c.PutJsonString(info.protocol);
+    c.PutJsonString(f.text[F::kProtocol]);
     c.Put(",\"response_code\":");
-    c.PutInt(info.status);
+    c.PutInt(f.num.status);
     c.Put(",\"response_flags\":");
     c.PutJsonString(flags);
     c.Put(",\"bytes_received\":");
-    c.PutInt(static_cast<int64_t>(info.bytes_received));
+    c.PutInt(static_cast<int64_t>(f.num.bytes_received));
     c.Put(",\"bytes_sent\":");
-    c.PutInt(static_cast<int64_t>(info.bytes_sent));
+    c.PutInt(static_cast<int64_t>(f.num.bytes_sent));
     c.Put(",\"duration\":");
-    c.PutInt(duration_ms);
+    c.PutInt(f.num.duration_ms);
     c.Put(",\"upstream_service_time\":");
-    if (upstream_ms >= 0) {
-      c.PutInt(upstream_ms);
+    if (f.num.upstream_ms >= 0) {
+      c.PutInt(f.num.upstream_ms);
     } else {
       c.Put("null");
     }
     c.Put(",\"x_forwarded_for\":");
-    c.PutForwardedFor(info.forwarded_for, info.client_address, true);
+    c.PutForwardedFor(f.text[F::kForwardedFor], f.text[F::kClient], true);
     c.Put(",\"user_agent\":");
-    c.PutJsonString(info.user_agent);
+    c.PutJsonString(f.text[F::kUserAgent]);
     c.Put(",\"request_id\":");
-    c.PutJsonString(info.request_id);
+    c.PutJsonString(f.text[F::kRequestId]);
     c.Put(",\"authority\":");
-    c.PutJsonString(info.authority);
+    c.PutJsonString(f.text[F::kAuthority]);
     c.Put(",\"upstream_host\":");
-    c.PutJsonString(upstream_host);
+    c.PutJsonString(f.text[F::kUpstreamHost]);
     c.Put(",\"upstream_cluster\":");
-    c.PutJsonString(cluster);
+    c.PutJsonString(f.text[F::kCluster]);
     c.Put(",\"route_name\":");
-    c.PutJsonString(route);
+    c.PutJsonString(f.text[F::kRoute]);
     c.Put(",\"downstream_remote_address\":");
-    c.PutJsonString(info.downstream_address);
+    c.PutJsonString(f.text[F::kDownstream]);
     c.Put(",\"destination_service\":");
-    c.PutJsonString(service);
+    c.PutJsonString(f.text[F::kService]);
     c.Put(",\"destination_version\":");
-    c.PutJsonString(version);
+    c.PutJsonString(f.text[F::kVersion]);
     c.Put("}\n");
   } else {
     c.Put('[');
-    c.PutTime(info.start_wall_micros);
+    c.PutTime(f.num.start_wall_micros);
     c.Put("] \"");
-    c.PutOrDash(info.method);
+    c.PutOrDash(f.text[F::kMethod]);
     c.Put(' ');
-    c.PutOrDash(info.path);
+    c.PutOrDash(f.text[F::kPath]);
     c.Put(' ');
-    c.PutOrDash(info.protocol);
+    c.PutOrDash(f.text[F::kProtocol]);
     c.Put("\" ");
-    c.PutInt(info.status);
+    c.PutInt(f.num.status);
     c.Put(' ');
     c.Put(flags);
     c.Put(" - - \"-\" ");
-    c.PutInt(static_cast<int64_t>(info.bytes_received));
+    c.PutInt(static_cast<int64_t>(f.num.bytes_received));
     c.Put(' ');
-    c.PutInt(static_cast<int64_t>(info.bytes_sent));
+    c.PutInt(static_cast<int64_t>(f.num.bytes_sent));
     c.Put(' ');
-    c.PutInt(duration_ms);
+    c.PutInt(f.num.duration_ms);
     c.Put(' ');
-    if (upstream_ms >= 0) {
-      c.PutInt(upstream_ms);
+    if (f.num.upstream_ms >= 0) {
+      c.PutInt(f.num.upstream_ms);
     } else {
       c.Put('-');
     }
     c.Put(' ');
-    c.PutForwardedFor(info.forwarded_for, info.client_address, false);
+    c.PutForwardedFor(f.text[F::kForwardedFor], f.text[F::kClient], false);
     c.Put(' ');
-    c.PutQuoted(info.user_agent);
+    c.PutQuoted(f.text[F::kUserAgent]);
     c.Put(' ');
-    c.PutQuoted(info.request_id);
+    c.PutQuoted(f.text[F::kRequestId]);
     c.Put(' ');
-    c.PutQuoted(info.authority);
+    c.PutQuoted(f.text[F::kAuthority]);
     c.Put(' ');
-    c.PutQuoted(upstream_host);
+    c.PutQuoted(f.text[F::kUpstreamHost]);
     c.Put(' ');
-    c.PutOrDash(cluster);
+    c.PutOrDash(f.text[F::kCluster]);
     c.Put(" - - ");
-    c.PutOrDash(info.downstream_address);
+    c.PutOrDash(f.text[F::kDownstream]);
     c.Put(" - ");
-    c.PutOrDash(route);
+    c.PutOrDash(f.text[F::kRoute]);
     c.Put(' ');
-    c.PutQuoted(service);
+    c.PutQuoted(f.text[F::kService]);
     c.Put(' ');
-    c.PutQuoted(version);
+    c.PutQuoted(f.text[F::kVersion]);
     c.Put('\n');
   }
   out.append(line, static_cast<size_t>(c.end() - line));
 }
 
+}  // namespace
+
+void FormatAccessLog(const proxy::RequestInfo& info, AccessLogFormat format, std::string& out) {
+  FormatFields(FieldsOf(info), format, out);
+}
+
+void AppendLogRecord(const proxy::RequestInfo& info, std::string& records) {
+  LogFields f = FieldsOf(info);
+  RecordHeader h;
+  h.num = f.num;
+  size_t total = sizeof h;
+  for (int i = 0; i < LogFields::kTextCount; ++i) {
+    h.size[i] = static_cast<uint32_t>(f.text[i].size());
+    total += f.text[i].size();
+  }
+  // Put together in stack memory and appended once, as lines are.
+  char local[2048];
+  std::unique_ptr<char[]> heap;
+  char* p = local;
+  if (total > sizeof local) {
+    heap.reset(new char[total]);
+    p = heap.get();
+  }
+  memcpy(p, &h, sizeof h);
+  size_t at = sizeof h;
+  for (std::string_view t : f.text) {
+    if (t.empty()) continue;
+    memcpy(p + at, t.data(), t.size());
+    at += t.size();
+  }
+  records.append(p, total);
+}
+
+size_t FormatLogRecords(std::string_view records, AccessLogFormat format, std::string& out) {
+  size_t lines = 0;
+  while (records.size() >= sizeof(RecordHeader)) {
+    RecordHeader h;
+    memcpy(&h, records.data(), sizeof h);
+    records.remove_prefix(sizeof h);
+    LogFields f;
+    f.num = h.num;
+    for (int i = 0; i < LogFields::kTextCount; ++i) {
+      size_t n = std::min<size_t>(h.size[i], records.size());
+      f.text[i] = records.substr(0, n);
+      records.remove_prefix(n);
+    }
+    FormatFields(f, format, out);
+    ++lines;
+  }
+  return lines;
+}
+
 Result<std::unique_ptr<AccessLogWriter>> AccessLogWriter::Open(const std::string& path,
+                                                               AccessLogFormat format,
                                                                size_t max_queued_bytes) {
   if (path == "-") {
-    return std::unique_ptr<AccessLogWriter>(new AccessLogWriter(1, false, max_queued_bytes));
+    return std::unique_ptr<AccessLogWriter>(
+        new AccessLogWriter(1, false, format, max_queued_bytes));
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("access log " + path + ": " + strerror(errno));
-  return std::unique_ptr<AccessLogWriter>(new AccessLogWriter(fd, true, max_queued_bytes));
+  return std::unique_ptr<AccessLogWriter>(new AccessLogWriter(fd, true, format, max_queued_bytes));
 }
 
-std::unique_ptr<AccessLogWriter> AccessLogWriter::ForFd(int fd, size_t max_queued_bytes) {
-  return std::unique_ptr<AccessLogWriter>(new AccessLogWriter(fd, false, max_queued_bytes));
+std::unique_ptr<AccessLogWriter> AccessLogWriter::ForFd(int fd, AccessLogFormat format,
+                                                        size_t max_queued_bytes) {
+  return std::unique_ptr<AccessLogWriter>(new AccessLogWriter(fd, false, format, max_queued_bytes));
 }
 
-AccessLogWriter::AccessLogWriter(int fd, bool owns_fd, size_t max_queued_bytes)
-    : fd_(fd), owns_fd_(owns_fd), max_queued_bytes_(max_queued_bytes) {
+AccessLogWriter::AccessLogWriter(int fd, bool owns_fd, AccessLogFormat format,
+                                 size_t max_queued_bytes)
+    : fd_(fd), owns_fd_(owns_fd), format_(format), max_queued_bytes_(max_queued_bytes) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -359,6 +467,7 @@ bool AccessLogWriter::Submit(std::string& batch, uint64_t lines) {
 
 void AccessLogWriter::Run() {
   std::deque<std::pair<std::string, uint64_t>> batches;
+  std::string text;  // one batch's lines, formatted
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -370,7 +479,9 @@ void AccessLogWriter::Run() {
       if (batches.empty() && stop_) return;  // stopping, and everything is written
     }
     uint64_t lines = 0;
-    for (auto& [text, n] : batches) {
+    for (auto& [records, n] : batches) {
+      text.clear();
+      FormatLogRecords(records, format_, text);
       const char* p = text.data();
       size_t left = text.size();
       while (left > 0) {
@@ -389,10 +500,10 @@ void AccessLogWriter::Run() {
     }
     written_.fetch_add(lines, std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [text, n] : batches) {
+    for (auto& [records, n] : batches) {
       if (spare_.size() >= kMaxSpareBuffers) break;
-      text.clear();
-      spare_.push_back(std::move(text));
+      records.clear();
+      spare_.push_back(std::move(records));
     }
     batches.clear();
   }

@@ -1,9 +1,9 @@
 // Access log: one line per request, in Istio's default text format (Envoy's default plus
-// Istio's fields, then the destination service and version) or as JSON, written by a
-// background thread. Workers format lines into their own buffer and hand batches over with a
-// try-lock, without waking the writer (it drains the queue every kWritePeriod): a worker never
-// blocks on the writer or the disk; when the writer falls behind, lines are dropped and counted.
-// Submit() from workers, everything else from the owner.
+// Istio's fields, then the destination service and version) or as JSON, formatted and written
+// by a background thread. Workers append records of their requests to their own buffer and
+// hand batches over with a try-lock, without waking the writer (it drains the queue every
+// kWritePeriod): a worker never blocks on the writer or the disk; when the writer falls behind,
+// lines are dropped and counted. Submit() from workers, everything else from the owner.
 #pragma once
 
 #include <atomic>
@@ -24,32 +24,44 @@ namespace canaryd::telemetry {
 
 enum class AccessLogFormat { kText, kJson };
 
+// Appends the request's line to `out`.
 void FormatAccessLog(const proxy::RequestInfo& info, AccessLogFormat format, std::string& out);
+
+// Workers do not format lines: they append a record of the request (its fields, copied: about
+// 60% of a JSON line's bytes) to a batch, and the writer thread formats whole batches. Formatting
+// a line in the gateway, between system calls, costs about four times what it costs in a loop
+// (~500 against ~130 cycles, measured with rdtsc): the worker now spends only the copy.
+void AppendLogRecord(const proxy::RequestInfo& info, std::string& records);
+// Appends the lines of every record in `records` to `out`; returns how many.
+size_t FormatLogRecords(std::string_view records, AccessLogFormat format, std::string& out);
 
 class AccessLogWriter {
  public:
   // path "-" is standard output. max_queued_bytes bounds what waits for the writer (besides the
   // batches it is writing at that moment).
   static Result<std::unique_ptr<AccessLogWriter>> Open(const std::string& path,
+                                                       AccessLogFormat format,
                                                        size_t max_queued_bytes = 16 << 20);
   // Writes to an open descriptor it does not own (tests: a pipe nobody reads).
-  static std::unique_ptr<AccessLogWriter> ForFd(int fd, size_t max_queued_bytes);
+  static std::unique_ptr<AccessLogWriter> ForFd(int fd, AccessLogFormat format,
+                                                size_t max_queued_bytes);
   ~AccessLogWriter();
 
-  // Hands a batch of whole lines to the writer. Returns false, and takes nothing, when the
-  // writer is busy this instant (try again later); drops the batch (and counts its lines) when
-  // the queue is full.
+  // Hands a batch of records (AppendLogRecord) to the writer. Returns false, and takes nothing,
+  // when the writer is busy this instant (try again later); drops the batch (and counts its lines)
+  // when the queue is full.
   bool Submit(std::string& batch, uint64_t lines);
   void CountDropped(uint64_t lines) { dropped_.fetch_add(lines, std::memory_order_relaxed); }
   uint64_t dropped_lines() const { return dropped_.load(std::memory_order_relaxed); }
   uint64_t written_lines() const { return written_.load(std::memory_order_relaxed); }
 
  private:
-  AccessLogWriter(int fd, bool owns_fd, size_t max_queued_bytes);
+  AccessLogWriter(int fd, bool owns_fd, AccessLogFormat format, size_t max_queued_bytes);
   void Run();
 
   int fd_;
   bool owns_fd_;
+  AccessLogFormat format_;
   size_t max_queued_bytes_;
   std::mutex mu_;
   std::condition_variable cv_;

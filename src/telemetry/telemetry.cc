@@ -5,7 +5,8 @@
 
 namespace canaryd::telemetry {
 namespace {
-// A worker hands its access-log lines over when they fill this much, or at its next tick.
+// A worker hands its access-log records over when they fill this much (about 180 requests), or
+// at its next tick.
 constexpr size_t kLogBatchBytes = 64 * 1024;
 }  // namespace
 
@@ -13,8 +14,8 @@ struct Telemetry::PerWorker {
   explicit PerWorker(const GatewayIdentity* identity) : metrics(identity) {}
   RequestMetrics metrics;
   WorkerWindow window;
-  std::string log;
-  uint64_t log_lines = 0;
+  std::string log_records;  // AppendLogRecord
+  uint64_t log_lines = 0;   // the lines they make
 };
 
 Telemetry::Telemetry(TelemetryOptions options, int workers) : options_(std::move(options)) {
@@ -27,7 +28,8 @@ Telemetry::~Telemetry() = default;
 
 Status Telemetry::Start() {
   if (options_.access_log.empty()) return Status::Ok();
-  Result<std::unique_ptr<AccessLogWriter>> w = AccessLogWriter::Open(options_.access_log);
+  Result<std::unique_ptr<AccessLogWriter>> w =
+      AccessLogWriter::Open(options_.access_log, options_.access_log_format);
   if (!w.ok()) return w.status();
   writer_ = std::move(*w);
   return Status::Ok();
@@ -41,10 +43,10 @@ void Telemetry::OnRequestDone(int worker, const proxy::RequestInfo& info) {
   if (writer_) {
     // After a hand-over the batch is a spare from the writer, or empty when it had none: give an
     // empty one its whole size at once instead of growing it by doubling, copying each time.
-    if (w.log.capacity() < kLogBatchBytes) w.log.reserve(kLogBatchBytes + 8 * 1024);
-    FormatAccessLog(info, options_.access_log_format, w.log);
+    if (w.log_records.capacity() < kLogBatchBytes) w.log_records.reserve(kLogBatchBytes + 8 * 1024);
+    AppendLogRecord(info, w.log_records);
     ++w.log_lines;
-    if (w.log.size() >= kLogBatchBytes) SubmitLog(w);
+    if (w.log_records.size() >= kLogBatchBytes) SubmitLog(w);
   }
 }
 
@@ -55,14 +57,14 @@ void Telemetry::OnTick(int worker, int64_t, int64_t wall_nanos) {
 }
 
 void Telemetry::SubmitLog(PerWorker& w) {
-  if (writer_->Submit(w.log, w.log_lines)) {
+  if (writer_->Submit(w.log_records, w.log_lines)) {
     w.log_lines = 0;
     return;
   }
-  // The writer was busy this instant: keep the lines for the next try, within a bound.
-  if (w.log.size() > (4 << 20)) {
+  // The writer was busy this instant: keep the records for the next try, within a bound.
+  if (w.log_records.size() > (4 << 20)) {
     writer_->CountDropped(w.log_lines);
-    w.log.clear();
+    w.log_records.clear();
     w.log_lines = 0;
   }
 }

@@ -268,17 +268,63 @@ TEST(AccessLog, EveryByteThatNeedsEscapingIsFoundWhereverItSits) {
   EXPECT_NE(line.find("\"user_agent\":\"" + plain + "\""), std::string::npos);
 }
 
+TEST(AccessLog, RecordsFormatIntoExactlyTheLinesOfTheRequests) {
+  // Workers store records and the writer formats them: the lines must be those of the requests
+  // themselves, whatever their texts (empty, long, bytes JSON escapes) and whether or not there
+  // was a route, a cluster or an endpoint.
+  router::Cluster c = MakeCluster();
+  router::Endpoint e = MakeEndpoint();
+  router::Route r;
+  r.name = "default/web#0";
+  std::vector<proxy::RequestInfo> requests;
+  requests.push_back(Info(&c, &e, 200, 1'700'000'000, 3));
+  proxy::RequestInfo odd = Info(&c, &e, 502, 1'700'000'001, 12);
+  std::string agent = "quote \" nul " + std::string(1, '\0') + " utf8 \xc3\xa9";
+  std::string path = "/" + std::string(40 * 1024, 'p');  // more than a record's stack space
+  odd.user_agent = agent;
+  odd.path = path;
+  odd.forwarded_for = "203.0.113.7";
+  odd.client_address = "127.0.0.1";
+  odd.downstream_address = "127.0.0.1:5555";
+  odd.route = &r;
+  odd.flags = proxy::kUpstreamConnectionFailure;
+  odd.upstream_start_nanos = odd.start_nanos + 1'000'000;
+  odd.response_start_nanos = odd.start_nanos + 9'000'000;
+  odd.bytes_received = 1234;
+  requests.push_back(odd);
+  proxy::RequestInfo no_route = Info(nullptr, nullptr, 404, 1'700'000'002, 0);
+  no_route.flags = proxy::kNoRouteFound;
+  no_route.method = "";
+  requests.push_back(no_route);
+  for (AccessLogFormat format : {AccessLogFormat::kText, AccessLogFormat::kJson}) {
+    std::string records, expected;
+    for (const proxy::RequestInfo& i : requests) {
+      AppendLogRecord(i, records);
+      FormatAccessLog(i, format, expected);
+    }
+    std::string lines = "earlier\n";
+    EXPECT_EQ(FormatLogRecords(records, format, lines), requests.size());
+    EXPECT_EQ(lines, "earlier\n" + expected);
+  }
+}
+
 TEST(AccessLog, AWriterThatFallsBehindDropsAndCountsLinesWithoutBlocking) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   // Nobody reads the pipe: once its buffer is full, the writer thread blocks in write().
-  std::unique_ptr<AccessLogWriter> w = AccessLogWriter::ForFd(fds[1], 64 * 1024);
-  std::string line(1000, 'x');
-  line += '\n';
+  std::unique_ptr<AccessLogWriter> w =
+      AccessLogWriter::ForFd(fds[1], AccessLogFormat::kText, 64 * 1024);
+  router::Cluster c = MakeCluster();
+  router::Endpoint e = MakeEndpoint();
+  proxy::RequestInfo info = Info(&c, &e, 200, 1'700'000'000, 3);
+  std::string path = "/" + std::string(900, 'x');
+  info.path = path;
+  std::string record;
+  AppendLogRecord(info, record);  // a line of about 1,100 bytes
   uint64_t submitted = 0;
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 2000; ++i) {
-    std::string batch = line;
+    std::string batch = record;
     while (!w->Submit(batch, 1)) {
     }
     ++submitted;
@@ -302,8 +348,11 @@ TEST(AccessLog, AWriterThatFallsBehindDropsAndCountsLinesWithoutBlocking) {
 TEST(AccessLog, LinesTheFileRefusesAreCountedAsDroppedNotWritten) {
   int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);  // every write() fails with EBADF
   ASSERT_GE(fd, 0);
-  std::unique_ptr<AccessLogWriter> w = AccessLogWriter::ForFd(fd, 1 << 20);
-  std::string batch = "one\ntwo\nthree\n";
+  std::unique_ptr<AccessLogWriter> w = AccessLogWriter::ForFd(fd, AccessLogFormat::kJson, 1 << 20);
+  router::Cluster c = MakeCluster();
+  router::Endpoint e = MakeEndpoint();
+  std::string batch;
+  for (int k = 0; k < 3; ++k) AppendLogRecord(Info(&c, &e, 200, 1'700'000'000, k), batch);
   ASSERT_TRUE(w->Submit(batch, 3));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (w->dropped_lines() < 3 && std::chrono::steady_clock::now() < deadline) {
