@@ -1,6 +1,6 @@
 # bench/lib.sh: process handling shared by the benchmark scripts (sourced, not run). Every
 # process is started through launch() and stopped by PID in stop_all(); the caller sets TMP
-# (logs go to $TMP/<name>.log) and calls stop_all on exit.
+# (logs go to $TMP/<name>.log) and ROOT (the checkout) and calls stop_all on exit.
 
 PIDS=()
 
@@ -57,4 +57,45 @@ launch() {
   done
   echo "$name did not listen on $port" >&2
   exit 1
+}
+
+# DIR V1_PORT V2_PORT: the walkthrough's configuration for canaryd -f DIR, 90/10 between two
+# canary-demoapp backends on V1_PORT and V2_PORT.
+walkthrough_conf() {
+  mkdir -p "$1"
+  sed -e "s/\"80\": 8081/\"80\": $2/" -e "s/\"80\": 8082/\"80\": $3/" \
+    "$ROOT/examples/walkthrough/workloads.yaml" > "$1/workloads.yaml"
+  cp "$ROOT/examples/walkthrough/web-v1-service.yaml" "$ROOT/examples/walkthrough/web-v2-service.yaml" \
+    "$ROOT/examples/walkthrough/steps/web-gateway-virtualservice-90-10.yaml" "$1/"
+}
+
+# DIR PORT WORKERS V1_PORT V2_PORT [HTTP_DIRECTIVES]: DIR/nginx.conf for nginx -p DIR: the same
+# 90/10 split with upstream keep-alive, listening on 127.0.0.1:PORT. HTTP_DIRECTIVES go into the
+# http block ("access_log off;" when not given).
+nginx_conf() {
+  mkdir -p "$1/tmp"
+  cat > "$1/nginx.conf" << CONF
+worker_processes $3;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+worker_rlimit_nofile 16384;
+events { worker_connections 8192; }
+http {
+  ${6:-access_log off;}
+  keepalive_timeout 75s;
+  keepalive_requests 10000000;
+  client_body_temp_path $1/tmp; proxy_temp_path $1/tmp;
+  fastcgi_temp_path $1/tmp; uwsgi_temp_path $1/tmp; scgi_temp_path $1/tmp;
+  upstream be {
+    server 127.0.0.1:$4 weight=9;
+    server 127.0.0.1:$5 weight=1;
+    keepalive 1024;
+    keepalive_requests 10000000;
+  }
+  server {
+    listen 127.0.0.1:$2 backlog=4096 reuseport;
+    location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
 }

@@ -61,11 +61,7 @@ run_profile() {  # WORKERS
   launch v1 "$v1" "$cpu_backend" "$BIN/canary-demoapp" --version v1 --port "$v1"
   launch v2 "$v2" "$cpu_backend" "$BIN/canary-demoapp" --version v2 --port "$v2"
 
-  mkdir -p "$TMP/conf" "$TMP/nginx/tmp" "$TMP/data-$workers"
-  sed -e "s/\"80\": 8081/\"80\": $v1/" -e "s/\"80\": 8082/\"80\": $v2/" \
-    "$ROOT/examples/walkthrough/workloads.yaml" > "$TMP/conf/workloads.yaml"
-  cp "$ROOT/examples/walkthrough/web-v1-service.yaml" "$ROOT/examples/walkthrough/web-v2-service.yaml" \
-    "$ROOT/examples/walkthrough/steps/web-gateway-virtualservice-90-10.yaml" "$TMP/conf/"
+  walkthrough_conf "$TMP/conf" "$v1" "$v2"
   launch canaryd "$pc" "$cpu_proxy" "$BIN/canaryd" -f "$TMP/conf" --workers "$workers" \
     --listen-host 127.0.0.1 --port-map "80=$pc" --admin 127.0.0.1:0 --data-dir "$TMP/data-$workers"
   # The same without any telemetry, and with metrics plus a JSON access log: what telemetry costs.
@@ -78,30 +74,7 @@ run_profile() {  # WORKERS
     --listen-host 127.0.0.1 --port-map "80=$pf" --admin 127.0.0.1:0 --data-dir "$TMP/full-$workers" \
     --access-log "$TMP/access-$workers.log" --access-log-format json
 
-  cat > "$TMP/nginx/nginx.conf" <<CONF
-worker_processes $workers;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log warn;
-worker_rlimit_nofile 16384;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  keepalive_timeout 75s;
-  keepalive_requests 10000000;
-  client_body_temp_path $TMP/nginx/tmp; proxy_temp_path $TMP/nginx/tmp;
-  fastcgi_temp_path $TMP/nginx/tmp; uwsgi_temp_path $TMP/nginx/tmp; scgi_temp_path $TMP/nginx/tmp;
-  upstream be {
-    server 127.0.0.1:$v1 weight=9;
-    server 127.0.0.1:$v2 weight=1;
-    keepalive 1024;
-    keepalive_requests 10000000;
-  }
-  server {
-    listen 127.0.0.1:$pn backlog=4096 reuseport;
-    location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
+  nginx_conf "$TMP/nginx" "$pn" "$workers" "$v1" "$v2"
   launch nginx "$pn" "$cpu_proxy" nginx -p "$TMP/nginx" -e "$TMP/nginx/error.log" \
     -c "$TMP/nginx/nginx.conf" -g 'daemon off;'
 

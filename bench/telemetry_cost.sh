@@ -74,11 +74,7 @@ launch v2 "$v2" "$(cpus 1)" "$BIN/canary-demoapp" --version v2 --port "$v2"
 
 declare -A PORT LOGGED_TO
 launch_canaryd() {
-  mkdir -p "$TMP/conf"
-  sed -e "s/\"80\": 8081/\"80\": $v1/" -e "s/\"80\": 8082/\"80\": $v2/" \
-    "$ROOT/examples/walkthrough/workloads.yaml" > "$TMP/conf/workloads.yaml"
-  cp "$ROOT/examples/walkthrough/web-v1-service.yaml" "$ROOT/examples/walkthrough/web-v2-service.yaml" \
-    "$ROOT/examples/walkthrough/steps/web-gateway-virtualservice-90-10.yaml" "$TMP/conf/"
+  walkthrough_conf "$TMP/conf" "$v1" "$v2"
   local common=(-f "$TMP/conf" --workers "$WORKERS" --listen-host 127.0.0.1 --admin 127.0.0.1:0)
   local bare_args full_args
   read -r -a bare_args <<< "${BARE_ARGS---no-telemetry}"
@@ -90,48 +86,25 @@ launch_canaryd() {
     --port-map "80=${PORT[canaryd_full]}" --data-dir "$TMP/canaryd-full" "${full_args[@]}"
 }
 
-nginx_conf() {  # DIR PORT ACCESS_LOG_DIRECTIVE
-  mkdir -p "$1/tmp"
-  cat > "$1/nginx.conf" << CONF
-worker_processes $WORKERS;
-pid $1/nginx.pid;
-error_log $1/error.log warn;
-events { worker_connections 4096; }
-http {
-  # canaryd's JSON line, the same keys, from nginx's variables (the route and cluster as text).
-  log_format canaryd escape=json '{"start_time":"\$time_iso8601","method":"\$request_method",'
-    '"path":"\$request_uri","protocol":"\$server_protocol","response_code":\$status,'
-    '"response_flags":"-","bytes_received":\$request_length,"bytes_sent":\$body_bytes_sent,'
-    '"duration":\$request_time,"upstream_service_time":"\$upstream_response_time",'
-    '"x_forwarded_for":"\$http_x_forwarded_for","user_agent":"\$http_user_agent",'
-    '"request_id":"\$request_id","authority":"\$host","upstream_host":"\$upstream_addr",'
+# canaryd's JSON line, the same keys, from nginx's variables (the route and cluster as text).
+NGINX_JSON_LOG=$(cat << 'FORMAT'
+log_format canaryd escape=json '{"start_time":"$time_iso8601","method":"$request_method",'
+    '"path":"$request_uri","protocol":"$server_protocol","response_code":$status,'
+    '"response_flags":"-","bytes_received":$request_length,"bytes_sent":$body_bytes_sent,'
+    '"duration":$request_time,"upstream_service_time":"$upstream_response_time",'
+    '"x_forwarded_for":"$proxy_add_x_forwarded_for","user_agent":"$http_user_agent",'
+    '"request_id":"$request_id","authority":"$host","upstream_host":"$upstream_addr",'
     '"upstream_cluster":"outbound|80||web-v1-service.default.svc.cluster.local",'
     '"route_name":"default/web-virtualservice#0",'
-    '"downstream_remote_address":"\$remote_addr:\$remote_port",'
+    '"downstream_remote_address":"$remote_addr:$remote_port",'
     '"destination_service":"web-v1-service.default.svc.cluster.local","destination_version":"v1"}';
-  $3
-  keepalive_timeout 75s;
-  keepalive_requests 10000000;
-  client_body_temp_path $1/tmp; proxy_temp_path $1/tmp;
-  fastcgi_temp_path $1/tmp; uwsgi_temp_path $1/tmp; scgi_temp_path $1/tmp;
-  upstream be {
-    server 127.0.0.1:$v1 weight=9;
-    server 127.0.0.1:$v2 weight=1;
-    keepalive 1024;
-    keepalive_requests 10000000;
-  }
-  server {
-    listen 127.0.0.1:$2 backlog=4096;
-    location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
-}
+FORMAT
+)
 
 launch_nginx() {
-  nginx_conf "$TMP/nginx-bare" "${PORT[nginx_bare]}" "access_log off;"
-  nginx_conf "$TMP/nginx-full" "${PORT[nginx_full]}" \
-    "access_log $TMP/nginx-access.log canaryd buffer=64k flush=1s;"
+  nginx_conf "$TMP/nginx-bare" "${PORT[nginx_bare]}" "$WORKERS" "$v1" "$v2"
+  nginx_conf "$TMP/nginx-full" "${PORT[nginx_full]}" "$WORKERS" "$v1" "$v2" "$NGINX_JSON_LOG
+  access_log $TMP/nginx-access.log canaryd buffer=64k flush=1s;"
   LOGGED_TO[nginx]=$TMP/nginx-access.log
   local side
   for side in bare full; do

@@ -173,6 +173,24 @@ class Cursor {
   char* p_;
 };
 
+// n bytes of uninitialized memory: on the stack when they fit in N, else on the heap.
+template <size_t N>
+class Scratch {
+ public:
+  explicit Scratch(size_t n) {
+    if (n > N) {
+      heap_.reset(new char[n]);
+      data_ = heap_.get();
+    }
+  }
+  char* data() { return data_; }
+
+ private:
+  char local_[N];
+  std::unique_ptr<char[]> heap_;
+  char* data_ = local_;
+};
+
 // What one access-log line says, as views and numbers: taken from a RequestInfo, or read back
 // from a record a worker stored.
 struct LogFields {
@@ -251,13 +269,8 @@ void FormatFields(const LogFields& f, AccessLogFormat format, std::string& out) 
   size_t bound = 512 + (format == AccessLogFormat::kJson ? 6 : 1) * strings;
   // Formatted into uninitialized memory and appended once: resizing `out` by the bound would
   // zero two kilobytes for every line.
-  char local[4096];
-  std::unique_ptr<char[]> heap;
-  char* line = local;
-  if (bound > sizeof local) {
-    heap.reset(new char[bound]);
-    line = heap.get();
-  }
+  Scratch<4096> scratch(bound);
+  char* line = scratch.data();
   Cursor c(line);
 
   if (format == AccessLogFormat::kJson) {
@@ -371,14 +384,9 @@ void AppendLogRecord(const proxy::RequestInfo& info, std::string& records) {
     h.size[i] = static_cast<uint32_t>(f.text[i].size());
     total += f.text[i].size();
   }
-  // Put together in stack memory and appended once, as lines are.
-  char local[2048];
-  std::unique_ptr<char[]> heap;
-  char* p = local;
-  if (total > sizeof local) {
-    heap.reset(new char[total]);
-    p = heap.get();
-  }
+  // Put together in uninitialized memory and appended once, as lines are.
+  Scratch<2048> scratch(total);
+  char* p = scratch.data();
   memcpy(p, &h, sizeof h);
   size_t at = sizeof h;
   for (std::string_view t : f.text) {
