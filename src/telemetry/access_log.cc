@@ -184,6 +184,8 @@ class Scratch {
       data_ = heap_.get();
     }
   }
+  Scratch(const Scratch&) = delete;  // data_ may point into this object itself
+  Scratch& operator=(const Scratch&) = delete;
   char* data() { return data_; }
 
  private:
