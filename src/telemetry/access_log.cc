@@ -476,9 +476,41 @@ bool AccessLogWriter::Submit(std::string& batch, uint64_t lines) {
   return true;
 }
 
+namespace {
+// What one write() may take. Appending to a file, the kernel's cost per byte falls by a third
+// from 110 KB writes (one batch's lines) to 0.5-2 MiB ones (0.14 -> 0.08 us a 600-byte line,
+// ext4, in a loop), and a wake-up of the writer usually holds about a megabyte.
+constexpr size_t kWriteBytes = 1 << 20;
+
+// Writes all of `text` unless the descriptor refuses; returns how many bytes went out.
+size_t WriteAll(int fd, std::string_view text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t w = ::write(fd, text.data() + done, text.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    done += static_cast<size_t>(w);
+  }
+  return done;
+}
+}  // namespace
+
 void AccessLogWriter::Run() {
   std::deque<std::pair<std::string, uint64_t>> batches;
-  std::string text;  // one batch's lines, formatted
+  std::string text;  // formatted lines of one or more batches, up to about kWriteBytes
+  text.reserve(kWriteBytes + 256 * 1024);
+  // Where each batch's lines end in `text`, and how many they are: when a write stops short,
+  // the batches it finished count as written and the others as dropped.
+  std::vector<std::pair<size_t, uint64_t>> ends;
+  auto flush = [&] {
+    size_t done = WriteAll(fd_, text);
+    uint64_t written = 0, dropped = 0;
+    for (const auto& [end, n] : ends) (end <= done ? written : dropped) += n;
+    written_.fetch_add(written, std::memory_order_relaxed);
+    if (dropped > 0) CountDropped(dropped);
+    text.clear();
+    ends.clear();
+  };
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -489,27 +521,12 @@ void AccessLogWriter::Run() {
       queued_bytes_ = 0;
       if (batches.empty() && stop_) return;  // stopping, and everything is written
     }
-    uint64_t lines = 0;
     for (auto& [records, n] : batches) {
-      text.clear();
       FormatLogRecords(records, format_, text);
-      const char* p = text.data();
-      size_t left = text.size();
-      while (left > 0) {
-        ssize_t w = ::write(fd_, p, left);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        p += w;
-        left -= static_cast<size_t>(w);
-      }
-      // A batch the file refused (disk full, a closed pipe) is lost: count it as dropped.
-      if (left == 0) {
-        lines += n;
-      } else {
-        CountDropped(n);
-      }
+      ends.emplace_back(text.size(), n);
+      if (text.size() >= kWriteBytes) flush();
     }
-    written_.fetch_add(lines, std::memory_order_relaxed);
+    if (!text.empty()) flush();
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [records, n] : batches) {
       if (spare_.size() >= kMaxSpareBuffers) break;

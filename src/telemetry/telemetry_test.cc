@@ -345,6 +345,50 @@ TEST(AccessLog, AWriterThatFallsBehindDropsAndCountsLinesWithoutBlocking) {
   close(fds[0]);
 }
 
+TEST(AccessLog, TheWriterPutsEveryBatchInTheFileInOrder) {
+  char path[] = "/tmp/canaryd-access-log-test.XXXXXX";
+  int tmp = mkstemp(path);
+  ASSERT_GE(tmp, 0);
+  close(tmp);
+  Result<std::unique_ptr<AccessLogWriter>> w = AccessLogWriter::Open(path, AccessLogFormat::kJson);
+  ASSERT_TRUE(w.ok());
+  router::Cluster c = MakeCluster();
+  router::Endpoint e = MakeEndpoint();
+  // 40 batches of 100 lines, about 2.5 MB of JSON: more than one write() takes.
+  std::string expected;
+  uint64_t lines = 0;
+  for (int b = 0; b < 40; ++b) {
+    std::string batch;
+    for (int k = 0; k < 100; ++k, ++lines) {
+      proxy::RequestInfo info = Info(&c, &e, 200, 1'700'000'000, static_cast<int>(lines));
+      std::string id = "request-" + std::to_string(lines);
+      info.request_id = id;
+      AppendLogRecord(info, batch);
+      FormatAccessLog(info, AccessLogFormat::kJson, expected);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!(*w)->Submit(batch, 100) && std::chrono::steady_clock::now() < deadline) {
+    }
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*w)->written_lines() < lines && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ((*w)->written_lines(), lines);
+  EXPECT_EQ((*w)->dropped_lines(), 0u);
+  w->reset();
+  std::string file;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  char buf[65536];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) file.append(buf, static_cast<size_t>(n));
+  close(fd);
+  unlink(path);
+  EXPECT_GT(expected.size(), 2u << 20);
+  EXPECT_TRUE(file == expected) << "the file has " << file.size() << " bytes, expected "
+                                << expected.size();
+}
+
 TEST(AccessLog, LinesTheFileRefusesAreCountedAsDroppedNotWritten) {
   int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);  // every write() fails with EBADF
   ASSERT_GE(fd, 0);
