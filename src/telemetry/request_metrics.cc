@@ -60,21 +60,35 @@ std::string RequestMetrics::Labels(const proxy::RequestInfo& info) const {
   return out;
 }
 
-void RequestMetrics::Record(const proxy::RequestInfo& info) {
+SeriesData* RequestMetrics::Find(const proxy::RequestInfo& info) {
   if (info.table_generation != generation_) {
     fast_.clear();
+    slots_ = {};
     generation_ = info.table_generation;
   }
   FastKey key{info.cluster, info.endpoint, info.status, info.flags};
+  uint64_t mix = (reinterpret_cast<uintptr_t>(key.endpoint) ^
+                  reinterpret_cast<uintptr_t>(key.cluster) ^ static_cast<uint64_t>(key.status) ^
+                  (static_cast<uint64_t>(key.flags) << 12)) *
+                 0x9e3779b97f4a7c15ull;
+  Slot& slot = slots_[mix >> 60];
+  static_assert(kSlots == 16, "the slot is the top four bits");
+  if (slot.series != nullptr && slot.key == key) return slot.series;
   SeriesData* s;
   if (auto it = fast_.find(key); it != fast_.end()) {
     s = it->second;
   } else {
-    std::unique_ptr<SeriesData>& slot = series_[Labels(info)];
-    if (!slot) slot = std::make_unique<SeriesData>();
-    s = slot.get();
+    std::unique_ptr<SeriesData>& owned = series_[Labels(info)];
+    if (!owned) owned = std::make_unique<SeriesData>();
+    s = owned.get();
     fast_.emplace(key, s);
   }
+  slot = Slot{key, s};
+  return s;
+}
+
+void RequestMetrics::Record(const proxy::RequestInfo& info) {
+  SeriesData* s = Find(info);
   ++s->requests;
   double ms = static_cast<double>(info.end_nanos - info.start_nanos) / 1e6;
   s->duration_ms.Record(ms, kDurationBucketsMs);

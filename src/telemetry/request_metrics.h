@@ -4,6 +4,7 @@
 // Telemetry) and merges. Loop thread of its worker only.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,9 +63,19 @@ class RequestMetrics {
     }
   };
   std::string Labels(const proxy::RequestInfo& info) const;
+  SeriesData* Find(const proxy::RequestInfo& info);
 
   const GatewayIdentity* identity_;
   uint64_t generation_ = UINT64_MAX;
+  // In front of fast_, a few slots chosen by bits of the key: a hit costs a multiply and a
+  // compare, where the map's lookup divides by its bucket count and follows a node. In the
+  // running gateway the lookup took about a third of Record (rdtsc).
+  struct Slot {
+    FastKey key{};
+    SeriesData* series = nullptr;
+  };
+  static constexpr size_t kSlots = 16;
+  std::array<Slot, kSlots> slots_{};
   std::unordered_map<FastKey, SeriesData*, FastKeyHash> fast_;
   std::unordered_map<std::string, std::unique_ptr<SeriesData>> series_;
 };

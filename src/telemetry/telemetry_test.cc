@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <thread>
 
 #include "telemetry/access_log.h"
@@ -143,6 +144,60 @@ TEST(RequestMetrics, LabelsFollowIstio) {
   EXPECT_NE(labels.find("grpc_response_status=\"\""), std::string::npos);
   EXPECT_EQ(snap[0].second.requests, 2u);
   EXPECT_EQ(snap[0].second.duration_ms.counts[3], 2u) << "7 ms is in the le=10 bucket";
+}
+
+TEST(RequestMetrics, EverySeriesCountsOnlyItsOwnRequestsAcrossManyKeysAndTables) {
+  router::Cluster c = MakeCluster();
+  router::Endpoint e1 = MakeEndpoint();
+  router::Endpoint e2 = MakeEndpoint();
+  e2.version = "v3";
+  GatewayIdentity id;
+  RequestMetrics m(&id);
+  // 2 endpoints x 40 statuses x 2 flag sets: far more keys than the lookup's slots, recorded
+  // interleaved so that they keep evicting each other; key k is recorded k % 5 + 1 times.
+  std::map<std::string, uint64_t> expected;
+  for (int round = 0; round < 5; ++round) {
+    int k = 0;
+    for (const router::Endpoint* e : {&e1, &e2}) {
+      for (int status = 200; status < 240; ++status) {
+        for (uint32_t flags : {0u, static_cast<uint32_t>(proxy::kUpstreamRequestTimeout)}) {
+          if (round <= k++ % 5) {
+            proxy::RequestInfo i = Info(&c, e, status, 100, 1);
+            i.flags = flags;
+            i.table_generation = 1;
+            m.Record(i);
+            ++expected[e->version + " " + std::to_string(status) + (flags ? " UT" : " -")];
+          }
+        }
+      }
+    }
+  }
+  auto key_of = [](const std::string& labels) {
+    auto value = [&](const std::string& name) {
+      size_t at = labels.find("," + name + "=\"") + name.size() + 3;
+      return labels.substr(at, labels.find('"', at) - at);
+    };
+    return value("destination_version") + " " + value("response_code") + " " +
+           value("response_flags");
+  };
+  std::map<std::string, uint64_t> got;
+  for (const auto& [labels, data] : m.Snapshot()) got[key_of(labels)] += data.requests;
+  EXPECT_EQ(got, expected);
+  ASSERT_EQ(m.series(), 160u);
+
+  // A new route table may put a different endpoint at the same address: its requests must not
+  // land in the old endpoint's series, even right after the old one's.
+  proxy::RequestInfo i = Info(&c, &e1, 200, 100, 1);
+  i.table_generation = 1;
+  m.Record(i);
+  ++expected["v2 200 -"];
+  e1.version = "v9";
+  i.table_generation = 2;
+  m.Record(i);
+  got.clear();
+  for (const auto& [labels, data] : m.Snapshot()) got[key_of(labels)] += data.requests;
+  EXPECT_EQ(got["v9 200 -"], 1u);
+  EXPECT_EQ(got["v2 200 -"], expected["v2 200 -"]);
 }
 
 TEST(RequestMetrics, NoRouteHasUnknownDestination) {
