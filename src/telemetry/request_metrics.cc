@@ -67,10 +67,10 @@ SeriesData* RequestMetrics::Find(const proxy::RequestInfo& info) {
     generation_ = info.table_generation;
   }
   FastKey key{info.cluster, info.endpoint, info.status, info.flags};
-  uint64_t mix = (reinterpret_cast<uintptr_t>(key.endpoint) ^
-                  reinterpret_cast<uintptr_t>(key.cluster) ^ static_cast<uint64_t>(key.status) ^
-                  (static_cast<uint64_t>(key.flags) << 12)) *
-                 0x9e3779b97f4a7c15ull;
+  uint64_t mix =
+      (reinterpret_cast<uintptr_t>(key.endpoint) ^ reinterpret_cast<uintptr_t>(key.cluster) ^
+       static_cast<uint64_t>(key.status) ^ (static_cast<uint64_t>(key.flags) << 12)) *
+      0x9e3779b97f4a7c15ull;
   Slot& slot = slots_[mix >> 60];
   static_assert(kSlots == 16, "the slot is the top four bits");
   if (slot.series != nullptr && slot.key == key) return slot.series;
