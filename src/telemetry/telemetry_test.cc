@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -292,6 +293,33 @@ TEST(AccessLog, JsonLinesParseBackToWhatWasLoggedWhateverTheBytes) {
   EXPECT_NE(first.find("\\u001b"), std::string::npos);
 }
 
+TEST(AccessLog, TextsOfEveryLengthAreCopiedWhole) {
+  // Short texts are copied with overlapping 1-, 4-, 8- and 16-byte moves: every length, each
+  // byte different, through both formats and through a record.
+  router::Cluster c = MakeCluster();
+  router::Endpoint e = MakeEndpoint();
+  proxy::RequestInfo i = Info(&c, &e, 200, 1'700'000'000, 3);
+  for (size_t len = 0; len <= 140; ++len) {
+    std::string path;
+    for (size_t k = 0; k < len; ++k) path += static_cast<char>('0' + k % 75);
+    std::replace(path.begin(), path.end(), '\\', '!');
+    i.path = path;
+    std::string json, text, record, from_record;
+    FormatAccessLog(i, AccessLogFormat::kJson, json);
+    FormatAccessLog(i, AccessLogFormat::kText, text);
+    AppendLogRecord(i, record);
+    FormatLogRecords(record, AccessLogFormat::kJson, from_record);
+    nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << len;
+    ASSERT_EQ(j["path"], path) << len;
+    ASSERT_EQ(j["request_id"], "id-1") << len << ": the text after it is intact";
+    ASSERT_EQ(from_record, json) << len;
+    ASSERT_NE(text.find("\"GET " + (path.empty() ? "-" : path) + " HTTP/1.1\" 200"),
+              std::string::npos)
+        << len;
+  }
+}
+
 TEST(AccessLog, EveryByteThatNeedsEscapingIsFoundWhereverItSits) {
   // The escape check scans 16 bytes at a time, then byte by byte: put each byte JSON must
   // escape at every position of strings across those boundaries.
@@ -309,6 +337,11 @@ TEST(AccessLog, EveryByteThatNeedsEscapingIsFoundWhereverItSits) {
         nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
         ASSERT_FALSE(j.is_discarded()) << "byte " << int(special) << " at " << at << " of " << len;
         ASSERT_EQ(j["user_agent"], agent) << "byte " << int(special) << " at " << at;
+        // The writer checks a record's texts all at once: the same line from a record.
+        std::string record, from_record;
+        AppendLogRecord(i, record);
+        FormatLogRecords(record, AccessLogFormat::kJson, from_record);
+        ASSERT_EQ(from_record, line) << "byte " << int(special) << " at " << at << " of " << len;
       }
     }
   }
