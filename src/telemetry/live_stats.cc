@@ -58,11 +58,17 @@ std::vector<DestinationStats> LiveStats::Query(int64_t window_seconds, int64_t n
 WorkerWindow::Destination* WorkerWindow::Find(const proxy::RequestInfo& info) {
   if (info.table_generation != generation_) {
     fast_.clear();
+    slots_ = {};
     generation_ = info.table_generation;
   }
   const void* fast_key = info.endpoint != nullptr ? static_cast<const void*>(info.endpoint)
                                                   : static_cast<const void*>(info.cluster);
-  if (auto it = fast_.find(fast_key); it != fast_.end()) return it->second;
+  Slot& slot = slots_[(reinterpret_cast<uintptr_t>(fast_key) * 0x9e3779b97f4a7c15ull) >> 60];
+  if (slot.destination != nullptr && slot.key == fast_key) return slot.destination;
+  if (auto it = fast_.find(fast_key); it != fast_.end()) {
+    slot = Slot{fast_key, it->second};
+    return it->second;
+  }
   const router::Cluster* c = info.cluster;
   std::string service = c ? c->service_fqdn : "unknown";
   std::string version = info.endpoint ? info.endpoint->version : (c ? c->subset : "");
@@ -76,6 +82,7 @@ WorkerWindow::Destination* WorkerWindow::Find(const proxy::RequestInfo& info) {
     d->version = version;
   }
   fast_.emplace(fast_key, d.get());
+  slot = Slot{fast_key, d.get()};
   return d.get();
 }
 

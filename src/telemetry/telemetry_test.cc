@@ -121,6 +121,36 @@ TEST(LiveStats, WindowsCountExactlyAndForgetOldSeconds) {
   EXPECT_TRUE(store.Query(10, 1000).empty()) << "nothing in the last 10 s at t=1000";
 }
 
+TEST(LiveStats, EachDestinationCountsOnlyItsOwnRequestsAcrossManyEndpointsAndTables) {
+  router::Cluster c = MakeCluster();
+  std::vector<router::Endpoint> endpoints(40, MakeEndpoint());
+  for (size_t k = 0; k < endpoints.size(); ++k) endpoints[k].version = "v" + std::to_string(k);
+  LiveStats store;
+  WorkerWindow w;
+  // 40 endpoints, more than the lookup's slots, interleaved; endpoint k gets k + 1 requests.
+  for (size_t round = 0; round < endpoints.size(); ++round) {
+    for (size_t k = round; k < endpoints.size(); ++k) {
+      proxy::RequestInfo i = Info(&c, &endpoints[k], 200, 100, 1);
+      i.table_generation = 1;
+      w.Record(i, 100);
+    }
+  }
+  // A new table with a different endpoint at the same address, right after the old one.
+  proxy::RequestInfo i = Info(&c, &endpoints[0], 200, 100, 1);
+  i.table_generation = 1;
+  w.Record(i, 100);
+  endpoints[0].version = "v-new";
+  i.table_generation = 2;
+  w.Record(i, 100);
+  w.Flush(101, store);
+  std::map<std::string, uint64_t> got;
+  for (const DestinationStats& d : store.Query(1, 101)) got[d.version] = d.requests;
+  ASSERT_EQ(got.size(), 41u);
+  EXPECT_EQ(got["v0"], 2u);
+  EXPECT_EQ(got["v-new"], 1u);
+  for (size_t k = 1; k < 40; ++k) EXPECT_EQ(got["v" + std::to_string(k)], k + 1) << k;
+}
+
 TEST(RequestMetrics, LabelsFollowIstio) {
   router::Cluster c = MakeCluster();
   router::Endpoint e = MakeEndpoint();
