@@ -194,8 +194,9 @@ awk '
           b = round_rps[p, k, "canaryd-bare"]; f = round_rps[p, k, "canaryd-full"]
           if (b > 0) { m++; ratio[p, m] = f / b }
         }
-        printf "| %s | %s | metrics+JSON access log keep %.1f%% of bare (median of %d per-round ratios; ratio of medians %.1f%%) | | | | | |\n",
-               pw[1], pw[2], 100 * median(ratio, p, m), m, 100 * r["canaryd-full"] / r["canaryd-bare"]
+        printf "| %s | %s | metrics+JSON access log keep %.1f%% of bare (median of %d per-round ratios; ratio of medians %.1f%%; CPU per request %.1f -> %.1f us) | | | | | |\n",
+               pw[1], pw[2], 100 * median(ratio, p, m), m, 100 * r["canaryd-full"] / r["canaryd-bare"],
+               c["canaryd-bare"], c["canaryd-full"]
       }
     }
   }' "$OUT/results.tsv" | tee "$OUT/table.md"
