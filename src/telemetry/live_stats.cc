@@ -58,15 +58,15 @@ std::vector<DestinationStats> LiveStats::Query(int64_t window_seconds, int64_t n
 WorkerWindow::Destination* WorkerWindow::Find(const proxy::RequestInfo& info) {
   if (info.table_generation != generation_) {
     fast_.clear();
-    slots_ = {};
+    slots_.Clear();
     generation_ = info.table_generation;
   }
   const void* fast_key = info.endpoint != nullptr ? static_cast<const void*>(info.endpoint)
                                                   : static_cast<const void*>(info.cluster);
-  Slot& slot = slots_[(reinterpret_cast<uintptr_t>(fast_key) * 0x9e3779b97f4a7c15ull) >> 60];
-  if (slot.destination != nullptr && slot.key == fast_key) return slot.destination;
+  uint64_t bits = reinterpret_cast<uintptr_t>(fast_key);
+  if (Destination* hit = slots_.Find(fast_key, bits)) return hit;
   if (auto it = fast_.find(fast_key); it != fast_.end()) {
-    slot = Slot{fast_key, it->second};
+    slots_.Put(fast_key, bits, it->second);
     return it->second;
   }
   const router::Cluster* c = info.cluster;
@@ -82,7 +82,7 @@ WorkerWindow::Destination* WorkerWindow::Find(const proxy::RequestInfo& info) {
     d->version = version;
   }
   fast_.emplace(fast_key, d.get());
-  slot = Slot{fast_key, d.get()};
+  slots_.Put(fast_key, bits, d.get());
   return d.get();
 }
 

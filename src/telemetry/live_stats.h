@@ -6,7 +6,6 @@
 // and by queries, never per request).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -18,6 +17,7 @@
 
 #include "proxy/request_info.h"
 #include "telemetry/histogram.h"
+#include "telemetry/slot_cache.h"
 
 namespace canaryd::telemetry {
 
@@ -82,13 +82,8 @@ class WorkerWindow {
 
   std::map<std::string, std::unique_ptr<Destination>> by_key_;  // "service|version"
   // Endpoint (or cluster) of the current route table -> destination, so the per-request cost
-  // is one hash lookup, and in front of it a few slots chosen by bits of the pointer (a hit is
-  // a multiply and a compare; see RequestMetrics). Cleared when the table changes.
-  struct Slot {
-    const void* key = nullptr;
-    Destination* destination = nullptr;
-  };
-  std::array<Slot, 16> slots_{};
+  // is one hash lookup, mostly a slot's. Cleared when the table changes.
+  SlotCache<const void*, Destination> slots_;  // in front of fast_
   std::unordered_map<const void*, Destination*> fast_;
   uint64_t generation_ = UINT64_MAX;
 };

@@ -63,17 +63,14 @@ std::string RequestMetrics::Labels(const proxy::RequestInfo& info) const {
 SeriesData* RequestMetrics::Find(const proxy::RequestInfo& info) {
   if (info.table_generation != generation_) {
     fast_.clear();
-    slots_ = {};
+    slots_.Clear();
     generation_ = info.table_generation;
   }
   FastKey key{info.cluster, info.endpoint, info.status, info.flags};
-  uint64_t mix =
-      (reinterpret_cast<uintptr_t>(key.endpoint) ^ reinterpret_cast<uintptr_t>(key.cluster) ^
-       static_cast<uint64_t>(key.status) ^ (static_cast<uint64_t>(key.flags) << 12)) *
-      0x9e3779b97f4a7c15ull;
-  Slot& slot = slots_[mix >> 60];
-  static_assert(kSlots == 16, "the slot is the top four bits");
-  if (slot.series != nullptr && slot.key == key) return slot.series;
+  uint64_t bits = reinterpret_cast<uintptr_t>(key.endpoint) ^
+                  reinterpret_cast<uintptr_t>(key.cluster) ^ static_cast<uint64_t>(key.status) ^
+                  (static_cast<uint64_t>(key.flags) << 12);
+  if (SeriesData* hit = slots_.Find(key, bits)) return hit;
   SeriesData* s;
   if (auto it = fast_.find(key); it != fast_.end()) {
     s = it->second;
@@ -83,7 +80,7 @@ SeriesData* RequestMetrics::Find(const proxy::RequestInfo& info) {
     s = owned.get();
     fast_.emplace(key, s);
   }
-  slot = Slot{key, s};
+  slots_.Put(key, bits, s);
   return s;
 }
 

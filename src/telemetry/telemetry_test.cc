@@ -15,6 +15,7 @@
 #include "telemetry/histogram.h"
 #include "telemetry/live_stats.h"
 #include "telemetry/request_metrics.h"
+#include "telemetry/slot_cache.h"
 #include "telemetry/telemetry.h"
 
 namespace canaryd::telemetry {
@@ -119,6 +120,20 @@ TEST(LiveStats, WindowsCountExactlyAndForgetOldSeconds) {
   EXPECT_NEAR(w30[0].p99_ms, 30, 3);
   EXPECT_EQ(store.Query(1, 160)[0].requests, 20u);
   EXPECT_TRUE(store.Query(10, 1000).empty()) << "nothing in the last 10 s at t=1000";
+}
+
+TEST(SlotCache, AnswersOnlyForTheKeyItHoldsInASlot) {
+  int a = 1, b = 2;
+  SlotCache<int, int> cache;
+  EXPECT_EQ(cache.Find(7, 7), nullptr);
+  cache.Put(7, 7, &a);
+  EXPECT_EQ(cache.Find(7, 7), &a);
+  EXPECT_EQ(cache.Find(8, 7), nullptr) << "same slot, another key";
+  cache.Put(8, 7, &b);  // takes the slot over
+  EXPECT_EQ(cache.Find(8, 7), &b);
+  EXPECT_EQ(cache.Find(7, 7), nullptr);
+  cache.Clear();
+  EXPECT_EQ(cache.Find(8, 7), nullptr);
 }
 
 TEST(LiveStats, EachDestinationCountsOnlyItsOwnRequestsAcrossManyEndpointsAndTables) {
