@@ -110,7 +110,9 @@ class Cursor {
   }
 
   // x-forwarded-for as the gateway sent it upstream, quoted: what it received, then the client.
-  void PutForwardedFor(std::string_view received, std::string_view client, bool json, bool clean) {
+  // JSON escapes its texts unless they are known `clean`; text copies them as they are.
+  void PutForwardedFor(std::string_view received, std::string_view client, bool json,
+                       bool clean = false) {
     Put('"');
     if (received.empty() && client.empty()) {
       if (!json) Put('-');
@@ -356,7 +358,7 @@ void FormatFields(const LogFields& f, AccessLogFormat format, std::string& out) 
       c.Put('-');
     }
     c.Put(' ');
-    c.PutForwardedFor(f.text[F::kForwardedFor], f.text[F::kClient], false, true);
+    c.PutForwardedFor(f.text[F::kForwardedFor], f.text[F::kClient], false);
     c.Put(' ');
     c.PutQuoted(f.text[F::kUserAgent]);
     c.Put(' ');
