@@ -34,6 +34,7 @@ void Parser::Reset() {
   message_complete_ = false;
   complete_pending_ = false;
   head_reported_ = false;
+  head_bytes_fed_ = 0;
   error_status_ = 0;
   error_reason_ = "";
   // After a paused message-complete, the parser must be resumed before the next message.
@@ -48,10 +49,17 @@ Parser::State Parser::Feed(const char* base, const char* data, size_t len, size_
     return State::kMessageComplete;
   }
   base_ = base;
+  if (!head_complete_ && static_cast<size_t>(data - base) != head_bytes_fed_) {
+    // The head's slices are offsets from `base`: bytes of it that moved or were consumed
+    // would make them point at whatever the memory holds now (another connection's bytes).
+    Fail(kind_ == Kind::kRequest ? 400 : 502, "the head's first bytes were not kept in place");
+    return State::kError;
+  }
   if (len == 0) return State::kNeedMore;
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (err == HPE_OK) {
     *consumed = len;
+    if (!head_complete_) head_bytes_fed_ += len;
     if (!head_complete_ && static_cast<size_t>(data + len - base) > limits_.max_head_bytes) {
       Fail(431, "request head larger than the limit");
       return State::kError;

@@ -3,7 +3,9 @@
 // routes, then Resume()s) and when a message is complete (the caller finishes it, then starts
 // the next with Reset()). Body bytes are reported as pieces pointing into the fed data, already
 // de-chunked. The head is recorded as offsets from `base` (see message.h), so the caller must
-// keep the head's bytes in place until it is done with them. One per connection; loop thread only.
+// keep the head's bytes in place, from its first byte, until it is done with them: until the
+// head is complete, every Feed must continue exactly where the previous one stopped, counted
+// from the same first byte (Feed refuses anything else). One per connection; loop thread only.
 #pragma once
 
 #include <llhttp.h>
@@ -97,6 +99,7 @@ class Parser {
   bool complete_pending_ = false;  // message completed with its head; report it next Feed
   bool head_reported_ = false;
   bool no_body_ = false;
+  size_t head_bytes_fed_ = 0;  // bytes of the current head fed so far, from `base`
   int error_status_ = 0;
   const char* error_reason_ = "";
 };

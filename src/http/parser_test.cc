@@ -56,6 +56,79 @@ TEST(Parser, ParsesARequestHeadAsSlices) {
   }
 }
 
+// Feeds `text` in two pieces cut at `cut`, as a connection does: the bytes stay where they are
+// and each Feed continues where the last stopped. Returns the head's fields as text.
+std::string HeadFieldsCutAt(Parser& p, const std::string& text, size_t cut, std::string* body) {
+  p.Reset();
+  size_t pos = 0;
+  std::string out;
+  for (size_t limit : {cut, text.size()}) {
+    while (pos < limit || p.completion_pending()) {
+      size_t used = 0;
+      Parser::State s = p.Feed(text.data(), text.data() + pos, limit - pos, &used);
+      for (const auto& piece : p.body()) body->append(piece.data, piece.length);
+      pos += used;
+      if (s == Parser::State::kError) return std::string("error: ") + p.error_reason();
+      if (s == Parser::State::kHeadComplete) {
+        const MessageHead& h = p.head();
+        out = std::string(h.method_name.in(text.data())) + "|" +
+              std::string(h.url.in(text.data())) + "|" + std::to_string(h.status) + "|" +
+              std::string(h.reason.in(text.data()));
+        for (const HeaderSlice& hs : h.headers) {
+          out += "|" + std::string(hs.name.in(text.data())) + "=" +
+                 std::string(hs.value.in(text.data()));
+        }
+        p.Resume();
+        continue;
+      }
+      if (s == Parser::State::kMessageComplete) return out;
+      if (used == 0) break;
+    }
+  }
+  return out + " (incomplete)";
+}
+
+TEST(Parser, AHeadCutAtEveryByteGivesTheSameSlices) {
+  struct Case {
+    Parser::Kind kind;
+    std::string text;
+    std::string fields;
+    std::string body;
+  };
+  const Case cases[] = {
+      {Parser::Kind::kRequest,
+       "POST /a/b?x=1 HTTP/1.1\r\nHost: example.com\r\nX-Long: one two three\r\n"
+       "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+       "POST|/a/b?x=1|0||Host=example.com|X-Long=one two three|Transfer-Encoding=chunked", "hello"},
+      {Parser::Kind::kResponse,
+       "HTTP/1.1 200 A Long Reason Phrase\r\nContent-Length: 2\r\nX-Foo: bar\r\n\r\nok",
+       "||200|A Long Reason Phrase|Content-Length=2|X-Foo=bar", "ok"},
+  };
+  for (const Case& c : cases) {
+    Parser p(c.kind);
+    for (size_t cut = 0; cut <= c.text.size(); ++cut) {
+      std::string body;
+      EXPECT_EQ(HeadFieldsCutAt(p, c.text, cut, &body), c.fields) << "cut at " << cut;
+      EXPECT_EQ(body, c.body) << "cut at " << cut;
+    }
+  }
+}
+
+TEST(Parser, RefusesToContinueAHeadWhoseFirstBytesWereConsumed) {
+  // A caller that drops the bytes of an unfinished head and feeds the rest from a new start
+  // would leave the slices pointing at memory that now holds something else.
+  for (Parser::Kind kind : {Parser::Kind::kRequest, Parser::Kind::kResponse}) {
+    Parser p(kind);
+    p.Reset();
+    std::string first = kind == Parser::Kind::kRequest ? "GET / HTTP/1.1\r\nHo" : "HTTP/1.1 20";
+    std::string rest = kind == Parser::Kind::kRequest ? "st: a\r\n\r\n" : "0 OK\r\n\r\n";
+    size_t used = 0;
+    ASSERT_EQ(p.Feed(first.data(), first.data(), first.size(), &used), Parser::State::kNeedMore);
+    EXPECT_EQ(p.Feed(rest.data(), rest.data(), rest.size(), &used), Parser::State::kError);
+    EXPECT_EQ(p.error_status(), kind == Parser::Kind::kRequest ? 400 : 502);
+  }
+}
+
 TEST(Parser, StopsAtTheEndOfEachPipelinedRequest) {
   Parser p(Parser::Kind::kRequest);
   std::string two = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n";

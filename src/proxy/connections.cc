@@ -485,6 +485,9 @@ void DownstreamConnection::ReadResponse() {
     }
     for (const auto& piece : up->parser.body()) WriteResponseBody(piece.data, piece.length);
     up->parsed += used;
+    // A head that is not complete stays in the buffer: the parser's slices are offsets from
+    // its first byte. Body bytes are written out, so they go.
+    if (!up->parser.head_complete()) continue;
     up->in.Consume(up->parsed);
     up->parsed = 0;
     if (s == http::Parser::State::kMessageComplete) {
