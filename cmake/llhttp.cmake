@@ -10,3 +10,8 @@ add_library(llhttp STATIC ${LLHTTP_SOURCE_DIR}/llhttp.c ${LLHTTP_SOURCE_DIR}/api
 target_include_directories(llhttp SYSTEM PUBLIC ${LLHTTP_INCLUDE_DIR})
 set_target_properties(llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON C_STANDARD 99)
 target_compile_options(llhttp PRIVATE -w)
+# Strict mode: among other checks, the CRLF after each chunk's data is verified. Without it
+# llhttp skips any two bytes there, so "5\r\nhelloXX0\r\n\r\n" ends a body that a stricter
+# next hop reads differently (a smuggling primitive). Strict mode also refuses bytes after a
+# message that said Connection: close.
+target_compile_definitions(llhttp PRIVATE LLHTTP_STRICT_MODE=1)

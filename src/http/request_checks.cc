@@ -2,6 +2,9 @@
 
 #include <llhttp.h>
 
+#include "http/header_lists.h"
+#include "http/request_target.h"
+
 namespace canaryd::http {
 
 int CheckRequestHead(const MessageHead& head, const char* base, const char** reason) {
@@ -32,13 +35,42 @@ int CheckRequestHead(const MessageHead& head, const char* base, const char** rea
     *reason = "Transfer-Encoding in an HTTP/1.0 request";
     return 400;
   }
+  ConnectionValues connection = ConnectionValues::Of(head, base);
+  if (connection.overflow) {
+    *reason = "too many Connection header fields";
+    return 400;
+  }
+  if (connection.Names("content-length") || connection.Names("transfer-encoding") ||
+      connection.Names("host")) {
+    *reason =
+        "Connection names Content-Length, Transfer-Encoding or Host, which cannot be hop-by-hop";
+    return 400;
+  }
   std::string_view target = head.url.in(base);
   bool origin = !target.empty() && target[0] == '/';
-  bool absolute = target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0;
+  AbsoluteTarget parts;
+  bool absolute = IsAbsoluteForm(target);
+  if (absolute && !SplitAbsoluteForm(target, &parts)) {
+    *reason = "invalid absolute request target";
+    return 400;
+  }
   bool asterisk = target == "*" && head.method == HTTP_OPTIONS;
   if (!origin && !absolute && !asterisk) {
     *reason = "invalid request target";
     return 400;
+  }
+  return 0;
+}
+
+int CheckResponseHead(const MessageHead& head, const char* base, const char** reason) {
+  ConnectionValues connection = ConnectionValues::Of(head, base);
+  if (connection.overflow) {
+    *reason = "too many Connection header fields in the response";
+    return 502;
+  }
+  if (connection.Names("content-length") || connection.Names("transfer-encoding")) {
+    *reason = "the response's Connection names Content-Length or Transfer-Encoding";
+    return 502;
   }
   return 0;
 }

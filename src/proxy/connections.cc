@@ -7,7 +7,9 @@
 #include <cstring>
 
 #include "event/io.h"
+#include "http/header_lists.h"
 #include "http/request_checks.h"
+#include "http/request_target.h"
 
 namespace canaryd::proxy {
 namespace {
@@ -37,6 +39,12 @@ bool FindHeaderCallback(const void* ctx, std::string_view lower_name, std::strin
   }
   return false;
 }
+
+// Counts what AppendCodingsBeforeChunked would write.
+struct CodingCounter {
+  void Append(std::string_view) {}
+  void Append(const char*, size_t) {}
+};
 
 }  // namespace
 
@@ -217,6 +225,8 @@ void DownstreamConnection::StartRequest() {
   info_.method = MethodOf(head, base);
   info_.path = head.url.in(base);
   info_.authority = head.Find(base, "host");
+  absolute_target_ = false;
+  if (!info_.path.empty() && info_.path[0] != '/') UseAbsoluteTarget();
   info_.protocol = head.http_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
   info_.user_agent = head.Find(base, "user-agent");
   info_.forwarded_for = head.Find(base, "x-forwarded-for");
@@ -284,6 +294,22 @@ void DownstreamConnection::StartRequest() {
   Connect(-1);
 }
 
+void DownstreamConnection::UseAbsoluteTarget() {
+  // RFC 9112 3.2.2: the target's authority replaces Host; routing and the upstream see the path
+  // in origin form, as Envoy does.
+  http::AbsoluteTarget parts;
+  if (!http::SplitAbsoluteForm(info_.path, &parts)) return;  // "*": left as it is
+  absolute_target_ = true;
+  info_.authority = parts.authority;
+  if (!parts.rest.empty() && parts.rest.front() == '/') {
+    info_.path = parts.rest;
+  } else {
+    origin_target_.assign("/");
+    origin_target_.append(parts.rest);
+    info_.path = origin_target_;
+  }
+}
+
 void DownstreamConnection::Connect(int avoid) {
   ++attempts_;
   endpoint_ = w_->lb().PickEndpoint(*cluster_, avoid);
@@ -300,6 +326,8 @@ void DownstreamConnection::Connect(int avoid) {
   spec.forwarded_for = info_.forwarded_for;
   spec.client_address = info_.client_address;
   spec.request_id = request_id_;
+  spec.target = info_.path;
+  if (absolute_target_) spec.host_override = info_.authority;
   spec.chunked_body = head.chunked;
   spec.upgrade = head.upgrade;
   spec.host_fallback = ep.address_text;
@@ -470,11 +498,7 @@ void DownstreamConnection::ReadResponse() {
     http::Parser::State s = up->parser.Feed(up->in.read_ptr(), up->in.read_ptr() + up->parsed,
                                             up->in.readable() - up->parsed, &used);
     if (s == http::Parser::State::kError) {
-      if (!response_started_) {
-        DetachUpstream(false);
-        close_after_response_ = close_after_response_ || !request_done_;
-        return LocalReply(502, kUpstreamProtocolError, "upstream sent a malformed response\n");
-      }
+      if (!response_started_) return BadResponseHead();
       return Abort(kUpstreamProtocolError);
     }
     if (s == http::Parser::State::kHeadComplete) {
@@ -511,6 +535,8 @@ void DownstreamConnection::OnResponseHead() {
   const char* rbase = up->in.read_ptr();
   const http::MessageHead& qh = parser_.head();
   bool http10 = qh.http_minor == 0;
+  const char* reason = "";
+  if (http::CheckResponseHead(rh, rbase, &reason) != 0) return BadResponseHead();
   if (rh.status >= 100 && rh.status < 200 && rh.status != 101) {
     // 100 Continue was answered by the proxy itself; other 1xx go to HTTP/1.1 clients.
     if (rh.status != 100 && !http10) {
@@ -542,6 +568,9 @@ void DownstreamConnection::OnResponseHead() {
   if (!rh.has_body || rh.content_length >= 0) {
     framing_ = ResponseFraming::kContentLength;
   } else if (http10) {
+    // HTTP/1.0 has no transfer codings: a body coded with more than chunked cannot reach it.
+    CodingCounter codings;
+    if (http::AppendCodingsBeforeChunked(rh, rbase, codings) > 0) return BadResponseHead();
     framing_ = ResponseFraming::kUntilClose;
     close_after_response_ = true;
   } else {
@@ -555,6 +584,12 @@ void DownstreamConnection::OnResponseHead() {
   up->in.Consume(up->parsed);
   up->parsed = 0;
   up->parser.Resume();
+}
+
+void DownstreamConnection::BadResponseHead() {
+  DetachUpstream(false);
+  close_after_response_ = close_after_response_ || !request_done_;
+  LocalReply(502, kUpstreamProtocolError, "upstream sent a malformed response\n");
 }
 
 void DownstreamConnection::WriteResponseBody(const char* data, size_t len) {

@@ -58,6 +58,8 @@ class DownstreamConnection final : public event::IoHandler {
   void Drive();
   bool FillInput();  // reads more client bytes; false when none can be had now
   void StartRequest();
+  // An absolute-form target: route and forward by its authority and origin-form path.
+  void UseAbsoluteTarget();
   void ForwardRequestBody();
   void Connect(int avoid);
   void OnConnectFailed();
@@ -65,6 +67,8 @@ class DownstreamConnection final : public event::IoHandler {
   void FlushUpstream();
   void ReadResponse();
   void OnResponseHead();
+  // A response head the gateway cannot pass on: 502, response flag UPE.
+  void BadResponseHead();
   void WriteResponseBody(const char* data, size_t len);
   void ResponseComplete(bool upstream_reusable);
   void UpstreamFailed(uint32_t flag);
@@ -113,6 +117,8 @@ class DownstreamConnection final : public event::IoHandler {
   bool upstream_paused_ = false;  // not reading the upstream: the client is behind
   bool need_drive_ = false;
   ResponseFraming framing_ = ResponseFraming::kContentLength;
+  bool absolute_target_ = false;  // the request's target was in absolute form
+  std::string origin_target_;     // "/" + what followed the authority, when it had no path
   char request_id_buf_[36];
   std::string_view request_id_;
 };

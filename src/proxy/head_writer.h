@@ -1,7 +1,9 @@
 // Writing message heads on the way through the proxy: the request to the upstream and the
 // response to the client, without the hop-by-hop headers of RFC 9110 7.6.1 (Connection and the
-// headers it names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade),
-// and with the proxy's own framing and forwarding headers. Pure functions; loop thread.
+// headers every Connection header names, Keep-Alive, Proxy-Connection, TE, Trailer,
+// Transfer-Encoding, Upgrade), and with the proxy's own framing and forwarding headers. A body
+// re-framed as chunked keeps the message's other transfer codings ("gzip, chunked"). Pure
+// functions; loop thread.
 #pragma once
 
 #include <string_view>
@@ -12,6 +14,8 @@
 namespace canaryd::proxy {
 
 struct UpstreamRequestSpec {
+  std::string_view target;          // the request target to send, in origin form
+  std::string_view host_override;   // replaces every Host header ("" keeps them)
   std::string_view forwarded_for;   // x-forwarded-for as received ("" for none)
   std::string_view client_address;  // appended to x-forwarded-for
   std::string_view request_id;      // x-request-id to send (kept or generated)
@@ -36,8 +40,5 @@ struct ResponseSpec {
 
 void WriteResponseHead(const http::MessageHead& head, const char* base, const ResponseSpec& spec,
                        http::Buffer& out);
-
-// Whether a header (by name) is hop-by-hop, given the Connection header's value.
-bool IsHopByHop(std::string_view name, std::string_view connection_value);
 
 }  // namespace canaryd::proxy

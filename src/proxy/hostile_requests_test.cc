@@ -208,6 +208,36 @@ std::vector<Hostile> Battery() {
       {"request_line_too_long", long_target, 431},
       {"header_name_too_long", long_name, 431},
       {"bare_cr_line_end", "GET / HTTP/1.1\rHost: a\r\r", 400},
+      {"connection_names_content_length",
+       "GET /public HTTP/1.1\r\nHost: a\r\nConnection: Content-Length\r\nContent-Length: " +
+           std::to_string(smuggle.size()) + "\r\n\r\n" + smuggle,
+       400},
+      {"second_connection_names_content_length",
+       "GET /public HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nConnection: x-a, "
+       "content-length\r\nContent-Length: " +
+           std::to_string(smuggle.size()) + "\r\n\r\n" + smuggle,
+       400},
+      {"connection_names_transfer_encoding",
+       "POST / HTTP/1.1\r\nHost: a\r\nConnection: Transfer-Encoding\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n" +
+           smuggle,
+       400},
+      {"connection_names_host", "GET / HTTP/1.1\r\nHost: a\r\nConnection: close, Host\r\n\r\n",
+       400},
+      {"too_many_connection_headers",
+       "GET / HTTP/1.1\r\nHost: a\r\n" +
+           [] {
+             std::string h;
+             for (int i = 0; i < 9; ++i) h += "Connection: x-" + std::to_string(i) + "\r\n";
+             return h;
+           }() +
+           "\r\n",
+       400},
+      {"chunk_data_two_bytes_instead_of_crlf",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n" +
+           smuggle,
+       400, true},
+      {"bare_lf_line_ends", "GET / HTTP/1.1\nHost: a\n\n", 400},
       {"two_transfer_encodings",
        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
        "chunked\r\n\r\n0\r\n\r\n" +

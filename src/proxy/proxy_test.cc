@@ -218,6 +218,49 @@ spec:
   EXPECT_EQ(g.body[at + 14 + 14], '4') << "a version 4 UUID";
 }
 
+TEST_F(ProxyTest, ARequestsTransferCodingsBesideChunkedReachTheBackend) {
+  Apply(Config(v1_->port(), v2_->port(), 100, 0, R"(---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: echo}
+spec:
+  hosts: [echo.example.com]
+  gateways: [web-gateway]
+  http: [{route: [{destination: {host: web-v1-service}}]}]
+)"));
+  Client c(gateway_port_);
+  Response e = c.Request(
+      "POST /echo HTTP/1.1\r\nHost: echo.example.com\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\n\r\n");
+  ASSERT_TRUE(e.ok);
+  EXPECT_NE(e.body.find("transfer-encoding: gzip, chunked\n"), std::string::npos) << e.body;
+}
+
+TEST_F(ProxyTest, AnAbsoluteFormTargetIsRoutedAndForwardedByItsAuthorityAndPath) {
+  Apply(Config(v1_->port(), v2_->port(), 100, 0, R"(---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: echo}
+spec:
+  hosts: [echo.example.com]
+  gateways: [web-gateway]
+  http: [{route: [{destination: {host: web-v1-service}}]}]
+)"));
+  Client c(gateway_port_);
+  EXPECT_EQ(Get(c, "http://web/app/x"), "200 v1") << "the /app/ prefix rule matches the path";
+  Response e =
+      c.Request("GET http://echo.example.com/echo?q=1 HTTP/1.1\r\nHost: other.example\r\n\r\n");
+  ASSERT_TRUE(e.ok);
+  EXPECT_EQ(e.status, 200) << "routed by the target's authority, not by Host";
+  EXPECT_EQ(e.body.rfind("GET /echo?q=1\n", 0), 0u) << "forwarded in origin form: " << e.body;
+  EXPECT_NE(e.body.find("host: echo.example.com\n"), std::string::npos) << e.body;
+  EXPECT_EQ(e.body.find("other.example"), std::string::npos) << "Host is replaced";
+  Response q = c.Request("GET http://echo.example.com?q=2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(q.body, "v1") << "no path: the demo app's \"/\" answered";
+  Response bad = c.Request("GET http://user@echo.example.com/echo HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(bad.status, 400) << "userinfo makes the authority ambiguous";
+}
+
 TEST_F(ProxyTest, StreamsRequestBodiesChunkedAndByLength) {
   Client c(gateway_port_);
   std::string body(300'000, 'b');
