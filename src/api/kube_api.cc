@@ -196,6 +196,11 @@ const config::KindInfo* FindByPlural(const std::string& group, const std::string
 KubeApi::KubeApi(ObjectService& service, std::string server_address)
     : service_(service), server_address_(std::move(server_address)) {}
 
+void KubeApi::SetReadinessCheck(std::function<std::string()> check) {
+  std::lock_guard<std::mutex> lock(readiness_mu_);
+  readiness_check_ = std::move(check);
+}
+
 void KubeApi::Register(Router& router) {
   Handler h = [this](const HttpRequest& req) { return Handle(req); };
   for (const char* prefix : {"/api", "/apis", "/version", "/openapi"}) router.Handle(prefix, h);
@@ -209,7 +214,14 @@ HttpResponse KubeApi::Handle(const HttpRequest& req) {
   const std::string& p = req.path;
   if (p == "/healthz" || p == "/livez") return HttpResponse::Text(200, "ok");
   if (p == "/readyz") {
-    return ready_ ? HttpResponse::Text(200, "ok") : HttpResponse::Text(503, "not ready");
+    if (!ready_) return HttpResponse::Text(503, "not ready");
+    std::string reason;
+    {
+      std::lock_guard<std::mutex> lock(readiness_mu_);
+      if (readiness_check_) reason = readiness_check_();
+    }
+    return reason.empty() ? HttpResponse::Text(200, "ok")
+                          : HttpResponse::Text(503, "not ready: " + reason + "\n");
   }
   if (req.method != "GET" && req.method != "HEAD" &&
       (p == "/version" || p.rfind("/openapi", 0) == 0)) {

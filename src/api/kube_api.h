@@ -8,6 +8,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <string>
 
 #include "api/http_message.h"
@@ -25,8 +27,10 @@ class KubeApi {
   void Register(Router& router);
   HttpResponse Handle(const HttpRequest& request);
 
-  // /readyz answers 503 until set (canaryd sets it once start-up manifests are applied).
+  // /readyz answers 503 while not ready, or while `check` (when set) returns a reason; the
+  // reason is the body. Any thread.
   void SetReady(bool ready) { ready_ = ready; }
+  void SetReadinessCheck(std::function<std::string()> check);
 
  private:
   HttpResponse HandleApi(const HttpRequest& req, const std::string& group,
@@ -37,6 +41,8 @@ class KubeApi {
   const std::string server_address_;
   const OpenApiDocuments openapi_;
   std::atomic<bool> ready_{true};
+  std::mutex readiness_mu_;
+  std::function<std::string()> readiness_check_;  // guarded by readiness_mu_
 };
 
 }  // namespace canaryd::api

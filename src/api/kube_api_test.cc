@@ -68,6 +68,14 @@ TEST_F(KubeApiTest, Discovery) {
   EXPECT_EQ(Call("GET", "/healthz").body, "ok");
   api_.SetReady(false);
   EXPECT_EQ(Call("GET", "/readyz").status, 503);
+  api_.SetReady(true);
+  std::string reason = "gateway port 80 is not listening";
+  api_.SetReadinessCheck([&reason] { return reason; });
+  HttpResponse not_ready = Call("GET", "/readyz");
+  EXPECT_EQ(not_ready.status, 503);
+  EXPECT_EQ(not_ready.body, "not ready: gateway port 80 is not listening\n");
+  reason.clear();
+  EXPECT_EQ(Call("GET", "/readyz").status, 200);
 }
 
 TEST_F(KubeApiTest, CrudOverHttp) {

@@ -201,6 +201,10 @@ int main(int argc, char** argv) {
   app.add_option("--access-log-format", access_log_format, "text (Istio's default) or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  bool allow_unbound_ports = false;
+  app.add_flag("--allow-unbound-ports", allow_unbound_ports,
+               "Keep running when a Gateway port cannot be bound at start (it is retried at each "
+               "configuration change; /readyz answers 503 meanwhile)");
   bool no_telemetry = false;
   app.add_flag("--no-telemetry", no_telemetry,
                "Record nothing per request (no metrics, live statistics or access log)");
@@ -333,6 +337,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   canaryd::api::KubeApi kube_api(service, (*server)->address());
+  kube_api.SetReady(false);  // until the gateway's first table is out and its ports listen
   kube_api.Register(router);
 
   canaryd::control::GatewayRuntime gateway(runtime, **store);
@@ -341,6 +346,20 @@ int main(int argc, char** argv) {
     return 1;
   }
   gateway.RegisterAdminRoutes(router);
+  kube_api.SetReadinessCheck([&gateway] { return gateway.NotReadyReason(); });
+  kube_api.SetReady(true);
+  size_t unbound = 0;
+  for (const canaryd::proxy::ListenerState& l : gateway.server().listeners()) unbound += !l.up;
+  if (unbound > 0 && !allow_unbound_ports) {
+    spdlog::error(
+        "refusing to start: {} Gateway port(s) cannot listen (see above); free them, change "
+        "--port-map, or pass --allow-unbound-ports to serve the others and retry at each "
+        "configuration change",
+        unbound);
+    gateway.Stop();
+    (*server)->Stop();
+    return 1;
+  }
   for (const std::string& w : gateway.watcher().status().warnings) spdlog::warn("routes: {}", w);
   spdlog::info("gateway: {} workers on {}, route table generation {}", runtime.proxy.workers,
                runtime.proxy.listen_host, gateway.watcher().status().generation);

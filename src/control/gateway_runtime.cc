@@ -1,5 +1,8 @@
 #include "control/gateway_runtime.h"
 
+#include <spdlog/spdlog.h>
+
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "config/duration.h"
@@ -16,7 +19,7 @@ GatewayRuntime::GatewayRuntime(RuntimeOptions options, store::Store& store)
   watcher_ = std::make_unique<ConfigWatcher>(
       store_, options_.compile,
       [this](std::shared_ptr<const router::RouteTable> table, std::vector<uint32_t> ports) {
-        server_->Publish(std::move(table), std::move(ports));
+        LogListenerChanges(server_->Publish(std::move(table), std::move(ports)));
       });
 }
 
@@ -28,6 +31,36 @@ Status GatewayRuntime::Start() {
   if (Status s = telemetry_->Start(); !s.ok()) return s;
   if (Status s = server_->Start(); !s.ok()) return s;
   return watcher_->Start();
+}
+
+void GatewayRuntime::LogListenerChanges(const std::vector<proxy::ListenerState>& now) {
+  std::map<uint32_t, std::string> errors;
+  for (const proxy::ListenerState& l : now) {
+    errors[l.gateway_port] = l.error;
+    auto before = logged_errors_.find(l.gateway_port);
+    bool known = before != logged_errors_.end();
+    if (!l.up && (!known || before->second != l.error)) {
+      spdlog::error("gateway port {}: cannot listen on {}: {}", l.gateway_port, l.address, l.error);
+    } else if (l.up && (!known || !before->second.empty())) {
+      spdlog::info("gateway port {}: listening on {}", l.gateway_port, l.address);
+    }
+  }
+  logged_errors_ = std::move(errors);
+}
+
+std::string GatewayRuntime::NotReadyReason() const {
+  WatcherStatus st = watcher_->status();
+  if (!st.synced) {
+    return st.last_error.empty() ? "no route table published yet"
+                                 : "no route table published yet: " + st.last_error;
+  }
+  for (const proxy::ListenerState& l : server_->listeners()) {
+    if (!l.up) {
+      return "gateway port " + std::to_string(l.gateway_port) + " is not listening on " +
+             l.address + ": " + l.error;
+    }
+  }
+  return "";
 }
 
 void GatewayRuntime::Drain() {
@@ -47,6 +80,8 @@ std::string GatewayRuntime::RenderPrometheus() {
   health.config_snapshots_published = st.tables_published;
   health.config_last_compile_seconds = static_cast<double>(st.last_compile_nanos) / 1e9;
   health.config_resources = st.resources;
+  health.listeners = server_->listeners();
+  health.listener_bind_failures = server_->bind_failures();
   return telemetry_->RenderPrometheus(
       [this](std::function<void(int)> fn) { return server_->RunOnEachWorker(std::move(fn)); },
       health);
@@ -94,6 +129,13 @@ void GatewayRuntime::RegisterAdminRoutes(api::Router& router) {
   router.Handle("/stats/config",
                 [this](const api::HttpRequest&) {
                   WatcherStatus st = watcher_->status();
+                  nlohmann::json listeners = nlohmann::json::array();
+                  for (const proxy::ListenerState& l : server_->listeners()) {
+                    listeners.push_back({{"gatewayPort", l.gateway_port},
+                                         {"address", l.address},
+                                         {"up", l.up},
+                                         {"error", l.error}});
+                  }
                   nlohmann::json out = {
                       {"generation", st.generation},
                       {"tablesPublished", st.tables_published},
@@ -102,7 +144,9 @@ void GatewayRuntime::RegisterAdminRoutes(api::Router& router) {
                       {"resources", st.resources},
                       {"synced", st.synced},
                       {"warnings", st.warnings},
-                      {"lastError", st.last_error}};
+                      {"lastError", st.last_error},
+                      {"listeners", listeners},
+                      {"listenerBindFailures", server_->bind_failures()}};
                   return api::HttpResponse::Json(200, out.dump());
                 },
                 {.exact = true});

@@ -5,6 +5,7 @@
 // Start/Drain/Stop from the main thread; the admin handlers run on admin threads.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -39,15 +40,23 @@ class GatewayRuntime {
   telemetry::Telemetry& telemetry() { return *telemetry_; }
   proxy::GatewayServer& server() { return *server_; }
   std::string RenderPrometheus();
+  // "" when ready to serve: a route table is published and every Gateway port is listening;
+  // otherwise why not. Any thread.
+  std::string NotReadyReason() const;
   // JSON of the live per-destination statistics over `window_seconds`.
   std::string DestinationsJson(int64_t window_seconds);
 
  private:
+  void LogListenerChanges(const std::vector<proxy::ListenerState>& now);
+
   RuntimeOptions options_;
   store::Store& store_;
   std::unique_ptr<telemetry::Telemetry> telemetry_;
   std::unique_ptr<proxy::GatewayServer> server_;
   std::unique_ptr<ConfigWatcher> watcher_;
+  // The listener errors last logged, by Gateway port, so that a port that stays down is logged
+  // once, not at every publish (config thread).
+  std::map<uint32_t, std::string> logged_errors_;
 };
 
 }  // namespace canaryd::control

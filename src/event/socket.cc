@@ -104,6 +104,23 @@ Result<int> Listen(const SocketAddress& addr, bool reuse_port, int backlog) {
   return fd;
 }
 
+Status ProbeBind(const SocketAddress& addr) {
+  int fd = socket(addr.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return IoError(std::string("socket: ") + strerror(errno));
+  int one = 1;
+  // SO_REUSEADDR only skips connections of an earlier run still in TIME_WAIT; a listening
+  // socket still conflicts.
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  int rc = bind(fd, addr.sa(), addr.length);
+  int err = errno;
+  close(fd);
+  if (rc != 0) {
+    return IoError("bind " + addr.ToString() + ": " + strerror(err) +
+                   (err == EADDRINUSE ? " (another process holds it)" : ""));
+  }
+  return Status::Ok();
+}
+
 Result<SocketAddress> LocalAddress(int fd) {
   SocketAddress a;
   a.length = sizeof a.storage;

@@ -32,6 +32,10 @@ struct SocketAddress {
 // A non-blocking listening socket bound to addr. reuse_port lets several workers bind the
 // same address, each with its own accept queue.
 Result<int> Listen(const SocketAddress& addr, bool reuse_port, int backlog = 4096);
+// Whether addr can be bound by a socket WITHOUT SO_REUSEPORT: fails when any other socket holds
+// it (another process, or another canaryd that would otherwise share its traffic through
+// SO_REUSEPORT). Binds and closes at once.
+Status ProbeBind(const SocketAddress& addr);
 // The address a socket is bound to (to learn the port after binding port 0).
 Result<SocketAddress> LocalAddress(int fd);
 // Starts a non-blocking connect; the fd becomes writable when it completes (check SO_ERROR).

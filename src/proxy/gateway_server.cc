@@ -1,6 +1,7 @@
 #include "proxy/gateway_server.h"
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
 
 namespace canaryd::proxy {
@@ -20,9 +21,72 @@ Status GatewayServer::Start() {
   return Status::Ok();
 }
 
-void GatewayServer::Publish(std::shared_ptr<const router::RouteTable> table,
-                            std::vector<uint32_t> ports) {
-  for (auto& w : workers_) w->PostTable(table, ports);
+std::vector<ListenerState> GatewayServer::Publish(std::shared_ptr<const router::RouteTable> table,
+                                                  std::vector<uint32_t> ports) {
+  std::vector<ListenerState> states;
+  std::vector<uint32_t> to_bind;
+  for (uint32_t port : ports) {
+    ListenerState st;
+    st.gateway_port = port;
+    Result<event::SocketAddress> addr =
+        event::SocketAddress::Parse(options_.listen_host, LocalPortFor(options_, port));
+    st.address = addr.ok()
+                     ? addr->ToString()
+                     : options_.listen_host + ":" + std::to_string(LocalPortFor(options_, port));
+    if (!addr.ok()) {
+      st.error = addr.status().message();
+    } else if (held_ports_.count(port) == 0) {
+      if (Status probe = event::ProbeBind(*addr); !probe.ok()) st.error = probe.message();
+    }
+    if (st.error.empty()) to_bind.push_back(port);
+    states.push_back(std::move(st));
+  }
+  for (auto& w : workers_) w->PostTable(table, to_bind);
+
+  // Only when the ports change (rare) does the caller wait for the workers; a weight shift
+  // does not.
+  bool check =
+      std::set<uint32_t>(to_bind.begin(), to_bind.end()) != held_ports_ || !partial_ports_.empty();
+  if (check) {
+    // Runs after the table on each worker's loop: what the workers did with the ports.
+    auto errors = std::make_shared<std::vector<std::map<uint32_t, std::string>>>(workers_.size());
+    auto mu = std::make_shared<std::mutex>();
+    bool all = RunOnEachWorker([this, errors, mu](int i) {
+      std::lock_guard<std::mutex> lock(*mu);
+      (*errors)[i] = workers_[i]->listen_errors();
+    });
+    std::lock_guard<std::mutex> lock(*mu);
+    held_ports_.clear();
+    partial_ports_.clear();
+    for (ListenerState& st : states) {
+      if (!st.error.empty()) continue;
+      size_t failed = 0;
+      for (const auto& e : *errors) {
+        if (auto it = e.find(st.gateway_port); it != e.end()) {
+          ++failed;
+          st.error = it->second;
+        }
+      }
+      if (!all && st.error.empty()) st.error = "the workers did not answer in time";
+      if (failed < workers_.size()) held_ports_.insert(st.gateway_port);
+      if (failed > 0 && failed < workers_.size()) partial_ports_.insert(st.gateway_port);
+    }
+  }
+  for (ListenerState& st : states) st.up = st.error.empty();
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  for (const ListenerState& st : states) bind_failures_ += st.up ? 0 : 1;
+  listeners_ = states;
+  return states;
+}
+
+std::vector<ListenerState> GatewayServer::listeners() const {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  return listeners_;
+}
+
+uint64_t GatewayServer::bind_failures() const {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  return bind_failures_;
 }
 
 void GatewayServer::Drain() {

@@ -27,4 +27,10 @@ struct ProxyOptions {
   uint64_t seed = 0;  // 0: seeded from the clock
 };
 
+// The local port a Gateway port binds: its --port-map entry, else the same number.
+inline uint16_t LocalPortFor(const ProxyOptions& o, uint32_t gateway_port) {
+  auto m = o.port_map.find(gateway_port);
+  return m != o.port_map.end() ? m->second : static_cast<uint16_t>(gateway_port);
+}
+
 }  // namespace canaryd::proxy

@@ -110,16 +110,18 @@ void Worker::ApplyTable(std::shared_ptr<const router::RouteTable> table,
     for (uint32_t p : ports) wanted |= p == it->first;
     it = wanted ? std::next(it) : listeners_.erase(it);
   }
+  listen_errors_.clear();
   for (uint32_t port : ports) {
     if (listeners_.count(port)) continue;
-    uint16_t local = static_cast<uint16_t>(port);
-    if (auto m = options_.port_map.find(port); m != options_.port_map.end()) local = m->second;
-    Result<event::SocketAddress> addr = event::SocketAddress::Parse(options_.listen_host, local);
-    if (!addr.ok()) continue;
+    Result<event::SocketAddress> addr =
+        event::SocketAddress::Parse(options_.listen_host, LocalPortFor(options_, port));
+    if (!addr.ok()) {
+      listen_errors_[port] = addr.status().message();
+      continue;
+    }
     Result<int> fd = event::Listen(*addr, /*reuse_port=*/true);
     if (!fd.ok()) {
-      std::fprintf(stderr, "worker %d: cannot listen for gateway port %u: %s\n", index_, port,
-                   fd.status().message().c_str());
+      listen_errors_[port] = fd.status().message();
       continue;
     }
     auto listener = std::make_unique<Listener>(this, *fd, port);

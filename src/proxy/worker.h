@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -86,6 +87,8 @@ class Worker {
   void ConnectionClosed(DownstreamConnection* c);
   void UpstreamClosed(UpstreamConnection* c);
   void FormatRequestId(char out[36]);
+  // Gateway ports this worker was asked to listen on and could not, with the error.
+  const std::map<uint32_t, std::string>& listen_errors() const { return listen_errors_; }
 
  private:
   class Listener;
@@ -104,6 +107,7 @@ class Worker {
   std::deque<std::unique_ptr<TableRef>> tables_;
   TableRef* current_ = nullptr;
   std::unordered_map<uint32_t, std::unique_ptr<Listener>> listeners_;  // by Gateway port
+  std::map<uint32_t, std::string> listen_errors_;                      // by Gateway port
   std::unordered_set<DownstreamConnection*> connections_;
   std::unordered_set<UpstreamConnection*> upstreams_;
   std::unordered_map<std::string, std::vector<UpstreamConnection*>> idle_;

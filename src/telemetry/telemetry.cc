@@ -215,6 +215,16 @@ std::string Telemetry::RenderPrometheus(const RunOnWorkers& run_on_workers,
   Sample(out, "canaryd_config_last_compile_seconds", "", health.config_last_compile_seconds);
   Metric(out, "canaryd_config_resources", "gauge", "Resources in the last route table.");
   Sample(out, "canaryd_config_resources", "", health.config_resources);
+  Metric(out, "canaryd_listener_up", "gauge",
+         "1 when every worker listens on the Gateway port, 0 when it could not be bound.");
+  for (const proxy::ListenerState& l : health.listeners) {
+    Sample(out, "canaryd_listener_up",
+           "gateway_port=\"" + std::to_string(l.gateway_port) + "\",address=\"" + l.address + "\"",
+           l.up ? 1 : 0);
+  }
+  Metric(out, "canaryd_listener_bind_failures_total", "counter",
+         "Attempts to listen on a Gateway port that failed (port held elsewhere, no permission).");
+  Sample(out, "canaryd_listener_bind_failures_total", "", health.listener_bind_failures);
   Metric(out, "canaryd_event_loop_lag_seconds", "gauge",
          "How late each worker's event loop ran its timers, last iteration.");
   for (size_t i = 0; i < health.workers.size(); ++i) {

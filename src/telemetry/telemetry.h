@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "proxy/gateway_server.h"
 #include "proxy/request_info.h"
 #include "proxy/worker.h"
 #include "telemetry/access_log.h"
@@ -35,6 +36,8 @@ struct GatewayHealth {
   uint64_t config_snapshots_published = 0;
   double config_last_compile_seconds = 0;
   uint64_t config_resources = 0;
+  std::vector<proxy::ListenerState> listeners;
+  uint64_t listener_bind_failures = 0;
 };
 
 class Telemetry final : public proxy::RequestObserver {

@@ -49,7 +49,8 @@ bool CanarydInstance::Start(std::string* error) {
   }
   if (options_.require_token) s.argv.push_back("--admin-require-token");
   // Tests talk to 127.0.0.1 only, never to a privileged port: keep the port across restarts.
-  if (gateway_port_ == 0) gateway_port_ = FreePort();
+  if (gateway_port_ == 0)
+    gateway_port_ = options_.gateway_port != 0 ? options_.gateway_port : FreePort();
   s.argv.insert(s.argv.end(),
                 {"--listen-host", "127.0.0.1", "--port-map", "80=" + std::to_string(gateway_port_),
                  "--workers", std::to_string(options_.workers)});

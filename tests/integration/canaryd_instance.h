@@ -20,6 +20,7 @@ struct CanarydOptions {
   // The data plane listens on 127.0.0.1 only, with Gateway port 80 mapped to a free port (see
   // gateway_port()), and this many workers.
   int workers = 1;
+  uint16_t gateway_port = 0;  // the local port for Gateway port 80; 0 picks a free one
 };
 
 class CanarydInstance {
