@@ -22,17 +22,42 @@ namespace {
 
 // Lines are written through a raw cursor into space reserved up front (an upper bound of the
 // line's length), which is several times faster than appending piece by piece.
-// 1 for the bytes a JSON string must escape: control characters, quote, backslash.
+// 1 for the bytes a JSON string must escape (control characters, quote, backslash) and for
+// the bytes that must be checked (non-ASCII: a line must be valid UTF-8 to be JSON).
 constexpr std::array<unsigned char, 256> kJsonSpecial = [] {
   std::array<unsigned char, 256> t{};
   for (int c = 0; c < 0x20; ++c) t[c] = 1;
+  for (int c = 0x80; c < 0x100; ++c) t[c] = 1;
   t['"'] = 1;
   t['\\'] = 1;
   return t;
 }();
 
-// Whether v holds a byte a JSON string must escape. SSE2 (every x86-64) checks 16 bytes at a
-// time; GCC's own vectorization of the table lookup was a third of the formatter's time.
+// The length of the well-formed UTF-8 sequence (RFC 3629) at p, which starts with a byte of
+// 0x80 or more, or 0 when it is not one: a stray continuation byte, an overlong form, a
+// surrogate, a code point above U+10FFFF, or a sequence cut short.
+size_t Utf8SequenceLength(const unsigned char* p, size_t left) {
+  unsigned char c = p[0];
+  size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+             : c >= 0xe0 && c <= 0xef ? 3
+             : c >= 0xf0 && c <= 0xf4 ? 4
+                                      : 0;
+  if (n == 0 || left < n) return 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // the allowed range of the second byte
+  if (c == 0xe0) lo = 0xa0;
+  if (c == 0xed) hi = 0x9f;
+  if (c == 0xf0) lo = 0x90;
+  if (c == 0xf4) hi = 0x8f;
+  if (p[1] < lo || p[1] > hi) return 0;
+  for (size_t i = 2; i < n; ++i) {
+    if (p[i] < 0x80 || p[i] > 0xbf) return 0;
+  }
+  return n;
+}
+
+// Whether v holds a byte a JSON string must escape or check. SSE2 (every x86-64) checks 16
+// bytes at a time; GCC's own vectorization of the table lookup was a third of the formatter's
+// time.
 bool NeedsJsonEscape(std::string_view v) {
   const char* p = v.data();
   size_t n = v.size();
@@ -46,7 +71,7 @@ bool NeedsJsonEscape(std::string_view v) {
     __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, last_control), x);  // x <= 0x1f, unsigned
     __m128i hit =
         _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
-    if (_mm_movemask_epi8(hit) != 0) return true;
+    if (_mm_movemask_epi8(_mm_or_si128(hit, x)) != 0) return true;  // x's top bit: non-ASCII
   }
 #endif
   for (; i < n; ++i) {
@@ -126,7 +151,9 @@ class Cursor {
   }
 
   // A JSON string (RFC 8259): quote, backslash and control characters escaped; at most six
-  // output bytes per input byte. `clean`: v is known to need no escaping.
+  // output bytes per input byte. Bytes that are not well-formed UTF-8 (a header is any bytes a
+  // client sent) are escaped one by one as \u00XX, the code point of the same value: the line
+  // stays valid JSON and the byte values can be told. `clean`: v is known to need no escaping.
   void PutJsonString(std::string_view v, bool clean = false) {
     Put('"');
     if (clean) {
@@ -145,10 +172,17 @@ class Cursor {
       Put(v);
       return;
     }
-    for (char ch : v) {
-      unsigned char c = static_cast<unsigned char>(ch);
-      if (c >= 0x20 && c != '"' && c != '\\') [[likely]] {
-        *p_++ = ch;
+    const unsigned char* bytes = reinterpret_cast<const unsigned char*>(v.data());
+    for (size_t i = 0; i < v.size(); ++i) {
+      unsigned char c = bytes[i];
+      if (c >= 0x80) {
+        if (size_t n = Utf8SequenceLength(bytes + i, v.size() - i); n > 0) {
+          Put(v.substr(i, n));
+          i += n - 1;
+          continue;
+        }
+      } else if (c >= 0x20 && c != '"' && c != '\\') [[likely]] {
+        *p_++ = static_cast<char>(c);
         continue;
       }
       *p_++ = '\\';

@@ -390,15 +390,67 @@ TEST(AccessLog, EveryByteThatNeedsEscapingIsFoundWhereverItSits) {
       }
     }
   }
-  // Bytes from 0x20 up (UTF-8 included) other than quote and backslash are copied as they are.
+  // A byte that is not UTF-8 (0xff never is) at every position: escaped as \u00ff.
+  for (size_t len = 1; len <= 40; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      std::string agent(len, 'a');
+      agent[at] = '\xff';
+      i.user_agent = agent;
+      std::string line;
+      FormatAccessLog(i, AccessLogFormat::kJson, line);
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      ASSERT_FALSE(j.is_discarded()) << "0xff at " << at << " of " << len << ": " << line;
+      std::string expected = agent;
+      expected.replace(at, 1, "\xc3\xbf");  // U+00FF, as the \u00ff escape reads back
+      ASSERT_EQ(j["user_agent"], expected) << at << " of " << len;
+      std::string record, from_record;
+      AppendLogRecord(i, record);
+      FormatLogRecords(record, AccessLogFormat::kJson, from_record);
+      ASSERT_EQ(from_record, line) << at << " of " << len;
+    }
+  }
+  // Printable ASCII other than quote and backslash is copied as it is.
   std::string plain;
-  for (int b = 0x20; b < 0x100; ++b) {
+  for (int b = 0x20; b < 0x7f; ++b) {
     if (b != '"' && b != '\\') plain += static_cast<char>(b);
   }
   i.user_agent = plain;
   std::string line;
   FormatAccessLog(i, AccessLogFormat::kJson, line);
   EXPECT_NE(line.find("\"user_agent\":\"" + plain + "\""), std::string::npos);
+}
+
+TEST(AccessLog, JsonLinesAreValidUtf8WhateverBytesAHeaderHeld) {
+  // Well-formed UTF-8 is copied as it is; every byte of anything else is escaped as \u00XX, so
+  // the line stays valid JSON (nlohmann's parser refuses invalid UTF-8) and the bytes can be told.
+  router::Cluster c = MakeCluster();
+  router::Endpoint e = MakeEndpoint();
+  proxy::RequestInfo i = Info(&c, &e, 200, 1'700'000'000, 3);
+  struct Case {
+    std::string sent;
+    std::string logged;  // inside the JSON string
+  };
+  const Case cases[] = {
+      {"Mozilla \xff\xfe\x80", "Mozilla \\u00ff\\u00fe\\u0080"},
+      {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e \xf4\x8f\xbf\xbf",
+       "caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e \xf4\x8f\xbf\xbf"},  // up to U+10FFFF
+      {"overlong \xc0\x80 \xe0\x80\xaf", "overlong \\u00c0\\u0080 \\u00e0\\u0080\\u00af"},
+      {"surrogate \xed\xa0\x80", "surrogate \\u00ed\\u00a0\\u0080"},
+      {"too high \xf4\x90\x80\x80", "too high \\u00f4\\u0090\\u0080\\u0080"},
+      {"cut short \xe2\x82", "cut short \\u00e2\\u0082"},
+      {"stray \xbf then \xc3\xa9", "stray \\u00bf then \xc3\xa9"},
+  };
+  for (const Case& k : cases) {
+    i.user_agent = k.sent;
+    std::string line;
+    FormatAccessLog(i, AccessLogFormat::kJson, line);
+    EXPECT_NE(line.find("\"user_agent\":\"" + k.logged + "\""), std::string::npos) << line;
+    EXPECT_FALSE(nlohmann::json::parse(line, nullptr, false).is_discarded()) << line;
+    std::string record, from_record;
+    AppendLogRecord(i, record);
+    FormatLogRecords(record, AccessLogFormat::kJson, from_record);
+    EXPECT_EQ(from_record, line);
+  }
 }
 
 TEST(AccessLog, RecordsFormatIntoExactlyTheLinesOfTheRequests) {
