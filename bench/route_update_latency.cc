@@ -21,9 +21,11 @@ using Clock = std::chrono::steady_clock;
 using canaryd::testing::Client;
 using canaryd::testing::Response;
 
-Response Send(Client& c, const std::string& method, const std::string& path,
+// `port` is the admin listener's: its Host must name it.
+Response Send(Client& c, uint16_t port, const std::string& method, const std::string& path,
               const std::string& body, const std::string& type) {
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  std::string req =
+      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n";
   if (!body.empty()) {
     req += "Content-Type: " + type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
@@ -62,7 +64,7 @@ int main(int argc, char** argv) {
   const std::string base = "/apis/networking.istio.io/v1/namespaces/default/virtualservices";
   auto t0 = Clock::now();
   for (int i = 0; i < stored; ++i) {
-    Response r = Send(api, "POST", base, VirtualService(i), "application/json");
+    Response r = Send(api, admin, "POST", base, VirtualService(i), "application/json");
     if (r.status != 201 && r.status != 409) {
       std::fprintf(stderr, "create %d: %d %s\n", i, r.status, r.body.c_str());
       return 1;
@@ -76,7 +78,7 @@ int main(int argc, char** argv) {
   for (int f = 0; f < flips; ++f) {
     bool to_v2 = f % 2 == 0;
     std::string want = to_v2 ? "v2" : "v1";
-    Response w = Send(api, "PATCH", base + "/web-virtualservice",
+    Response w = Send(api, admin, "PATCH", base + "/web-virtualservice",
                       Weights(to_v2 ? 0 : 100, to_v2 ? 100 : 0), "application/merge-patch+json");
     auto acked = Clock::now();
     if (w.status != 200) {

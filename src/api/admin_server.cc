@@ -51,8 +51,61 @@ HttpResponse ErrorResponse(int code, const std::string& reason, const std::strin
   return HttpResponse::Json(code, StatusBody(code, reason, message));
 }
 
+// What a connection is doing, to choose which one to evict when the server is full (see the
+// header): the evictable phases are those that wait on the client.
+enum class Phase : int { kNew, kIdle, kReading, kBusy, kStalled, kStreaming, kEvicted };
+
+bool Evictable(Phase p) {
+  return p == Phase::kNew || p == Phase::kIdle || p == Phase::kReading || p == Phase::kStalled;
+}
+
+// A connection's phase, moved by its own thread and, to kEvicted, by the thread that evicts it:
+// compare-and-swap makes the two exclusive, so that a connection that has started to handle a
+// request is never evicted, and an evicted one never starts.
+class PhaseTracker {
+ public:
+  Phase Get() const { return phase_.load(); }
+  // When the connection entered its phase: how long it has waited on its client.
+  int64_t since_ms() const { return since_ms_.load(std::memory_order_relaxed); }
+  // Moves to `next`; false when the connection has been evicted.
+  bool Enter(Phase next) {
+    Phase p = phase_.load();
+    while (p != Phase::kEvicted) {
+      if (p == next) return true;
+      if (phase_.compare_exchange_weak(p, next)) {
+        since_ms_.store(NowMs(), std::memory_order_relaxed);
+        return true;
+      }
+    }
+    return false;
+  }
+  // Marks the connection evicted if it is waiting on its client; whether it was.
+  bool Evict() {
+    Phase p = phase_.load();
+    while (Evictable(p)) {
+      if (phase_.compare_exchange_weak(p, Phase::kEvicted)) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::atomic<Phase> phase_{Phase::kNew};
+  std::atomic<int64_t> since_ms_{NowMs()};
+};
+
+// Waits up to timeout_ms for `fd` to take more data; meanwhile the connection (when `phase` is
+// given) counts as stalled: a client that does not read may be evicted.
+bool WaitWritable(int fd, int timeout_ms, PhaseTracker* phase) {
+  Phase before = phase != nullptr ? phase->Get() : Phase::kBusy;
+  if (phase != nullptr && !phase->Enter(Phase::kStalled)) return false;
+  pollfd p{fd, POLLOUT, 0};
+  int r = poll(&p, 1, timeout_ms);
+  if (phase != nullptr && !phase->Enter(before)) return false;
+  return r > 0 && !(p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
 // Writes all of `data`, waiting up to timeout_ms for the socket to accept each part.
-bool WriteAll(int fd, std::string_view data, int timeout_ms) {
+bool WriteAll(int fd, std::string_view data, int timeout_ms, PhaseTracker* phase) {
   while (!data.empty()) {
     ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
@@ -61,10 +114,7 @@ bool WriteAll(int fd, std::string_view data, int timeout_ms) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      pollfd p{fd, POLLOUT, 0};
-      int r = poll(&p, 1, timeout_ms);
-      if (r <= 0) return false;
-      if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) return false;
+      if (!WaitWritable(fd, timeout_ms, phase)) return false;
       continue;
     }
     return false;
@@ -79,6 +129,12 @@ std::string SerializeHead(const HttpResponse& r, bool keep_alive, bool chunked,
   for (const HttpHeader& h : r.headers) {
     if (EqualsIgnoreCase(h.name, "content-length") ||
         EqualsIgnoreCase(h.name, "transfer-encoding") || EqualsIgnoreCase(h.name, "connection")) {
+      continue;
+    }
+    // CORS is never granted (request_guard.h), whatever a handler says.
+    constexpr std::string_view kCors = "access-control-";
+    if (h.name.size() >= kCors.size() &&
+        EqualsIgnoreCase(std::string_view(h.name).substr(0, kCors.size()), kCors)) {
       continue;
     }
     if (EqualsIgnoreCase(h.name, "content-type")) has_type = true;
@@ -107,6 +163,16 @@ std::string Chunk(std::string_view data) {
   return out;
 }
 
+std::string AddressText(const sockaddr_storage& a) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (a.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&a)->sin_addr, text, sizeof text);
+  } else if (a.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr, text, sizeof text);
+  }
+  return text;
+}
+
 void Sha256(std::string_view s, unsigned char out[32]) {
   SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), out);
 }
@@ -114,7 +180,7 @@ void Sha256(std::string_view s, unsigned char out[32]) {
 // One connection's byte stream: the socket itself, or TLS over it.
 class Wire {
  public:
-  Wire(int fd, SSL* ssl) : fd_(fd), ssl_(ssl) {}
+  Wire(int fd, SSL* ssl, PhaseTracker* phase) : fd_(fd), ssl_(ssl), phase_(phase) {}
   ~Wire() {
     if (ssl_ != nullptr) {
       if (handshake_done_) SSL_shutdown(ssl_);  // best effort close_notify
@@ -125,10 +191,26 @@ class Wire {
   Wire& operator=(const Wire&) = delete;
 
   bool tls() const { return ssl_ != nullptr; }
-  // The TLS handshake, bounded by the socket's timeouts. True for plain connections.
-  bool Handshake() {
+  // The TLS handshake, all of it within timeout_ms (a client that trickles its hello must not
+  // hold the connection for a socket timeout per byte). True for plain connections.
+  bool Handshake(int timeout_ms) {
     if (ssl_ == nullptr) return true;
-    handshake_done_ = SSL_accept(ssl_) == 1;
+    const int flags = fcntl(fd_, F_GETFL);
+    fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+    const int64_t deadline = NowMs() + timeout_ms;
+    while (true) {
+      int r = SSL_accept(ssl_);
+      if (r == 1) {
+        handshake_done_ = true;
+        break;
+      }
+      int e = SSL_get_error(ssl_, r);
+      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) break;
+      pollfd p{fd_, static_cast<short>(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
+      int64_t left = deadline - NowMs();
+      if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) break;
+    }
+    fcntl(fd_, F_SETFL, flags);
     return handshake_done_;
   }
   // Whether decrypted bytes wait that poll() cannot see.
@@ -146,8 +228,12 @@ class Wire {
     return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
   }
   bool WriteAll(std::string_view data, int timeout_ms) {
-    if (ssl_ == nullptr) return ::canaryd::api::WriteAll(fd_, data, timeout_ms);
+    if (ssl_ == nullptr) return ::canaryd::api::WriteAll(fd_, data, timeout_ms, phase_);
     while (!data.empty()) {
+      // SSL_write blocks (bounded by the socket's send timeout); waiting here first is what
+      // lets a client that does not read count as stalled.
+      pollfd p{fd_, POLLOUT, 0};
+      if (poll(&p, 1, 0) == 0 && !WaitWritable(fd_, timeout_ms, phase_)) return false;
       int n =
           SSL_write(ssl_, data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
       if (n <= 0) return false;  // the socket's send timeout bounds each call
@@ -159,6 +245,7 @@ class Wire {
  private:
   int fd_;
   SSL* ssl_;
+  PhaseTracker* phase_;
   bool handshake_done_ = false;
 };
 
@@ -315,8 +402,11 @@ const llhttp_settings_t* Settings() {
 struct AdminServer::Connection {
   int fd = -1;
   std::string peer;
+  std::string local_ip;  // the address it arrived on, canonical: what Host may name
   std::thread thread;
   std::atomic<bool> done{false};
+  PhaseTracker phase;
+  bool probation = false;  // accepted beyond max_connections, no slot yet; guarded by mu_
   std::mutex mu;
   std::shared_ptr<ResponseStream> stream;  // the one being served, guarded by mu
 };
@@ -430,7 +520,14 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminServerOptions
     bound_address = "[" + std::string(text) + "]:" + std::to_string(bound_port);
   }
 
+  Result<RequestGuard> guard =
+      RequestGuard::Make(bound_port, options.tls != nullptr, options.allowed_hosts);
+  if (!guard.ok()) {
+    close(fd);
+    return guard.status();
+  }
   std::unique_ptr<AdminServer> server(new AdminServer(options, router));
+  server->guard_.emplace(std::move(*guard));
   server->listen_fd_ = fd;
   server->port_ = bound_port;
   server->bound_address_ = bound_address;
@@ -520,30 +617,29 @@ void AdminServer::AcceptLoop() {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    char text[INET6_ADDRSTRLEN] = {};
-    if (peer.ss_family == AF_INET) {
-      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&peer)->sin_addr, text, sizeof text);
-    } else if (peer.ss_family == AF_INET6) {
-      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr, text, sizeof text);
+    auto conn = std::make_unique<Connection>();
+    conn->fd = fd;
+    conn->peer = AddressText(peer);
+    sockaddr_storage local{};
+    len = sizeof local;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+    conn->local_ip = CanonicalHost(AddressText(local));
+    Connection* c = conn.get();
+    bool admitted = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      admitted = AdmitLocked(*conn);
+      if (admitted) connections_.push_back(std::move(conn));
     }
-
-    if (active_connections() >= options_.max_connections) {
-      // Over the limit: answer at once, from this thread, and hang up (over TLS there is no
-      // cheap way to answer: just hang up).
+    if (!admitted) {
+      // Every slot and every place on probation is busy: answer at once, from this thread, and
+      // hang up (over TLS there is no cheap way to answer: just hang up).
       if (!options_.tls) {
         HttpResponse busy = ErrorResponse(503, "ServiceUnavailable", "too many connections");
-        WriteAll(fd, SerializeHead(busy, false, false, busy.body.size()) + busy.body, 100);
+        WriteAll(fd, SerializeHead(busy, false, false, busy.body.size()) + busy.body, 100, nullptr);
       }
       close(fd);
       continue;
-    }
-    auto conn = std::make_unique<Connection>();
-    conn->fd = fd;
-    conn->peer = text;
-    Connection* c = conn.get();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      connections_.push_back(std::move(conn));
     }
     c->thread = std::thread([this, c] {
       Serve(c);
@@ -551,6 +647,56 @@ void AdminServer::AcceptLoop() {
       c->done = true;
     });
   }
+}
+
+bool AdminServer::AdmitLocked(Connection& c) {
+  size_t served = 0, waiting = 0;
+  Connection* oldest_waiting = nullptr;
+  for (const auto& other : connections_) {
+    Phase p = other->phase.Get();
+    if (other->done || p == Phase::kEvicted) continue;
+    if (!other->probation) {
+      ++served;
+    } else {
+      ++waiting;
+      if (Evictable(p) && (oldest_waiting == nullptr ||
+                           other->phase.since_ms() < oldest_waiting->phase.since_ms())) {
+        oldest_waiting = other.get();
+      }
+    }
+  }
+  c.probation = served >= options_.max_connections;
+  if (!c.probation || waiting < options_.reserved_connections) return true;
+  return oldest_waiting != nullptr && EvictLocked(oldest_waiting);
+}
+
+bool AdminServer::Claim(Connection* c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!c->probation) return true;
+  size_t served = 0;
+  Connection* oldest = nullptr;
+  for (const auto& other : connections_) {
+    Phase p = other->phase.Get();
+    if (other->done || p == Phase::kEvicted || other->probation) continue;
+    ++served;
+    if (Evictable(p) && (oldest == nullptr || other->phase.since_ms() < oldest->phase.since_ms())) {
+      oldest = other.get();
+    }
+  }
+  if (served < options_.max_connections || (oldest != nullptr && EvictLocked(oldest))) {
+    c->probation = false;
+    return true;
+  }
+  return false;
+}
+
+bool AdminServer::EvictLocked(Connection* c) {
+  if (!c->phase.Evict()) return false;
+  ++evicted_;  // before the client can see the close
+  // Its thread wakes from poll (or from a blocked read or write) and ends.
+  shutdown(c->fd, SHUT_RDWR);
+  spdlog::debug("admin: evicted the connection from {} to make room", c->peer);
+  return true;
 }
 
 bool AdminServer::Authorized(const HttpRequest& req) const {
@@ -573,18 +719,21 @@ bool AdminServer::Authorized(const HttpRequest& req) const {
 void AdminServer::Serve(Connection* c) {
   const int fd = c->fd;
   SSL* ssl = nullptr;
+  auto set_timeout = [fd](int option, int ms) {
+    timeval t{ms / 1000, (ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, option, &t, sizeof t);
+  };
   if (options_.tls) {
     // Blocking TLS calls are bounded by the socket's timeouts.
-    timeval rt{options_.read_timeout_ms / 1000, (options_.read_timeout_ms % 1000) * 1000};
-    timeval wt{options_.write_timeout_ms / 1000, (options_.write_timeout_ms % 1000) * 1000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rt, sizeof rt);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wt, sizeof wt);
+    set_timeout(SO_RCVTIMEO, options_.read_timeout_ms);
+    set_timeout(SO_SNDTIMEO, options_.write_timeout_ms);
     ssl = SSL_new(options_.tls->get());
     if (ssl == nullptr) return;
     SSL_set_fd(ssl, fd);
   }
-  Wire wire(fd, ssl);
-  if (!wire.Handshake()) return;
+  Wire wire(fd, ssl, &c->phase);
+  // The handshake comes before any request: it has the first byte's time.
+  if (!wire.Handshake(options_.first_byte_timeout_ms)) return;
   llhttp_t parser;
   llhttp_init(&parser, HTTP_REQUEST, Settings());
   ParseState state;
@@ -595,6 +744,7 @@ void AdminServer::Serve(Connection* c) {
   std::string pending;  // received bytes not yet given to the parser
   std::vector<char> buf(16 << 10);
   int64_t request_deadline = 0;
+  bool answered = false;  // whether a request has been answered on this connection
 
   auto send_error = [&](int code, const std::string& reason, const std::string& message) {
     HttpResponse r = ErrorResponse(code, reason, message);
@@ -609,8 +759,9 @@ void AdminServer::Serve(Connection* c) {
       pending.assign(buf.data(), static_cast<size_t>(n));
     } else if (pending.empty()) {
       bool mid_request = state.started && !state.complete;
+      if (!mid_request && !c->phase.Enter(answered ? Phase::kIdle : Phase::kNew)) return;
       int64_t now = NowMs();
-      int timeout = options_.idle_timeout_ms;
+      int timeout = answered ? options_.idle_timeout_ms : options_.first_byte_timeout_ms;
       if (mid_request) {
         if (request_deadline == 0) request_deadline = now + options_.read_timeout_ms;
         timeout = static_cast<int>(std::max<int64_t>(0, request_deadline - now));
@@ -634,6 +785,7 @@ void AdminServer::Serve(Connection* c) {
       request_deadline = NowMs() + options_.read_timeout_ms;
     if (err == HPE_OK) {
       pending.clear();
+      if (state.started && !state.complete && !c->phase.Enter(Phase::kReading)) return;
       continue;
     }
     if (err != HPE_PAUSED || !state.complete) {
@@ -654,6 +806,13 @@ void AdminServer::Serve(Connection* c) {
     pending.erase(0, std::min(used, pending.size()));
     llhttp_resume(&parser);
     request_deadline = 0;
+    // From here the connection is working for its client: it cannot be evicted. One accepted on
+    // probation gets a slot now, or is answered 503 when every slot is working.
+    if (!c->phase.Enter(Phase::kBusy)) return;
+    if (!Claim(c)) {
+      send_error(503, "ServiceUnavailable", "too many connections");
+      return;
+    }
 
     HttpRequest& req = state.request;
     req.remote_address = c->peer;
@@ -663,7 +822,11 @@ void AdminServer::Serve(Connection* c) {
 
     HttpResponse resp;
     Router::Match match;
-    if (!router_.Find(req.path, &match)) {
+    const bool found = router_.Find(req.path, &match);
+    if (std::optional<Refusal> refusal =
+            guard_->Check(req, c->local_ip, found && match.options.public_access)) {
+      resp = ErrorResponse(refusal->status, refusal->reason, refusal->message);
+    } else if (!found) {
       resp = ErrorResponse(404, "NotFound", "the server could not find the requested resource");
     } else if (token_required_ && !match.options.public_access && !Authorized(req)) {
       resp = ErrorResponse(401, "Unauthorized", "Unauthorized");
@@ -681,7 +844,15 @@ void AdminServer::Serve(Connection* c) {
                       std::chrono::steady_clock::now() - started)
                       .count());
 
+    if (resp.stream && streams_.fetch_add(1) >= options_.max_streams) {
+      // Keep a share of the slots for ordinary requests.
+      --streams_;
+      resp.stream->End();
+      resp = ErrorResponse(429, "TooManyRequests", "too many watches open; try again later");
+      resp.SetHeader("Retry-After", "1");
+    }
     if (resp.stream) {
+      c->phase.Enter(Phase::kStreaming);
       std::shared_ptr<ResponseStream> stream = resp.stream;
       {
         std::lock_guard<std::mutex> lock(c->mu);
@@ -723,6 +894,7 @@ void AdminServer::Serve(Connection* c) {
         }
       }
       stream->End();
+      --streams_;
       {
         std::lock_guard<std::mutex> lock(c->mu);
         c->stream.reset();
@@ -734,6 +906,7 @@ void AdminServer::Serve(Connection* c) {
     if (!head) out += resp.body;
     if (!wire.WriteAll(out, options_.write_timeout_ms)) return;
     if (!keep_alive) return;
+    answered = true;
   }
 }
 

@@ -9,7 +9,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 namespace canaryd::api {
 namespace {
@@ -77,24 +81,27 @@ class AdminServerTest : public ::testing::Test {
     o.address = o.address == AdminServerOptions().address ? "127.0.0.1:0" : o.address;
     auto s = AdminServer::Start(o, router_);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
+    if (s.ok()) host_ = "Host: 127.0.0.1:" + std::to_string((*s)->port()) + "\r\n";
     return s.ok() ? std::move(*s) : nullptr;
   }
 
   Router router_;
+  std::string host_;  // the Host header line that names the last server started
 };
 
 TEST_F(AdminServerTest, ServesKeepAliveAndPipelinedRequests) {
   auto server = Start();
   ASSERT_NE(server->port(), 0);
   int fd = Connect(server->port());
-  SendAll(fd, "GET /echo?q=a%20b HTTP/1.1\r\nHost: x\r\n\r\n");
+  SendAll(fd, "GET /echo?q=a%20b HTTP/1.1\r\n" + host_ + "\r\n");
   std::string r1 = Read(fd, "q=a b body=");
   EXPECT_NE(r1.find("HTTP/1.1 200 OK"), std::string::npos) << r1;
   EXPECT_NE(r1.find("GET /echo q=a b body="), std::string::npos) << r1;
   // Two pipelined requests on the same connection.
-  SendAll(fd,
-          "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
-          "GET /echo/sub HTTP/1.1\r\nHost: x\r\n\r\n");
+  SendAll(fd, "POST /echo HTTP/1.1\r\n" + host_ +
+                  "Content-Type: application/octet-stream\r\nContent-Length: 5\r\n\r\nhello"
+                  "GET /echo/sub HTTP/1.1\r\n" +
+                  host_ + "\r\n");
   std::string r2 = Read(fd, "GET /echo/sub");
   EXPECT_NE(r2.find("POST /echo q= body=hello"), std::string::npos) << r2;
   EXPECT_NE(r2.find("GET /echo/sub"), std::string::npos) << r2;
@@ -104,9 +111,9 @@ TEST_F(AdminServerTest, ServesKeepAliveAndPipelinedRequests) {
 TEST_F(AdminServerTest, ChunkedRequestBody) {
   auto server = Start();
   int fd = Connect(server->port());
-  SendAll(fd,
-          "PUT /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-          "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  SendAll(fd, "PUT /echo HTTP/1.1\r\n" + host_ +
+                  "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
   std::string r = Read(fd, "body=abcde");
   EXPECT_NE(r.find("PUT /echo q= body=abcde"), std::string::npos) << r;
   close(fd);
@@ -164,9 +171,9 @@ TEST_F(AdminServerTest, BodyAndHeaderLimits) {
 TEST_F(AdminServerTest, HandlerExceptionIs500AndUnknownPath404) {
   auto server = Start();
   int fd = Connect(server->port());
-  SendAll(fd, "GET /throw HTTP/1.1\r\n\r\n");
+  SendAll(fd, "GET /throw HTTP/1.1\r\n" + host_ + "\r\n");
   EXPECT_NE(Read(fd, "}").find("HTTP/1.1 500"), std::string::npos);
-  SendAll(fd, "GET /nowhere HTTP/1.1\r\n\r\n");
+  SendAll(fd, "GET /nowhere HTTP/1.1\r\n" + host_ + "\r\n");
   EXPECT_NE(Read(fd, "}").find("HTTP/1.1 404"), std::string::npos);
   close(fd);
 }
@@ -179,7 +186,7 @@ TEST_F(AdminServerTest, TokenRequiredOnlyWhereAsked) {
   ASSERT_TRUE(server->token_required());
   auto get = [&](const std::string& path, const std::string& auth) {
     int fd = Connect(server->port());
-    SendAll(fd, "GET " + path + " HTTP/1.1\r\n" + auth + "Connection: close\r\n\r\n");
+    SendAll(fd, "GET " + path + " HTTP/1.1\r\n" + host_ + auth + "Connection: close\r\n\r\n");
     std::string r = Read(fd);
     close(fd);
     return r;
@@ -243,7 +250,7 @@ TEST_F(AdminServerTest, StreamsFromOtherThreadsAndSeesClientLeave) {
   });
   auto server = Start();
   int fd = Connect(server->port());
-  SendAll(fd, "GET /stream HTTP/1.1\r\n\r\n");
+  SendAll(fd, "GET /stream HTTP/1.1\r\n" + host_ + "\r\n");
   std::string r = Read(fd, "first\n");
   EXPECT_NE(r.find("Transfer-Encoding: chunked"), std::string::npos) << r;
   EXPECT_NE(r.find("6\r\nfirst\n\r\n"), std::string::npos) << r;
@@ -272,7 +279,7 @@ TEST_F(AdminServerTest, ClosedStreamEndsWithTerminatingChunk) {
   });
   auto server = Start();
   int fd = Connect(server->port());
-  SendAll(fd, "GET /short HTTP/1.1\r\n\r\n");
+  SendAll(fd, "GET /short HTTP/1.1\r\n" + host_ + "\r\n");
   std::string r = Read(fd, "0\r\n\r\n");
   EXPECT_NE(r.find("5\r\nonly\n\r\n0\r\n\r\n"), std::string::npos) << r;
   close(fd);
@@ -288,7 +295,7 @@ TEST_F(AdminServerTest, StopEndsStreamsAndConnections) {
   });
   auto server = Start();
   int streaming = Connect(server->port());
-  SendAll(streaming, "GET /forever HTTP/1.1\r\n\r\n");
+  SendAll(streaming, "GET /forever HTTP/1.1\r\n" + host_ + "\r\n");
   Read(streaming, "chunked");
   int idle = Connect(server->port());
   for (int i = 0; i < 100 && server->active_connections() < 2; ++i) {
@@ -302,34 +309,260 @@ TEST_F(AdminServerTest, StopEndsStreamsAndConnections) {
   close(idle);
 }
 
-TEST_F(AdminServerTest, ConnectionLimit) {
-  AdminServerOptions o;
-  o.max_connections = 2;
-  auto server = Start(o);
-  int a = Connect(server->port());
-  int b = Connect(server->port());
-  for (int i = 0; i < 100 && server->active_connections() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+// Waits (bounded) until `f` holds.
+template <class F>
+bool WaitFor(F f, int timeout_ms = 5000) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!f()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  int c = Connect(server->port());
-  EXPECT_NE(Read(c).find("HTTP/1.1 503"), std::string::npos);
-  close(a);
-  close(b);
-  close(c);
+  return true;
 }
 
-TEST_F(AdminServerTest, IdleConnectionsAreClosed) {
+TEST_F(AdminServerTest, NewConnectionsMustSendAByteWithinTheFirstByteTimeout) {
   AdminServerOptions o;
-  o.idle_timeout_ms = 200;
-  o.read_timeout_ms = 200;
+  o.first_byte_timeout_ms = 200;
+  o.idle_timeout_ms = 60'000;
+  o.read_timeout_ms = 300;
   auto server = Start(o);
-  int idle = Connect(server->port());
-  EXPECT_TRUE(PeerClosed(idle, 3000));
+  auto start = std::chrono::steady_clock::now();
+  int silent = Connect(server->port());
+  EXPECT_TRUE(PeerClosed(silent, 3000));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(150));
+  // A started request has read_timeout_ms to complete.
   int partial = Connect(server->port());
   SendAll(partial, "GET /echo HTTP/1.1\r\nHost");
   EXPECT_NE(Read(partial).find("HTTP/1.1 408"), std::string::npos);
-  close(idle);
+  // Between requests the (longer) idle timeout applies.
+  int kept = Connect(server->port());
+  SendAll(kept, "GET /echo HTTP/1.1\r\n" + host_ + "\r\n");
+  EXPECT_NE(Read(kept, "body=").find("200 OK"), std::string::npos);
+  EXPECT_FALSE(PeerClosed(kept, 600));
+  SendAll(kept, "GET /echo HTTP/1.1\r\n" + host_ + "\r\n");
+  EXPECT_NE(Read(kept, "body=").find("200 OK"), std::string::npos);
+  close(silent);
   close(partial);
+  close(kept);
+}
+
+TEST_F(AdminServerTest, ATlsHandshakeHasTheFirstByteTimeoutInAll) {
+  char dir_template[] = "/tmp/canaryd-tls-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  ASSERT_TRUE(
+      GenerateSelfSignedCertificate(dir + "/c.pem", dir + "/k.pem", {"localhost"}, {"127.0.0.1"})
+          .ok());
+  auto tls = TlsContext::FromFiles(dir + "/c.pem", dir + "/k.pem");
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  AdminServerOptions o;
+  o.tls = *tls;
+  o.first_byte_timeout_ms = 300;
+  auto server = Start(o);
+  // A client hello trickled a byte at a time: each byte comes well within any socket timeout,
+  // the whole never.
+  int fd = Connect(server->port());
+  auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (int i = 0; i < 40 && !closed; ++i) {
+    SendAll(fd, i == 0 ? std::string("\x16") : std::string(1, '\x03'));
+    closed = PeerClosed(fd, 100);
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  close(fd);
+}
+
+TEST_F(AdminServerTest, WhenFullACompleteRequestTakesTheSlotOfTheLongestWaiting) {
+  AdminServerOptions o;
+  o.max_connections = 4;
+  o.reserved_connections = 2;
+  auto server = Start(o);
+  std::vector<int> waiting;
+  // The slots: two that send nothing, one part-way through a request, one idle after a request.
+  waiting.push_back(Connect(server->port()));
+  ASSERT_TRUE(WaitFor([&] { return server->active_connections() == 1; }));
+  waiting.push_back(Connect(server->port()));
+  waiting.push_back(Connect(server->port()));
+  SendAll(waiting.back(), "GET /echo HTTP/1.1\r\nHo");
+  waiting.push_back(Connect(server->port()));
+  SendAll(waiting.back(), "GET /echo HTTP/1.1\r\n" + host_ + "\r\n");
+  EXPECT_NE(Read(waiting.back(), "body=").find("200 OK"), std::string::npos);
+  ASSERT_TRUE(WaitFor([&] { return server->active_connections() == 4; }));
+  // Two more fill the places on probation, a third takes the place of the first of them.
+  for (int i = 0; i < 3; ++i) waiting.push_back(Connect(server->port()));
+  EXPECT_TRUE(PeerClosed(waiting[4]));
+  EXPECT_EQ(server->evicted_connections(), 1u);
+  // A client that sends its request at once is served, each time at the expense of the
+  // connection that has waited longest (and one on probation, while they are full), never
+  // refused. Kept alive, the clients then wait too, and the fifth and sixth take their slots.
+  std::vector<int> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.push_back(Connect(server->port()));
+    SendAll(clients.back(), "GET /echo?q=" + std::to_string(i) + " HTTP/1.1\r\n" + host_ + "\r\n");
+    std::string r = Read(clients.back(), "q=" + std::to_string(i));
+    EXPECT_NE(r.find("200 OK"), std::string::npos) << i << ": " << r;
+  }
+  for (int i = 0; i < 6; ++i) EXPECT_TRUE(PeerClosed(waiting[i])) << i;
+  EXPECT_TRUE(PeerClosed(clients[0]));
+  EXPECT_TRUE(PeerClosed(clients[1]));
+  EXPECT_EQ(server->evicted_connections(), 8u);
+  // Four clients and one on probation.
+  EXPECT_TRUE(WaitFor([&] { return server->active_connections() == 5u; }));
+  for (int fd : waiting) close(fd);
+  for (int fd : clients) close(fd);
+}
+
+TEST_F(AdminServerTest, SlotsDoingWorkAreNotTakenAndStreamsKeepAShareFree) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> blocked{0};
+  router_.Handle("/block", [&](const HttpRequest&) {
+    ++blocked;
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return release; });
+    return HttpResponse::Text(200, "released");
+  });
+  router_.Handle("/stream", [](const HttpRequest&) {
+    HttpResponse r;
+    r.stream = std::make_shared<ResponseStream>();
+    r.stream->Send("open\n");
+    return r;
+  });
+  AdminServerOptions o;
+  o.max_connections = 3;
+  o.reserved_connections = 1;
+  o.max_streams = 1;
+  auto server = Start(o);
+  int stream = Connect(server->port());
+  SendAll(stream, "GET /stream HTTP/1.1\r\n" + host_ + "\r\n");
+  EXPECT_NE(Read(stream, "open\n").find("chunked"), std::string::npos);
+  int second = Connect(server->port());
+  SendAll(second, "GET /stream HTTP/1.1\r\n" + host_ + "\r\n");
+  std::string refused = Read(second, "}");
+  EXPECT_NE(refused.find("HTTP/1.1 429"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
+  close(second);
+  ASSERT_TRUE(WaitFor([&] { return server->active_connections() == 1; }));
+  int busy[2];
+  for (int& fd : busy) {
+    fd = Connect(server->port());
+    SendAll(fd, "GET /block HTTP/1.1\r\n" + host_ + "\r\n");
+  }
+  ASSERT_TRUE(WaitFor([&] { return blocked == 2; }));
+  int late = Connect(server->port());
+  SendAll(late, "GET /echo HTTP/1.1\r\n" + host_ + "\r\n");
+  std::string r = Read(late);
+  EXPECT_NE(r.find("HTTP/1.1 503"), std::string::npos) << r;
+  EXPECT_EQ(server->evicted_connections(), 0u);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (int fd : busy) {
+    EXPECT_NE(Read(fd, "released").find("200 OK"), std::string::npos);
+    close(fd);
+  }
+  close(late);
+  close(stream);
+}
+
+TEST_F(AdminServerTest, AClientThatDoesNotReadItsResponseCanBeEvicted) {
+  router_.Handle("/big", [](const HttpRequest&) {
+    return HttpResponse::Text(200, std::string(32 << 20, 'x'));
+  });
+  AdminServerOptions o;
+  o.max_connections = 1;
+  o.reserved_connections = 1;
+  auto server = Start(o);
+  int reader = socket(AF_INET, SOCK_STREAM, 0);
+  int small = 4096;
+  setsockopt(reader, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(reader, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  SendAll(reader, "GET /big HTTP/1.1\r\n" + host_ + "\r\n");
+  // Once the server's write waits on the client, a complete request takes the slot. Until then
+  // the slot is working, and the newcomer gets 503; try until served (bounded).
+  std::string r;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        int fd = Connect(server->port());
+        SendAll(fd, "GET /echo HTTP/1.1\r\n" + host_ + "Connection: close\r\n\r\n");
+        r = Read(fd);
+        close(fd);
+        return r.find("200 OK") != std::string::npos;
+      },
+      10'000))
+      << r;
+  EXPECT_EQ(server->evicted_connections(), 1u);
+  close(reader);
+}
+
+TEST_F(AdminServerTest, RefusesForeignHostsOriginsAndPreflightsAndNeverGrantsCors) {
+  router_.Handle("/cors", [](const HttpRequest&) {
+    return HttpResponse::Text(200, "cors")
+        .SetHeader("Access-Control-Allow-Origin", "*")
+        .SetHeader("access-control-allow-credentials", "true");
+  });
+  AdminServerOptions o;
+  o.allowed_hosts = {"canaryd.test"};
+  auto server = Start(o);
+  auto call = [&](const std::string& request) {
+    int fd = Connect(server->port());
+    SendAll(fd, request);
+    std::string r = Read(fd);
+    close(fd);
+    return r;
+  };
+  const std::string port = std::to_string(server->port());
+  std::string rebound =
+      call("GET /echo HTTP/1.1\r\nHost: evil.example:" + port + "\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(rebound.find("HTTP/1.1 421 Misdirected Request"), std::string::npos) << rebound;
+  EXPECT_NE(rebound.find("\"reason\":\"MisdirectedRequest\""), std::string::npos) << rebound;
+  EXPECT_NE(
+      call("GET /echo HTTP/1.1\r\nHost: canaryd.test:" + port + "\r\nConnection: close\r\n\r\n")
+          .find("200 OK"),
+      std::string::npos);
+  EXPECT_NE(call("GET /echo HTTP/1.1\r\nHost: localhost:" + port + "\r\nConnection: close\r\n\r\n")
+                .find("200 OK"),
+            std::string::npos);
+  // Health checks answer whatever the Host.
+  EXPECT_NE(
+      call("GET /healthz HTTP/1.1\r\nHost: lb.example\r\nConnection: close\r\n\r\n").find("200 OK"),
+      std::string::npos);
+  std::string preflight = call("OPTIONS /echo HTTP/1.1\r\n" + host_ +
+                               "Origin: https://evil.example\r\n"
+                               "Access-Control-Request-Method: PUT\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(preflight.find("HTTP/1.1 403"), std::string::npos) << preflight;
+  EXPECT_EQ(preflight.find("Access-Control"), std::string::npos) << preflight;
+  std::string cors = call("GET /cors HTTP/1.1\r\n" + host_ + "Connection: close\r\n\r\n");
+  EXPECT_NE(cors.find("200 OK"), std::string::npos) << cors;
+  for (const char* h : {"Access-Control", "access-control"}) {
+    EXPECT_EQ(cors.find(h), std::string::npos) << cors;
+  }
+  std::string cross = call("POST /echo HTTP/1.1\r\n" + host_ +
+                           "Origin: https://evil.example\r\nContent-Type: application/json\r\n"
+                           "Content-Length: 2\r\nConnection: close\r\n\r\n{}");
+  EXPECT_NE(cross.find("HTTP/1.1 403"), std::string::npos) << cross;
+  std::string same = call("POST /echo HTTP/1.1\r\n" + host_ + "Origin: http://127.0.0.1:" + port +
+                          "\r\nContent-Type: application/json\r\n"
+                          "Content-Length: 2\r\nConnection: close\r\n\r\n{}");
+  EXPECT_NE(same.find("200 OK"), std::string::npos) << same;
+  std::string form = call("POST /echo HTTP/1.1\r\n" + host_ +
+                          "Content-Type: text/plain\r\nContent-Length: 2\r\n"
+                          "Connection: close\r\n\r\n{}");
+  EXPECT_NE(form.find("HTTP/1.1 415"), std::string::npos) << form;
+  EXPECT_NE(form.find("\"reason\":\"UnsupportedMediaType\""), std::string::npos) << form;
+  EXPECT_FALSE(
+      AdminServer::Start(
+          AdminServerOptions{.address = "127.0.0.1:0", .allowed_hosts = {"not a name"}}, router_)
+          .ok());
 }
 
 }  // namespace

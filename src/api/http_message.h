@@ -115,6 +115,9 @@ class ResponseStream {
 
 // Case-insensitive ASCII comparison.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// A Content-Type's media type without its parameters, lower-case ("Application/JSON; charset=x"
+// -> "application/json"); "" for an empty one.
+std::string MediaType(std::string_view content_type);
 // Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a bad escape.
 std::optional<std::string> PercentDecode(std::string_view s, bool plus_is_space);
 // Encodes everything but unreserved characters.

@@ -19,7 +19,9 @@ nlohmann::json NodeToJson(const config::Node& n);
 // nullopt and sets *error to a message with the line and column.
 std::optional<nlohmann::json> ParseYamlOrJson(std::string_view text, std::string* error);
 
-// Parses JSON text strictly (no comments, no trailing garbage); nullopt on failure with *error.
+// Parses JSON text strictly: no comments, no trailing garbage, no key repeated within an object
+// (as the YAML reader refuses one: json::parse would keep the last silently), at most 100 levels
+// of nesting. nullopt on failure, with *error saying where ("line L, column C: ...").
 std::optional<nlohmann::json> ParseJson(std::string_view text, std::string* error);
 
 }  // namespace canaryd::api

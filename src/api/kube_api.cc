@@ -151,29 +151,71 @@ bool DryRun(const HttpRequest& req, ApiError* error) {
   return dry;
 }
 
+// The media types of object bodies (create, replace) as kube-apiserver serves them; of protobuf,
+// canaryd reads only what `kubectl create namespace` sends.
+constexpr const char* kObjectMediaTypes =
+    "application/json, application/yaml, application/vnd.kubernetes.protobuf";
+// DeleteOptions bodies.
+constexpr const char* kDeleteMediaTypes = "application/json, application/yaml";
+
+ApiError UnknownFormat(const char* accepted) {
+  // kube-apiserver's words. Besides correctness this is what refuses cross-site writes: a browser
+  // sends text/plain, form and multipart bodies (or none typed at all) to any site without a CORS
+  // preflight, and none of those is served here.
+  return UnsupportedMediaTypeError(
+      std::string("the body of the request was in an unknown format - accepted media types "
+                  "include: ") +
+      accepted);
+}
+
+// The body of a create or replace, by its Content-Type.
 std::optional<json> ParseBody(const HttpRequest& req, ApiError* error) {
   if (req.body.empty()) {
     *error = BadRequestError("the request needs a body");
     return std::nullopt;
   }
   const std::string* ct = req.Header("content-type");
-  if (ct != nullptr && ct->find("protobuf") != std::string::npos) {
-    // Typed clients send protobuf; of those, canaryd reads `kubectl create namespace`'s.
-    if (std::optional<json> ns = DecodeProtobufNamespace(req.body)) return ns;
-    *error = UnsupportedMediaTypeError(
-        "the body of the request was in an unknown format - "
-        "accepted media types include: application/json, "
-        "application/yaml");
-    return std::nullopt;
-  }
+  std::string type = ct != nullptr ? MediaType(*ct) : "";
   std::string message;
   std::optional<json> body;
-  if (ct != nullptr && ct->find("yaml") != std::string::npos) {
-    body = ParseYamlOrJson(req.body, &message);
-  } else {
+  if (type == "application/json") {
     body = ParseJson(req.body, &message);
+  } else if (type == "application/yaml") {
+    body = ParseYamlOrJson(req.body, &message);
+  } else if (type == "application/vnd.kubernetes.protobuf") {
+    // Typed clients send protobuf; of those, canaryd reads `kubectl create namespace`'s.
+    if (std::optional<json> ns = DecodeProtobufNamespace(req.body)) return ns;
+    *error = UnknownFormat("application/json, application/yaml");
+    return std::nullopt;
+  } else {
+    *error = UnknownFormat(kObjectMediaTypes);
+    return std::nullopt;
   }
   if (!body) *error = BadRequestError("the request body is not valid: " + message);
+  return body;
+}
+
+// A DeleteOptions body, when there is one: nullopt with *error set when it cannot be read.
+std::optional<json> ParseDeleteOptions(const HttpRequest& req, ApiError* error) {
+  error->code = 0;
+  if (req.body.empty()) return json::object();
+  const std::string* ct = req.Header("content-type");
+  std::string type = ct != nullptr ? MediaType(*ct) : "";
+  std::string message;
+  std::optional<json> body;
+  if (type == "application/json") {
+    body = ParseJson(req.body, &message);
+  } else if (type == "application/yaml") {
+    body = ParseYamlOrJson(req.body, &message);
+  } else {
+    *error = UnknownFormat(kDeleteMediaTypes);
+    return std::nullopt;
+  }
+  if (!body || !body->is_object()) {
+    *error = BadRequestError("invalid DeleteOptions: " +
+                             (body ? std::string("not an object") : message));
+    return std::nullopt;
+  }
   return body;
 }
 
@@ -423,6 +465,8 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
         return ErrorResponse(
             MethodNotAllowedError("deletecollection is not served for namespaces"));
       }
+      // The body's options are not used, but a body is read only in a format that is served.
+      if (!ParseDeleteOptions(req, &error)) return ErrorResponse(error);
       LabelSelector labels;
       FieldSelector fields;
       if (auto e = selectors(&labels, &fields)) return ErrorResponse(*e);
@@ -460,10 +504,9 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
     const std::string* ct = req.Header("content-type");
     PatchType type;
     if (ct == nullptr || !PatchTypeFromContentType(*ct, &type)) {
-      return ErrorResponse(UnsupportedMediaTypeError(
-          "the body of the request was in an unknown format - accepted media types include: "
-          "application/json-patch+json, application/merge-patch+json, "
-          "application/apply-patch+yaml, application/strategic-merge-patch+json"));
+      return ErrorResponse(
+          UnknownFormat("application/json-patch+json, application/merge-patch+json, "
+                        "application/apply-patch+yaml, application/strategic-merge-patch+json"));
     }
     if (type == PatchType::kApply && req.QueryOr("fieldManager", "").empty()) {
       return ErrorResponse(BadRequestError("fieldManager is required for apply requests"));
@@ -475,21 +518,16 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
   if (method == "DELETE") {
     DeleteOptions del;
     del.dry_run = dry_run;
-    if (!req.body.empty()) {
-      std::string message;
-      std::optional<json> body = ParseJson(req.body, &message);
-      if (!body || !body->is_object()) {
-        return ErrorResponse(BadRequestError("invalid DeleteOptions: " + message));
+    std::optional<json> body = ParseDeleteOptions(req, &error);
+    if (!body) return ErrorResponse(error);
+    if (auto pre = body->find("preconditions"); pre != body->end() && pre->is_object()) {
+      if (pre->contains("uid") && (*pre)["uid"].is_string()) del.uid = (*pre)["uid"];
+      if (pre->contains("resourceVersion") && (*pre)["resourceVersion"].is_string()) {
+        del.resource_version = (*pre)["resourceVersion"];
       }
-      if (auto pre = body->find("preconditions"); pre != body->end() && pre->is_object()) {
-        if (pre->contains("uid") && (*pre)["uid"].is_string()) del.uid = (*pre)["uid"];
-        if (pre->contains("resourceVersion") && (*pre)["resourceVersion"].is_string()) {
-          del.resource_version = (*pre)["resourceVersion"];
-        }
-      }
-      if (auto dr = body->find("dryRun"); dr != body->end() && dr->is_array()) {
-        for (const json& v : *dr) del.dry_run |= v == "All";
-      }
+    }
+    if (auto dr = body->find("dryRun"); dr != body->end() && dr->is_array()) {
+      for (const json& v : *dr) del.dry_run |= v == "All";
     }
     ApiResult<WriteOutcome> out = service_.Delete(t, del);
     if (!out.ok()) return ErrorResponse(out.error());

@@ -11,8 +11,16 @@ class KubeApiTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(service_.EnsureSystemNamespaces().ok()); }
 
+  // A body without a content-type header is sent as application/json (as kubectl sends it).
   HttpResponse Call(const std::string& method, const std::string& target,
                     const std::string& body = "", std::vector<HttpHeader> headers = {}) {
+    bool typed = false;
+    for (const HttpHeader& h : headers) typed |= h.name == "content-type";
+    if (!body.empty() && !typed) headers.push_back({"content-type", "application/json"});
+    return CallAsIs(method, target, body, std::move(headers));
+  }
+  HttpResponse CallAsIs(const std::string& method, const std::string& target,
+                        const std::string& body, std::vector<HttpHeader> headers) {
     HttpRequest req;
     req.method = method;
     EXPECT_TRUE(req.SetTarget(target));
@@ -136,6 +144,103 @@ TEST_F(KubeApiTest, CrudOverHttp) {
   HttpResponse gone = Call("GET", coll + "/web");
   EXPECT_EQ(gone.status, 404);
   EXPECT_EQ(Body(gone)["message"], "virtualservices.networking.istio.io \"web\" not found");
+}
+
+TEST_F(KubeApiTest, WritesInMediaTypesNotServedAre415) {
+  const std::string coll = "/apis/networking.istio.io/v1/namespaces/default/virtualservices";
+  auto expect_415 = [&](const HttpResponse& r, const std::string& what) {
+    EXPECT_EQ(r.status, 415) << what << ": " << r.body;
+    json status = Body(r);
+    EXPECT_EQ(status["kind"], "Status") << what;
+    EXPECT_EQ(status["reason"], "UnsupportedMediaType") << what;
+  };
+  // What a browser sends cross-site without a preflight, nothing, and other types not served.
+  std::vector<std::vector<HttpHeader>> unserved = {
+      {},
+      {{"content-type", "text/plain"}},
+      {{"content-type", "text/plain;charset=UTF-8"}},
+      {{"content-type", "application/x-www-form-urlencoded"}},
+      {{"content-type", "multipart/form-data; boundary=x"}},
+      {{"content-type", "application/xml"}},
+      {{"content-type", "text/yaml"}},
+      {{"content-type", "application/x-protobuf"}},
+  };
+  for (const auto& headers : unserved) {
+    std::string what = headers.empty() ? "none" : headers[0].value;
+    expect_415(CallAsIs("POST", coll, kVs, headers), "POST " + what);
+    EXPECT_EQ(Call("GET", coll + "/web").status, 404) << what;  // nothing was created
+  }
+  for (const char* type : {"application/json", "Application/JSON; charset=utf-8"}) {
+    HttpResponse created = CallAsIs("POST", coll, kVs, {{"content-type", type}});
+    ASSERT_EQ(created.status, 201) << type << ": " << created.body;
+    ASSERT_EQ(Call("DELETE", coll + "/web").status, 200);
+  }
+  ASSERT_EQ(CallAsIs("POST", coll, kVs, {{"content-type", "application/yaml"}}).status, 201);
+  for (const auto& headers : unserved) {
+    std::string what = headers.empty() ? "none" : headers[0].value;
+    expect_415(CallAsIs("PUT", coll + "/web", kVs, headers), "PUT " + what);
+    expect_415(CallAsIs("PATCH", coll + "/web", R"({"spec":{"hosts":["x"]}})", headers),
+               "PATCH " + what);
+    expect_415(CallAsIs("DELETE", coll + "/web", R"({"kind":"DeleteOptions"})", headers),
+               "DELETE " + what);
+    expect_415(CallAsIs("DELETE", coll, R"({"kind":"DeleteOptions"})", headers),
+               "DELETE collection " + what);
+  }
+  expect_415(CallAsIs("PATCH", coll + "/web?fieldManager=m", kVs,
+                      {{"content-type", "application/apply-patch+cbor"}}),
+             "CBOR apply");
+  // Nothing changed; DeleteOptions in JSON or YAML, or no body, are read.
+  EXPECT_EQ(Body(Call("GET", coll + "/web"))["spec"]["hosts"], json({"*"}));
+  EXPECT_EQ(CallAsIs("DELETE", coll + "/web?dryRun=All", "dryRun: [All]\n",
+                     {{"content-type", "application/yaml"}})
+                .status,
+            200);
+  EXPECT_EQ(Call("DELETE", coll + "/web", R"({"kind":"DeleteOptions","dryRun":["All"]})").status,
+            200);
+  EXPECT_EQ(Call("GET", coll + "/web").status, 200);
+  EXPECT_EQ(Call("DELETE", coll + "/web", "[]").status, 400);
+  EXPECT_EQ(Call("DELETE", coll + "/web").status, 200);
+}
+
+TEST_F(KubeApiTest, RepeatedKeysInJsonAreRefusedAsInYaml) {
+  const std::string coll = "/apis/networking.istio.io/v1/namespaces/default/virtualservices";
+  const std::string dup = R"({"apiVersion":"networking.istio.io/v1","kind":"VirtualService",
+"metadata":{"name":"web"},
+"spec":{"hosts":["*"],"hosts":["dup"],"http":[{"route":[{"destination":{"host":"web"}}]}]}})";
+  HttpResponse json_body = Call("POST", coll, dup);
+  EXPECT_EQ(json_body.status, 400) << json_body.body;
+  EXPECT_EQ(Body(json_body)["reason"], "BadRequest");
+  EXPECT_NE(Body(json_body)["message"].get<std::string>().find(
+                "line 3, column 23: mapping key \"hosts\" already defined at line 3, column 9"),
+            std::string::npos)
+      << json_body.body;
+  HttpResponse yaml_body = Call("POST", coll, dup, {{"content-type", "application/yaml"}});
+  EXPECT_EQ(yaml_body.status, 400) << yaml_body.body;
+  EXPECT_NE(yaml_body.body.find("mapping key \\\"hosts\\\" already defined"), std::string::npos)
+      << yaml_body.body;
+  EXPECT_EQ(Call("GET", coll + "/web").status, 404);
+
+  ASSERT_EQ(Call("POST", coll, kVs).status, 201);
+  json current = Body(Call("GET", coll + "/web"));
+  std::string replace = current.dump();
+  replace.insert(replace.rfind('}'), R"(,"spec":{"hosts":["dup"]})");
+  EXPECT_EQ(Call("PUT", coll + "/web", replace).status, 400);
+  for (const auto& [type, patch] : std::vector<std::pair<std::string, std::string>>{
+           {"application/merge-patch+json", R"({"spec":{"hosts":["a"],"hosts":["dup"]}})"},
+           {"application/strategic-merge-patch+json", R"({"spec":{"hosts":["a"],"hosts":["b"]}})"},
+           {"application/json-patch+json",
+            R"([{"op":"replace","path":"/spec","value":{"hosts":["a"],"hosts":["b"]}}])"},
+           {"application/json-patch+json", R"([{"op":"add","op":"remove","path":"/spec"}])"},
+       }) {
+    HttpResponse r = Call("PATCH", coll + "/web", patch, {{"content-type", type}});
+    EXPECT_EQ(r.status, 400) << type << " " << patch << ": " << r.body;
+    EXPECT_NE(r.body.find("already defined"), std::string::npos) << r.body;
+  }
+  HttpResponse apply = Call("PATCH", coll + "/web?fieldManager=m", dup,
+                            {{"content-type", "application/apply-patch+yaml"}});
+  EXPECT_EQ(apply.status, 400) << apply.body;
+  EXPECT_EQ(Call("DELETE", coll + "/web", R"({"dryRun":[],"dryRun":["All"]})").status, 400);
+  EXPECT_EQ(Body(Call("GET", coll + "/web"))["spec"]["hosts"], json({"*"}));
 }
 
 TEST_F(KubeApiTest, DeleteCollectionBySelector) {
@@ -281,6 +386,7 @@ TEST_F(KubeApiTest, WatchFromCompactedRevisionIsGone) {
     req.method = "POST";
     ASSERT_TRUE(req.SetTarget("/api/v1/namespaces"));
     req.body = R"({"metadata":{"name":"ns)" + std::to_string(i) + R"("}})";
+    req.headers = {{"content-type", "application/json"}};
     ASSERT_EQ(api.Handle(req).status, 201);
   }
   HttpRequest req;

@@ -1,5 +1,7 @@
 #include "api/object_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cctype>
 
 #include "api/json_node.h"
@@ -32,6 +34,23 @@ ApiError FromStoreStatus(const Status& s, const config::KindInfo& kind, const st
     default:
       return InternalError("store: " + s.ToString());
   }
+}
+
+// For a write the store refused: the answer, and a log line when the reason is the store's own
+// (a full disk, an I/O error, a lock held too long) rather than the request's (exists, not
+// found, stale): the client sees only 503 or 500, the operator needs the object and the error.
+ApiError FromStoreWrite(const Status& s, const char* op, const config::KindInfo& kind,
+                        const std::string& ns, const std::string& name) {
+  switch (s.code()) {
+    case StatusCode::kNotFound:
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kConflict:
+      break;
+    default:
+      spdlog::error("store: cannot {} {} {}{}: {}", op, kind.name, ns.empty() ? "" : ns + "/", name,
+                    s.ToString());
+  }
+  return FromStoreStatus(s, kind, name);
 }
 
 json WithoutVolatile(json obj) {
@@ -519,7 +538,7 @@ ApiResult<WriteOutcome> ObjectService::DoCreate(const Target& t, json obj,
     return out;
   }
   Result<store::StoredObject> r = store_.Create(named.Key(), Serialize(p));
-  if (!r.ok()) return FromStoreStatus(r.status(), k, named.name);
+  if (!r.ok()) return FromStoreWrite(r.status(), "create", k, named.ns, named.name);
   out.object = Present(*r, k, t.version);
   out.created = true;
   return out;
@@ -580,7 +599,7 @@ ApiResult<WriteOutcome> ObjectService::DoUpdate(const Target& t, json desired,
   Result<store::StoredObject> r = store_.Update(t.Key(), Serialize(p), expected_revision);
   if (!r.ok()) {
     if (r.status().code() == StatusCode::kConflict) *stale = true;
-    return FromStoreStatus(r.status(), k, t.name);
+    return FromStoreWrite(r.status(), "update", k, t.ns, t.name);
   }
   out.object = Present(*r, k, t.version);
   return out;
@@ -772,7 +791,7 @@ ApiResult<WriteOutcome> ObjectService::Delete(const Target& t, const DeleteOptio
           for (const store::StoredObject& o : items->items) {
             Result<store::StoredObject> d = store_.Delete(o.key, 0);
             if (!d.ok() && d.status().code() != StatusCode::kNotFound) {
-              return FromStoreStatus(d.status(), other, o.key.name);
+              return FromStoreWrite(d.status(), "delete", other, o.key.namespace_, o.key.name);
             }
           }
         }
@@ -786,7 +805,7 @@ ApiResult<WriteOutcome> ObjectService::Delete(const Target& t, const DeleteOptio
     Result<store::StoredObject> r = store_.Delete(t.Key(), cur->mod_revision);
     if (!r.ok()) {
       if (r.status().code() == StatusCode::kConflict) continue;
-      return FromStoreStatus(r.status(), k, t.name);
+      return FromStoreWrite(r.status(), "delete", k, t.ns, t.name);
     }
     out.object = Present(*r, k, t.version);
     return out;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "api/http_message.h"
 #include "api/list_types.h"
 
 namespace canaryd::api {
@@ -225,16 +226,16 @@ class StrategicMerger {
 }  // namespace
 
 bool PatchTypeFromContentType(const std::string& content_type, PatchType* out) {
-  std::string ct = content_type.substr(0, content_type.find(';'));
-  while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+  // What kube-apiserver serves, less CBOR, which canaryd cannot read; apply-patch+json is JSON,
+  // which the apply-patch+yaml reader reads.
+  std::string ct = MediaType(content_type);
   if (ct == "application/merge-patch+json") {
     *out = PatchType::kMerge;
   } else if (ct == "application/json-patch+json") {
     *out = PatchType::kJson;
   } else if (ct == "application/strategic-merge-patch+json") {
     *out = PatchType::kStrategic;
-  } else if (ct == "application/apply-patch+yaml" || ct == "application/apply-patch+json" ||
-             ct == "application/apply-patch+cbor") {
+  } else if (ct == "application/apply-patch+yaml" || ct == "application/apply-patch+json") {
     *out = PatchType::kApply;
   } else {
     return false;

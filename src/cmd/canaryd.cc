@@ -145,6 +145,8 @@ int main(int argc, char** argv) {
   std::string tls_cert;
   std::string tls_key;
   std::string log_level = "info";
+  std::vector<std::string> admin_hosts;
+  std::string admin_first_byte_timeout = "5s";
   int64_t watch_history = canaryd::store::SqliteStoreOptions().history_limit;
   app.add_option("-f,--filename", files,
                  "Manifest file or directory applied at start (repeatable)");
@@ -159,6 +161,12 @@ int main(int argc, char** argv) {
                  "PEM certificate (chain) for HTTPS on the admin listener; without it, a listener "
                  "that requires a token uses a self-signed one kept in the data directory");
   app.add_option("--admin-tls-key", tls_key, "PEM private key of --admin-tls-cert");
+  app.add_option("--admin-host", admin_hosts,
+                 "A name clients address the admin API by, NAME or NAME:PORT (repeatable); other "
+                 "Host headers get 421. Its own address, and localhost on loopback, always pass");
+  app.add_option("--admin-first-byte-timeout", admin_first_byte_timeout,
+                 "Close admin connections that send nothing for this long after connecting")
+      ->capture_default_str();
   app.add_option("--admin-port-file", port_file,
                  "Write the admin listener's bound port to this file once serving");
   app.add_option("--data-dir", data_dir, "Directory of the embedded store")->capture_default_str();
@@ -257,10 +265,21 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Writing past a file-size limit (RLIMIT_FSIZE) is then an error (EFBIG) that the store
+  // reports and the API answers with 503, like a full disk, instead of a signal that kills the
+  // process mid-write.
+  signal(SIGXFSZ, SIG_IGN);
 
   canaryd::api::AdminServerOptions admin;
   admin.address = admin_address;
   admin.require_token = require_token;
+  admin.allowed_hosts = admin_hosts;
+  int64_t first_byte_nanos = 0;
+  if (!DurationFlag("--admin-first-byte-timeout", admin_first_byte_timeout, &first_byte_nanos)) {
+    return 2;
+  }
+  admin.first_byte_timeout_ms =
+      static_cast<int>(std::clamp<int64_t>(first_byte_nanos / 1'000'000, 1, 3'600'000));
   if (!token_file.empty()) {
     if (!ReadToken(token_file, &admin.token) || admin.token.empty()) {
       spdlog::error("--admin-token-file {}: cannot be read or is empty", token_file);

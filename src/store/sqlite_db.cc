@@ -1,8 +1,13 @@
 #include "store/sqlite_db.h"
 
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
 #include <utility>
 
 namespace canaryd::store {
@@ -20,6 +25,49 @@ std::string_view FirstWords(const char* sql) {
 std::string FileOf(sqlite3* db) {
   const char* f = db ? sqlite3_db_filename(db, "main") : nullptr;
   return f && *f ? f : "(database)";
+}
+
+// Whether a file of the database has grown to the process's file-size limit (RLIMIT_FSIZE):
+// the kernel then writes up to the limit and refuses the rest with EFBIG. SQLite keeps no
+// reliable errno for a failed write (sqlite3_system_errno reads errno later, once it has been
+// overwritten), so the files' sizes tell: within one WAL frame (the largest page and its
+// header) of the limit.
+bool AtFileSizeLimit(sqlite3* db, rlim_t* limit) {
+  rlimit l{};
+  if (getrlimit(RLIMIT_FSIZE, &l) != 0 || l.rlim_cur == RLIM_INFINITY) return false;
+  const char* main = sqlite3_db_filename(db, "main");
+  if (main == nullptr || *main == '\0') return false;
+  constexpr rlim_t kLargestFrame = 65536 + 24;
+  for (const char* suffix : {"", "-wal", "-journal"}) {
+    struct stat st {};
+    std::string path = std::string(main) + suffix;
+    if (::stat(path.c_str(), &st) == 0 &&
+        static_cast<rlim_t>(st.st_size) + kLargestFrame > l.rlim_cur) {
+      *limit = l.rlim_cur;
+      return true;
+    }
+  }
+  return false;
+}
+
+// SQLite reports a write that found the disk full as SQLITE_FULL, but one refused because the
+// file may not grow (EFBIG past the file-size limit, EDQUOT past a quota) as
+// SQLITE_IOERR_WRITE. Neither wrote anything and SQLite recovers from both alike (it rolls
+// back), so both are reported as a full disk: not as an I/O error, after which the store's
+// state is unknown and it refuses writes until reopened.
+int FileLimitAsFull(sqlite3* db, int rc, std::string* message) {
+  if (rc != SQLITE_IOERR_WRITE || db == nullptr) return rc;
+  int error = sqlite3_system_errno(db);
+  rlim_t limit = 0;
+  if (error == EFBIG || error == EDQUOT) {
+    *message += std::string(" (") + std::strerror(error) + ")";
+  } else if (AtFileSizeLimit(db, &limit)) {
+    *message += " (" + std::string(std::strerror(EFBIG)) + ": the file-size limit of " +
+                std::to_string(limit) + " bytes is reached)";
+  } else {
+    return rc;
+  }
+  return SQLITE_FULL;
 }
 
 }  // namespace
@@ -103,8 +151,10 @@ Result<bool> SqliteStatement::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
+  std::string message = sqlite3_errmsg(db_);
+  rc = FileLimitAsFull(db_, rc, &message);
   return SqliteStatus(rc, std::string(FirstWords(sqlite3_sql(stmt_))) + " on " + FileOf(db_),
-                      sqlite3_errmsg(db_));
+                      message);
 }
 
 Status SqliteStatement::Run() {
@@ -174,6 +224,7 @@ Status SqliteDb::Exec(const char* sql) {
   if (rc == SQLITE_OK) return Status::Ok();
   std::string message = error ? error : sqlite3_errmsg(db_);
   sqlite3_free(error);
+  rc = FileLimitAsFull(db_, rc, &message);
   return SqliteStatus(rc, std::string(FirstWords(sql)) + " on " + path_, message);
 }
 

@@ -20,8 +20,9 @@ namespace canaryd::store {
 // The Status for SQLite result code `rc` (an extended code), with `what` (the operation and the
 // file) and SQLite's own message. The code says what the caller can do: kIoError for the file
 // system (permissions, I/O), kFailedPrecondition for a file that is not a usable database
-// (corrupt, not SQLite), kResourceExhausted for a full disk, kUnavailable for a lock held too
-// long, kInvalidArgument for a value too big to store, kInternal otherwise.
+// (corrupt, not SQLite), kResourceExhausted for a full disk (statements and Exec also report a
+// write refused for a file that may not grow, EFBIG or EDQUOT, as one), kUnavailable for a lock
+// held too long, kInvalidArgument for a value too big to store, kInternal otherwise.
 Status SqliteStatus(int rc, std::string_view what, std::string_view sqlite_message);
 
 class SqliteStatement {

@@ -55,6 +55,7 @@ bool CanarydInstance::Start(std::string* error) {
                 {"--listen-host", "127.0.0.1", "--port-map", "80=" + std::to_string(gateway_port_),
                  "--workers", std::to_string(options_.workers)});
   s.argv.insert(s.argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  s.argv.insert(s.argv.begin(), options_.wrapper.begin(), options_.wrapper.end());
   s.working_dir = SourceDir().string();
   process_ = Process::Spawn(s, error);
   if (!process_) return false;

@@ -14,6 +14,8 @@ namespace canaryd::testing {
 
 struct CanarydOptions {
   std::vector<std::string> extra_args;  // e.g. {"-f", "examples/walkthrough"}
+  // canaryd runs under this command, e.g. {"/usr/bin/prlimit", "--fsize=2000000"}.
+  std::vector<std::string> wrapper;
   std::string admin = "127.0.0.1:0";
   std::string token;  // written to a token file and passed as --admin-token-file when set
   bool require_token = false;

@@ -301,7 +301,9 @@ HttpReply ParseHttpReply(const std::string& raw) {
 HttpReply Http(uint16_t port, const std::string& method, const std::string& path,
                const std::string& body, const std::vector<std::string>& headers,
                std::chrono::milliseconds timeout) {
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  // The Host names the server as clients address it (canaryd's admin API refuses other names).
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                    "\r\nConnection: close\r\n";
   for (const std::string& h : headers) req += h + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
