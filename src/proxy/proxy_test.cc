@@ -152,10 +152,10 @@ TEST_F(ProxyTest, ARetiredTableIsFreedOffTheWorkersOnTheReaperThread) {
       });
   compiled->table.reset();
   server_->Publish(std::move(watched), compiled->ports);
+  ASSERT_TRUE(server_->RunOnEachWorker([](int) {}));
   Client c(gateway_port_);
+  ASSERT_EQ(Get(c, "/"), "200 v2") << "the watched table serves";
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (Get(c, "/") != "200 v2" && std::chrono::steady_clock::now() < deadline) {
-  }
   Apply(Config(v1_->port(), v2_->port(), 100, 0));  // retires the watched table
   EXPECT_EQ(Get(c, "/"), "200 v1");
   while (freed_on->load() == std::thread::id() && std::chrono::steady_clock::now() < deadline) {
