@@ -3,8 +3,12 @@
 // closed connection, and the backend must not receive anything the client smuggled.
 #include <gtest/gtest.h>
 
+#include <sys/ioctl.h>
+
 #include <atomic>
+#include <cerrno>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "config/loader.h"
@@ -18,6 +22,9 @@ namespace canaryd::proxy {
 namespace {
 
 // Accepts connections, answers every complete request with 200 "ok", and records every byte.
+// One thread accepts and one serves each connection; the destructor shuts every socket down and
+// joins them all, so none outlives the backend. A connection's bytes are taken from its socket
+// and recorded under one lock, which is what lets Settle() tell when nothing is left unrecorded.
 class RecordingBackend {
  public:
   RecordingBackend() {
@@ -27,11 +34,18 @@ class RecordingBackend {
     thread_ = std::thread([this] { Run(); });
   }
   ~RecordingBackend() {
-    stop_ = true;
-    shutdown(listen_fd_, SHUT_RDWR);
-    thread_.join();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      for (int fd : open_) shutdown(fd, SHUT_RDWR);  // their threads see EOF at once
+    }
+    thread_.join();  // starts no thread after seeing stop_ (under the lock)
+    for (std::thread& t : serving_) t.join();
     close(listen_fd_);
   }
+  RecordingBackend(const RecordingBackend&) = delete;
+  RecordingBackend& operator=(const RecordingBackend&) = delete;
+
   uint16_t port() const { return port_; }
   std::string received() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -43,15 +57,40 @@ class RecordingBackend {
     received_.clear();
     requests_ = 0;
   }
+  // Waits (bounded) until every byte that has reached the backend is in received(): no
+  // connection waits to be accepted and no open connection has unread bytes. Bytes on loopback
+  // are in the receiving socket when send() returns, so after a request that the backend
+  // answered, whatever the gateway sent before it is recorded once this returns true.
+  bool Settle(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        pollfd l{listen_fd_, POLLIN, 0};
+        bool settled = poll(&l, 1, 0) == 0;
+        for (int fd : open_) {
+          int unread = 0;
+          settled = settled && ioctl(fd, FIONREAD, &unread) == 0 && unread == 0;
+        }
+        if (settled) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return false;
+  }
 
  private:
   void Run() {
-    while (!stop_) {
+    while (true) {
       pollfd p{listen_fd_, POLLIN, 0};
-      if (poll(&p, 1, 50) <= 0) continue;
-      int fd = accept4(listen_fd_, nullptr, nullptr, 0);
+      poll(&p, 1, 20);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+      // Accepted and registered under the lock: Settle() sees a connection either queued or open.
+      int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) continue;
-      std::thread([this, fd] { Serve(fd); }).detach();
+      open_.insert(fd);
+      serving_.emplace_back([this, fd] { Serve(fd); });
     }
   }
   void Serve(int fd) {
@@ -60,16 +99,19 @@ class RecordingBackend {
     std::string buf;
     size_t parsed = 0;
     char tmp[65536];
-    while (!stop_) {
+    while (true) {
       pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, 50) <= 0) continue;
-      ssize_t n = recv(fd, tmp, sizeof tmp, 0);
-      if (n <= 0) break;
+      if (poll(&p, 1, 1000) <= 0) continue;
+      ssize_t n;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        received_.append(tmp, static_cast<size_t>(n));
+        n = recv(fd, tmp, sizeof tmp, MSG_DONTWAIT);
+        if (n > 0) received_.append(tmp, static_cast<size_t>(n));
       }
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n <= 0) break;
       buf.append(tmp, static_cast<size_t>(n));
+      bool error = false;
       while (parsed < buf.size() || parser.completion_pending()) {
         size_t used = 0;
         auto s = parser.Feed(buf.data(), buf.data() + parsed, buf.size() - parsed, &used);
@@ -87,22 +129,26 @@ class RecordingBackend {
           parser.Reset();
           continue;
         }
-        if (s == http::Parser::State::kError) {
-          close(fd);
-          return;
-        }
+        error = s == http::Parser::State::kError;
         break;
       }
+      if (error) break;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      open_.erase(fd);  // before close(): the destructor never shuts down a reused descriptor
     }
     close(fd);
   }
 
   int listen_fd_ = -1;
   uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
   std::atomic<int> requests_{0};
   std::mutex mu_;
-  std::string received_;
+  bool stop_ = false;                 // guarded by mu_
+  std::set<int> open_;                // connections being served; guarded by mu_
+  std::string received_;              // guarded by mu_
+  std::vector<std::thread> serving_;  // the Run thread's, then the destructor's
   std::thread thread_;
 };
 

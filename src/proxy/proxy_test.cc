@@ -92,16 +92,9 @@ class ProxyTest : public ::testing::Test {
     auto compiled = router::Compiler::Compile(loaded.resources, co);
     ASSERT_TRUE(compiled.ok());
     server_->Publish(compiled->table, compiled->ports);
-    // Wait until the listener answers with this generation's routes.
-    for (int i = 0; i < 100; ++i) {
-      Client c(gateway_port_, 2000);  // long enough for a route to a black hole
-      if (c.connected()) {
-        Response r = c.Request("GET /healthz-probe HTTP/1.1\r\nHost: x\r\n\r\n");
-        if (r.ok) break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // A worker runs posted tasks in order: once a task posted after the table has run on every
+    // worker, each has switched to this table and listens on its ports.
+    ASSERT_TRUE(server_->RunOnEachWorker([](int) {}));
   }
 
   std::string Get(Client& c, const std::string& path, const std::string& extra = "") {
@@ -159,10 +152,10 @@ TEST_F(ProxyTest, ARetiredTableIsFreedOffTheWorkersOnTheReaperThread) {
       });
   compiled->table.reset();
   server_->Publish(std::move(watched), compiled->ports);
+  ASSERT_TRUE(server_->RunOnEachWorker([](int) {}));
   Client c(gateway_port_);
+  ASSERT_EQ(Get(c, "/"), "200 v2") << "the watched table serves";
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (Get(c, "/") != "200 v2" && std::chrono::steady_clock::now() < deadline) {
-  }
   Apply(Config(v1_->port(), v2_->port(), 100, 0));  // retires the watched table
   EXPECT_EQ(Get(c, "/"), "200 v1");
   while (freed_on->load() == std::thread::id() && std::chrono::steady_clock::now() < deadline) {
@@ -280,8 +273,8 @@ TEST_F(ProxyTest, ExpectContinueIsAnsweredAndTheBodyFollows) {
   ASSERT_TRUE(
       c.Send("POST /app/upload HTTP/1.1\r\nHost: web\r\nContent-Length: 4\r\n"
              "Expect: 100-continue\r\n\r\n"));
-  // The interim response arrives before the body is sent.
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // The gateway answers the interim response itself, before the client sends any of the body.
+  ASSERT_TRUE(c.WaitForBytes("HTTP/1.1 100 Continue\r\n\r\n")) << c.leftover();
   ASSERT_TRUE(c.Send("data"));
   Response r = c.Read();
   EXPECT_EQ(r.status, 200);
@@ -600,7 +593,7 @@ TEST_F(ProxyEdgeTest, AWebSocketTunnelIsReportedWhenItEndsWithTheBytesItCarried)
   server_ = std::make_unique<GatewayServer>(o, &observer);
   ASSERT_TRUE(server_->Start().ok());
   Apply(OneServiceConfig({v1_->port()}));
-  size_t before = observer.seen().size();  // the fixture's readiness probes
+  size_t before = observer.seen().size();
   {
     Client c(gateway_port_);
     Response r = c.Request(

@@ -141,6 +141,15 @@ class Client {
     return eof_;
   }
   const std::string& leftover() const { return buf_; }
+  // Reads until what is buffered and not yet parsed contains `text` (true) or the timeout
+  // passes or the server closes (false). Read() then parses from the start of the buffer.
+  bool WaitForBytes(const std::string& text) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+    while (buf_.find(text) == std::string::npos) {
+      if (!Fill(deadline)) return false;
+    }
+    return true;
+  }
 
  private:
   bool Fill(std::chrono::steady_clock::time_point deadline) {

@@ -109,10 +109,11 @@ TEST_F(GatewayTest, TheSeedRoutesSplitsAndShiftsTraffic) {
       << "the 404 is recorded with response flag NR";
 
   Apply(WalkthroughFile("web-gateway-virtualservice-90-10.yaml"));
+  // Under 100/0 no request reaches v2; under 90/10 one in every ten does. So a v2 answer says the
+  // worker (there is one) serves the new table, and nothing else changes it after that.
+  ASSERT_TRUE(WaitForBody("v2")) << "the 90/10 split never answered from v2\n" << canaryd_.Log();
   // One worker, one kept-alive connection: smooth weighted round-robin gives exactly 90/10 over
   // every full cycle of 100.
-  ASSERT_TRUE(WaitForBody("v2") || true);
-  std::this_thread::sleep_for(200ms);
   Client split(canaryd_.gateway_port());
   std::map<std::string, int> counts;
   for (int i = 0; i < 10000; ++i) {
@@ -141,8 +142,10 @@ TEST_F(GatewayTest, HotWeightChangesUnderLoadDropNothing) {
   Apply((SourceDir() / "examples" / "walkthrough" / "web-gateway-virtualservice.yaml").string());
   ASSERT_TRUE(WaitForBody("v1"));
 
+  // wrk runs until it is interrupted (it reports on SIGINT), so the changes land while it runs
+  // however long they take (a sanitizer build's API is several times slower).
   SpawnOptions load;
-  load.argv = {wrk, "-t1", "-c64", "-d10s",
+  load.argv = {wrk, "-t1", "-c64", "-d300s",
                "http://127.0.0.1:" + std::to_string(canaryd_.gateway_port()) + "/"};
   std::string error;
   std::unique_ptr<Process> wrk_process = Process::Spawn(load, &error);
@@ -152,7 +155,6 @@ TEST_F(GatewayTest, HotWeightChangesUnderLoadDropNothing) {
   const std::string path =
       "/apis/networking.istio.io/v1/namespaces/default/virtualservices/web-virtualservice";
   int changes = 0;
-  auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 200; ++i) {
     int w = (i * 37) % 101;
     nlohmann::json patch = {
@@ -169,10 +171,9 @@ TEST_F(GatewayTest, HotWeightChangesUnderLoadDropNothing) {
     if (r.status == 200) ++changes;
     std::this_thread::sleep_for(20ms);
   }
-  auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(changes, 200);
-  EXPECT_LT(took, 10s) << "the changes must land while wrk is still running";
-  ASSERT_TRUE(wrk_process->Wait(30s).has_value());
+  ASSERT_TRUE(wrk_process->Running()) << "the changes must land while wrk is still running";
+  ASSERT_EQ(wrk_process->Stop(SIGINT, 30s), 0) << wrk_process->Stderr();
   std::string out = wrk_process->Stdout();
   EXPECT_EQ(out.find("Non-2xx"), std::string::npos) << out;
   EXPECT_EQ(out.find("Socket errors"), std::string::npos) << out;
@@ -297,7 +298,14 @@ spec:
   ASSERT_TRUE(WaitForBody("v9"));
   Client c(canaryd_.gateway_port(), 5000);
   ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\nHost: web\r\n\r\n"));
-  std::this_thread::sleep_for(200ms);
+  // The gateway's own gauge says when the request is in flight (the backend takes 700 ms).
+  bool in_flight = false;
+  for (auto deadline = std::chrono::steady_clock::now() + 5s;
+       !in_flight && std::chrono::steady_clock::now() < deadline;) {
+    in_flight = Http(canaryd_.port(), "GET", "/stats/prometheus")
+                    .body.find("\ncanaryd_requests_active 1\n") != std::string::npos;
+  }
+  ASSERT_TRUE(in_flight) << "the request never reached the gateway";
   kill(canaryd_.process()->pid(), SIGTERM);
   Response r = c.Read();
   EXPECT_EQ(r.status, 200) << "the request in flight is answered";

@@ -158,8 +158,27 @@ spec:
   stop = true;
   for (auto& t : clients) t.join();
   ASSERT_GT(sent.load(), 1000);
-  // Both windows below end now; wait for the last scrape.
-  std::this_thread::sleep_for(2s);
+  // Both windows below end now. Wait (bounded) until Prometheus has scraped the last request
+  // and the live view has closed the last second of traffic (it counts whole seconds).
+  auto live_requests = [&] {
+    HttpReply live = Http(canaryd.port(), "GET", "/stats/destinations?window=60s");
+    nlohmann::json j = nlohmann::json::parse(live.body, nullptr, false);
+    double n = 0;
+    if (j.is_object() && j["destinations"].is_array()) {
+      for (const auto& d : j["destinations"]) n += d.value("requests", 0.0);
+    }
+    return n;
+  };
+  auto counted_all = [&] {
+    double prometheus = Query(prom_port,
+                              "sum(istio_requests_total{destination_service_name=~"
+                              "\"web-v[12]-service\"})");
+    return std::abs(prometheus - sent.load()) <= 2 && std::abs(live_requests() - sent.load()) <= 2;
+  };
+  for (auto deadline = std::chrono::steady_clock::now() + 20s;
+       !counted_all() && std::chrono::steady_clock::now() < deadline;) {
+    std::this_thread::sleep_for(100ms);
+  }
 
   double v2_success =
       Query(prom_port,
