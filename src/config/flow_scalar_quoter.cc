@@ -3,8 +3,19 @@
 namespace canaryd::config {
 namespace {
 
+// The length of the line break at s[i] as libyaml counts breaks (LF, CR LF, CR, NEL, LS, PS),
+// or 0.
+size_t BreakAt(std::string_view s, size_t i) {
+  if (i >= s.size()) return 0;
+  if (s[i] == '\n') return 1;
+  if (s[i] == '\r') return i + 1 < s.size() && s[i + 1] == '\n' ? 2 : 1;
+  if (s.substr(i, 2) == "\xC2\x85") return 2;
+  if (s.substr(i, 3) == "\xE2\x80\xA8" || s.substr(i, 3) == "\xE2\x80\xA9") return 3;
+  return 0;
+}
+
 bool IsBlankOrEnd(std::string_view s, size_t i) {
-  return i >= s.size() || s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r';
+  return i >= s.size() || s[i] == ' ' || s[i] == '\t' || BreakAt(s, i) > 0;
 }
 
 // The byte offset of a 1-based line and column (columns count characters, as libyaml's do), or
@@ -12,12 +23,12 @@ bool IsBlankOrEnd(std::string_view s, size_t i) {
 size_t OffsetOf(std::string_view s, Mark m) {
   size_t i = 0;
   for (int line = 1; line < m.line; ++line) {
-    size_t nl = s.find('\n', i);
-    if (nl == std::string_view::npos) return std::string_view::npos;
-    i = nl + 1;
+    while (i < s.size() && BreakAt(s, i) == 0) ++i;
+    if (i >= s.size()) return std::string_view::npos;
+    i += BreakAt(s, i);
   }
   for (int column = 1; column < m.column; ++column) {
-    if (i >= s.size() || s[i] == '\n') return std::string_view::npos;
+    if (i >= s.size() || BreakAt(s, i) > 0) return std::string_view::npos;
     ++i;
     while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;  // UTF-8
   }
@@ -30,7 +41,7 @@ size_t PlainScalarEnd(std::string_view s, size_t begin) {
   size_t i = begin, end = begin;
   while (i < s.size()) {
     char c = s[i];
-    if (c == '\n' || c == '\r' || c == ',' || c == '[' || c == ']' || c == '{' || c == '}') break;
+    if (BreakAt(s, i) > 0 || c == ',' || c == '[' || c == ']' || c == '{' || c == '}') break;
     if ((c == ':' || c == '?') && IsBlankOrEnd(s, i + 1)) break;
     if (c == '#' && i > begin && (s[i - 1] == ' ' || s[i - 1] == '\t')) break;
     ++i;
@@ -46,7 +57,7 @@ bool FlowScalarQuoter::QuoteScalarAt(Mark start) {
   size_t begin = OffsetOf(s, start);
   if (begin == std::string_view::npos || begin >= s.size()) return false;
   char first = s[begin];
-  if (first == '\'' || first == '"' || first == ' ' || first == '\n') return false;
+  if (first == '\'' || first == '"' || IsBlankOrEnd(s, begin)) return false;
   size_t end = PlainScalarEnd(s, begin);
   if (end <= begin) return false;
   // Single quotes: nothing in the scalar is an escape but ' itself, written ''.

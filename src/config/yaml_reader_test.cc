@@ -198,6 +198,11 @@ TEST(YamlReader, FlowScalarQuotingKeepsLaterErrorsAndDocumentsInPlace) {
                                  [&](Document&& d) { handed.push_back(d.index); });
   ASSERT_TRUE(r.ok) << r.error.message;
   EXPECT_EQ(handed, (std::vector<int>{0, 1, 2})) << "each document is handed over once";
+  // CR LF line breaks, as libyaml counts them.
+  ParseResult crlf = Parse("a: 1\r\nb: [x::, y]\r\n");
+  ASSERT_TRUE(crlf.ok) << crlf.error.message;
+  EXPECT_EQ(crlf.documents.at(0).root.Find("b")->items().at(0).as_string(), "x::");
+  EXPECT_EQ(crlf.documents.at(0).root.Find("b")->items().at(1).mark().column, 10);
   ParseResult bad = Parse("a: [x::, 'it''s', \"unclosed]\n");
   ASSERT_FALSE(bad.ok);
   EXPECT_EQ(bad.error.mark.line, 2);
