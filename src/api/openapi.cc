@@ -92,6 +92,8 @@ json BuildDocument(const std::string& group, const std::string& version) {
   json schemas = json::object();
   json paths = json::object();
   json meta_schema = SchemaOf<config::ObjectMeta>();
+  meta_schema["description"] =
+      "Metadata every object has: name, namespace, labels, annotations and what the server sets.";
   schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"] = meta_schema;
   schemas["io.k8s.apimachinery.pkg.apis.meta.v1.Status"] = {
       {"type", "object"},
@@ -121,16 +123,25 @@ json BuildDocument(const std::string& group, const std::string& version) {
     std::string name = SchemaName(k, version);
     json gvk = Gvk(k, version);
     json spec = SpecSchema(k.kind);
+    spec["description"] = "What this " + std::string(k.name) + " configures.";
     json obj = {
         {"type", "object"},
-        {"description", std::string(k.name) + " as canaryd serves it."},
+        {"description", std::string(config::KindDescription(k.kind))},
         {"properties",
-         {{"apiVersion", {{"type", "string"}}},
-          {"kind", {{"type", "string"}}},
+         {{"apiVersion",
+           {{"type", "string"},
+            {"description", "The versioned schema of this object, such as " +
+                                (k.group.empty() ? version : std::string(k.group) + "/" + version) +
+                                "."}}},
+          {"kind", {{"type", "string"}, {"description", "The kind of this object."}}},
           {"metadata",
-           {{"allOf", json::array({Ref("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")})}}},
+           {{"description", "The object's name, namespace, labels and bookkeeping."},
+            {"allOf", json::array({Ref("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")})}}},
           {"spec", spec},
-          {"status", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}},
+          {"status",
+           {{"type", "object"},
+            {"description", "Status reported by controllers; kept as written."},
+            {"x-kubernetes-preserve-unknown-fields", true}}}}},
         {"x-kubernetes-group-version-kind", json::array({gvk})}};
     if (!k.group.empty()) obj["required"] = json::array({"spec"});
     schemas[name] = obj;

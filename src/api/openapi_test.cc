@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "api/schema.h"
 #include "config/decoder.h"
@@ -68,6 +70,63 @@ TEST(OpenApi, DocumentsAdvertiseStrictServerValidation) {
   EXPECT_TRUE(core["components"]["schemas"].contains("io.k8s.api.core.v1.Service"));
   EXPECT_EQ(docs.Document("apis/apps/v1"), nullptr);
   EXPECT_EQ(docs.Hash("api/v1").size(), 128u);
+}
+
+// Every property of every schema kubectl explain can show has a description: walks the
+// properties, array items and map values of a schema.
+void CollectUndescribed(const json& schema, const std::string& path, std::vector<std::string>* out,
+                        size_t* properties) {
+  if (schema.contains("properties")) {
+    for (const auto& [name, p] : schema["properties"].items()) {
+      ++*properties;
+      std::string child = path + "." + name;
+      if (!p.contains("description") || p["description"].get<std::string>().empty()) {
+        out->push_back(child);
+      }
+      CollectUndescribed(p, child, out, properties);
+    }
+  }
+  if (schema.contains("items")) CollectUndescribed(schema["items"], path + "[]", out, properties);
+  if (schema.contains("additionalProperties") && schema["additionalProperties"].is_object()) {
+    CollectUndescribed(schema["additionalProperties"], path + "{}", out, properties);
+  }
+}
+
+TEST(OpenApi, EveryFieldAndKindHasADescription) {
+  OpenApiDocuments docs;
+  std::vector<std::string> undescribed;
+  size_t properties = 0;
+  for (const char* gv : {"api/v1", "apis/networking.istio.io/v1"}) {
+    json doc = json::parse(*docs.Document(gv));
+    for (const auto& [name, schema] : doc["components"]["schemas"].items()) {
+      if (name.size() > 4 && name.substr(name.size() - 4) == "List") continue;
+      if (name.find("meta.v1.Status") != std::string::npos) continue;
+      if (!schema.contains("description")) undescribed.push_back(name);
+      CollectUndescribed(schema, name, &undescribed, &properties);
+    }
+  }
+  EXPECT_TRUE(undescribed.empty()) << ::testing::PrintToString(undescribed);
+  EXPECT_GT(properties, 300u);
+}
+
+TEST(OpenApi, NotServedFieldsSaySoInTheirDescription) {
+  json http = SchemaOf<config::VirtualServiceSpec>()["properties"]["http"]["items"]["properties"];
+  std::string fault = http["fault"]["description"];
+  EXPECT_NE(fault.find("Injects delays or errors"), std::string::npos) << fault;
+  EXPECT_NE(fault.find("Not served by canaryd yet: the field is accepted and ignored, with a "
+                       "warning."),
+            std::string::npos)
+      << fault;
+  std::string timeout = http["timeout"]["description"];
+  EXPECT_EQ(timeout.find("Not served"), std::string::npos) << timeout;
+  EXPECT_NE(timeout.find("A duration such as 1.5s"), std::string::npos) << timeout;
+  json port = SchemaOf<config::GatewayPort>()["properties"]["protocol"];
+  EXPECT_NE(port["description"].get<std::string>().find(
+                "Not served by canaryd yet: HTTPS, HTTP2, GRPC, GRPC-WEB are accepted and ignored"),
+            std::string::npos)
+      << port["description"];
+  json percent = http["mirrorPercent"]["description"];
+  EXPECT_NE(percent.get<std::string>().find("Deprecated."), std::string::npos) << percent;
 }
 
 }  // namespace

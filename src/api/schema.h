@@ -7,6 +7,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "config/reflect.h"
@@ -16,15 +17,43 @@ namespace canaryd::api {
 template <class T>
 nlohmann::json SchemaOf(const config::FieldOptions& options = {});
 
+// A field's description for `kubectl explain`: its documentation, then what canaryd does not
+// serve of it (from the same not_served flag the decoder warns with) and whether it is
+// deprecated.
+inline std::string FieldDescription(const config::FieldOptions& options) {
+  std::string out = options.doc ? options.doc : "";
+  if (options.deprecated) out += out.empty() ? "Deprecated." : " Deprecated.";
+  if (options.not_served != nullptr) {
+    std::string note = "Not served by canaryd yet: ";
+    if (options.not_served_values.empty()) {
+      note += "the field is accepted and ignored, with a warning.";
+    } else {
+      for (size_t i = 0; i < options.not_served_values.size(); ++i) {
+        std::string_view v = options.not_served_values[i];
+        if (i > 0) note += ", ";
+        note += v.back() == '*' ? std::string(v.substr(0, v.size() - 1)) + "..." : std::string(v);
+      }
+      note += options.not_served_values.size() == 1 ? " is" : " are";
+      note += " accepted and ignored, with a warning.";
+    }
+    out += out.empty() ? note : " " + note;
+  }
+  return out;
+}
+
 // Collects the properties and required fields of one described struct.
 struct SchemaVisitor {
   nlohmann::json properties = nlohmann::json::object();
   nlohmann::json required = nlohmann::json::array();
 
   template <class F>
-  void operator()(const char* name, F&, config::FieldOptions options = {}) {
+  void operator()(const char* name, F&, const config::FieldOptions& options = {}) {
     nlohmann::json s = SchemaOf<F>(options);
-    if (options.deprecated) s["description"] = "Deprecated.";
+    std::string description = FieldDescription(options);
+    if (auto it = s.find("description"); it != s.end()) {
+      description += " " + it->get<std::string>();  // what the type adds (a duration's form)
+    }
+    s["description"] = std::move(description);
     properties[name] = std::move(s);
     if (options.required) required.push_back(name);
   }

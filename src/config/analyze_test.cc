@@ -52,7 +52,7 @@ TEST(Analyze, ResolvedReferencesAreQuiet) {
 kind: VirtualService
 metadata: {name: vs}
 spec:
-  hosts: ["*"]
+  hosts: [web.example.com]
   gateways: [gw, default/gw, mesh]
   http:
   - route:

@@ -23,12 +23,14 @@ struct OwnerReference {
 };
 template <class V>
 void Describe(V& v, OwnerReference& t) {
-  v("apiVersion", t.api_version, kRequired);
-  v("kind", t.kind, kRequired);
-  v("name", t.name, kRequired);
-  v("uid", t.uid, kRequired);
-  v("controller", t.controller);
-  v("blockOwnerDeletion", t.block_owner_deletion);
+  v("apiVersion", t.api_version, {.doc = "The API version of the owner.", .required = true});
+  v("kind", t.kind, {.doc = "The kind of the owner.", .required = true});
+  v("name", t.name, {.doc = "The name of the owner.", .required = true});
+  v("uid", t.uid, {.doc = "The uid of the owner.", .required = true});
+  v("controller", t.controller, {.doc = "Whether the owner is the managing controller."});
+  v("blockOwnerDeletion", t.block_owner_deletion,
+    {.doc = "Whether the owner's deletion waits for this object's (foreground deletion); canaryd "
+            "does not collect garbage."});
 }
 
 struct ObjectMeta {
@@ -50,21 +52,35 @@ struct ObjectMeta {
 };
 template <class V>
 void Describe(V& v, ObjectMeta& t) {
-  v("name", t.name);
-  v("generateName", t.generate_name);
-  v("namespace", t.namespace_);
-  v("labels", t.labels);
-  v("annotations", t.annotations);
-  v("uid", t.uid);
-  v("resourceVersion", t.resource_version);
-  v("generation", t.generation);
-  v("creationTimestamp", t.creation_timestamp);
-  v("deletionTimestamp", t.deletion_timestamp);
-  v("deletionGracePeriodSeconds", t.deletion_grace_period_seconds);
-  v("finalizers", t.finalizers);
-  v("ownerReferences", t.owner_references);
-  v("managedFields", t.managed_fields);
-  v("selfLink", t.self_link);
+  v("name", t.name,
+    {.doc = "The object's name, unique per kind and namespace; a DNS-1123 subdomain (a DNS-1035 "
+            "label for Services)."});
+  v("generateName", t.generate_name,
+    {.doc = "A prefix from which a unique name is made when name is empty."});
+  v("namespace", t.namespace_,
+    {.doc = "The namespace of the object; \"default\" when unset. Namespaces need not exist in "
+            "canaryd."});
+  v("labels", t.labels, {.doc = "Key-value pairs for selecting and organising objects."});
+  v("annotations", t.annotations,
+    {.doc = "Key-value pairs of non-identifying information for tools."});
+  v("uid", t.uid, {.doc = "A unique id the server sets when the object is created."});
+  v("resourceVersion", t.resource_version,
+    {.doc = "The store's revision of the object, for optimistic concurrency and watches; set by "
+            "the server."});
+  v("generation", t.generation, {.doc = "How many times the spec has changed; set by the server."});
+  v("creationTimestamp", t.creation_timestamp,
+    {.doc = "When the object was created (RFC 3339); set by the server."});
+  v("deletionTimestamp", t.deletion_timestamp,
+    {.doc = "When the object is to be deleted; set by the server."});
+  v("deletionGracePeriodSeconds", t.deletion_grace_period_seconds,
+    {.doc = "Seconds allowed for graceful deletion; set by the server."});
+  v("finalizers", t.finalizers,
+    {.doc = "Names of controllers that must act before the object is deleted."});
+  v("ownerReferences", t.owner_references, {.doc = "The objects this object depends on."});
+  v("managedFields", t.managed_fields,
+    {.doc = "Which field manager set which fields (server-side apply); kept by the server."});
+  v("selfLink", t.self_link,
+    {.doc = "Deprecated and unused; kept as written.", .deprecated = true});
 }
 
 inline constexpr std::string_view kServicePortProtocols[] = {"TCP", "UDP", "SCTP"};
@@ -78,12 +94,22 @@ struct ServicePortSpec {
 };
 template <class V>
 void Describe(V& v, ServicePortSpec& t) {
-  v("name", t.name);
-  v("protocol", t.protocol, FieldOptions{.enum_values = kServicePortProtocols});
-  v("appProtocol", t.app_protocol);
-  v("port", t.port, kRequired);
-  v("targetPort", t.target_port);
-  v("nodePort", t.node_port);
+  v("name", t.name,
+    {.doc = "The port's name, unique in the Service; a WorkloadEntry's ports and a Service's "
+            "targetPort refer to it."});
+  v("protocol", t.protocol,
+    {.doc = "TCP (the default), UDP or SCTP; canaryd speaks HTTP/1.1 to every port.",
+     .enum_values = kServicePortProtocols});
+  v("appProtocol", t.app_protocol,
+    {.doc = "The application protocol (such as http), which Istio uses to pick a protocol."});
+  v("port", t.port,
+    {.doc = "The port number of the Service, which routes' destination.port refers to.",
+     .required = true});
+  v("targetPort", t.target_port,
+    {.doc = "The workload's port: a number, or the name of a port in its WorkloadEntry's ports; "
+            "the port number when unset."});
+  v("nodePort", t.node_port,
+    {.doc = "The node port of a NodePort or LoadBalancer Service; canaryd ignores it."});
 }
 
 inline constexpr std::string_view kServiceTypes[] = {"ClusterIP", "NodePort", "LoadBalancer",
@@ -112,26 +138,52 @@ struct ServiceSpec {
 };
 template <class V>
 void Describe(V& v, ServiceSpec& t) {
-  v("ports", t.ports);
-  v("selector", t.selector);
-  v("clusterIP", t.cluster_ip);
-  v("clusterIPs", t.cluster_ips);
-  v("type", t.type, FieldOptions{.enum_values = kServiceTypes});
-  v("externalIPs", t.external_ips);
-  v("sessionAffinity", t.session_affinity);
-  v("loadBalancerIP", t.load_balancer_ip);
-  v("loadBalancerSourceRanges", t.load_balancer_source_ranges);
-  v("externalName", t.external_name);
-  v("externalTrafficPolicy", t.external_traffic_policy);
-  v("healthCheckNodePort", t.health_check_node_port);
-  v("publishNotReadyAddresses", t.publish_not_ready_addresses);
-  v("sessionAffinityConfig", t.session_affinity_config);
-  v("ipFamilies", t.ip_families);
-  v("ipFamilyPolicy", t.ip_family_policy);
-  v("allocateLoadBalancerNodePorts", t.allocate_load_balancer_node_ports);
-  v("loadBalancerClass", t.load_balancer_class);
-  v("internalTrafficPolicy", t.internal_traffic_policy);
-  v("trafficDistribution", t.traffic_distribution);
+  v("ports", t.ports, {.doc = "The Service's ports."});
+  v("selector", t.selector,
+    {.doc = "The labels of the workloads (WorkloadEntries in the same namespace) that are the "
+            "Service's endpoints; no selector: no endpoints."});
+  v("clusterIP", t.cluster_ip,
+    {.doc = "The virtual IP address of the Service in a cluster; canaryd routes by name and "
+            "ignores it."});
+  v("clusterIPs", t.cluster_ips,
+    {.doc = "The virtual IP addresses of the Service (one per IP family); ignored by canaryd."});
+  v("type", t.type,
+    {.doc = "ClusterIP, NodePort, LoadBalancer or ExternalName: how a cluster exposes the Service; "
+            "canaryd routes the same way for all.",
+     .enum_values = kServiceTypes});
+  v("externalIPs", t.external_ips,
+    {.doc = "Addresses on which a cluster's nodes accept traffic for the Service; ignored by "
+            "canaryd."});
+  v("sessionAffinity", t.session_affinity,
+    {.doc = "ClientIP or None: kube-proxy's client affinity; ignored by canaryd."});
+  v("loadBalancerIP", t.load_balancer_ip,
+    {.doc = "A requested load-balancer address (deprecated in Kubernetes); ignored by canaryd."});
+  v("loadBalancerSourceRanges", t.load_balancer_source_ranges,
+    {.doc = "Client ranges a cloud load balancer admits; ignored by canaryd."});
+  v("externalName", t.external_name,
+    {.doc =
+         "The DNS name an ExternalName Service aliases; ignored by canaryd (use a ServiceEntry)."});
+  v("externalTrafficPolicy", t.external_traffic_policy,
+    {.doc = "Cluster or Local: how node traffic is routed; ignored by canaryd."});
+  v("healthCheckNodePort", t.health_check_node_port,
+    {.doc = "The node port of the health check for Local traffic policy; ignored by canaryd."});
+  v("publishNotReadyAddresses", t.publish_not_ready_addresses,
+    {.doc = "Whether endpoints that are not ready are published; canaryd has no readiness and "
+            "ignores it."});
+  v("sessionAffinityConfig", t.session_affinity_config,
+    {.doc = "Settings of sessionAffinity; kept as written and ignored."});
+  v("ipFamilies", t.ip_families,
+    {.doc = "The IP families (IPv4, IPv6) of the Service's cluster IPs; ignored by canaryd."});
+  v("ipFamilyPolicy", t.ip_family_policy,
+    {.doc = "SingleStack, PreferDualStack or RequireDualStack; ignored by canaryd."});
+  v("allocateLoadBalancerNodePorts", t.allocate_load_balancer_node_ports,
+    {.doc = "Whether a LoadBalancer Service gets node ports; ignored by canaryd."});
+  v("loadBalancerClass", t.load_balancer_class,
+    {.doc = "The load-balancer implementation a cluster uses; ignored by canaryd."});
+  v("internalTrafficPolicy", t.internal_traffic_policy,
+    {.doc = "Cluster or Local for traffic from inside a cluster; ignored by canaryd."});
+  v("trafficDistribution", t.traffic_distribution,
+    {.doc = "A preference for topologically close endpoints; ignored by canaryd."});
 }
 
 struct NamespaceSpec {
@@ -139,7 +191,8 @@ struct NamespaceSpec {
 };
 template <class V>
 void Describe(V& v, NamespaceSpec& t) {
-  v("finalizers", t.finalizers);
+  v("finalizers", t.finalizers,
+    {.doc = "Names of controllers that must act before the namespace is deleted."});
 }
 
 }  // namespace canaryd::config

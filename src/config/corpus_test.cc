@@ -39,9 +39,6 @@ const std::map<std::string, std::vector<std::string>>& Refusals() {
       {"istio-api-proto-examples/virtual_service-12.yaml",
        {"TLS (SNI passthrough) routes are not"}},
       {"istio-api-proto-examples/virtual_service-13.yaml", {"TCP routes are not served"}},
-      // A unix domain socket endpoint: canaryd connects to IP addresses and host names.
-      {"istio-api-proto-examples/service_entry-10.yaml",
-       {"unix domain socket endpoints are not served"}},
       // `prefix_rewrite` is the proto field name. Protobuf's own JSON reader accepts it, but the
       // Kubernetes schema of the Istio CRDs (and so `kubectl apply --validate=strict`) knows only
       // the JSON name prefixRewrite, which the error suggests.

@@ -39,6 +39,30 @@ void Decoder::CheckEnum(const Node& n, const std::string& value, const FieldOpti
   Error(n.mark(), std::move(msg));
 }
 
+void Decoder::CheckServed(const Node& n, const FieldOptions& o) {
+  if ((n.is_seq() && n.items().empty()) || (n.is_map() && n.entries().empty())) return;
+  std::string message;
+  if (o.not_served_values.empty()) {
+    message = NotServedMessage(o.not_served);
+  } else {
+    if (!n.is_string()) return;  // the type error is reported by Decode
+    std::string value = Lower(n.as_string());
+    for (std::string_view v : o.not_served_values) {
+      std::string pattern = Lower(v);
+      bool prefix = !pattern.empty() && pattern.back() == '*';
+      if (prefix) pattern.pop_back();
+      if (prefix ? value.rfind(pattern, 0) == 0 : value == pattern) {
+        message = NotServedMessage(o.not_served, n.as_string());
+        break;
+      }
+    }
+    if (message.empty()) return;
+  }
+  Diagnostic d{Severity::kWarning, "", n.mark(), path_.str(), std::move(message)};
+  if (not_served_ != nullptr) not_served_->push_back(d);
+  diags_.Add(std::move(d));
+}
+
 void Decoder::ReportUnknownField(const Node::Entry& e, const std::vector<std::string_view>& known) {
   auto scope = path_.Field(e.key);
   std::string msg = "unknown field \"" + e.key + "\"";

@@ -2,7 +2,10 @@
 // `kubectl apply --validate=strict` would: unknown fields, wrong types, out-of-range numbers,
 // unsupported enum values and missing required fields are errors, all of them reported with the
 // field path and position. It also records the position of every decoded field in a SourceMap so
-// that later validation can point at the line and column. One Decoder per walk; not thread-safe.
+// that later validation can point at the line and column. A field that is set but marked
+// not_served (reflect.h) gets a warning with its path and position, also kept in `not_served`
+// when given (the Resource keeps them, for the route compiler's /stats/config warnings). One
+// Decoder per walk; not thread-safe.
 #pragma once
 
 #include <cmath>
@@ -22,8 +25,12 @@ namespace canaryd::config {
 
 class Decoder {
  public:
-  Decoder(Diagnostics& diagnostics, SourceMap* positions, std::string root_path = "")
-      : diags_(diagnostics), positions_(positions), path_(std::move(root_path)) {}
+  Decoder(Diagnostics& diagnostics, SourceMap* positions, std::string root_path = "",
+          std::vector<Diagnostic>* not_served = nullptr)
+      : diags_(diagnostics),
+        positions_(positions),
+        path_(std::move(root_path)),
+        not_served_(not_served) {}
 
   FieldPath& path() { return path_; }
 
@@ -49,6 +56,8 @@ class Decoder {
     Error(n.mark(), std::string("expected ") + expected + ", got " + n.type_name());
   }
   void CheckEnum(const Node& n, const std::string& value, const FieldOptions& o);
+  // Warns when `n` sets a field (or, with not_served_values, a value) that is not served.
+  void CheckServed(const Node& n, const FieldOptions& o);
   void ReportUnknownField(const Node::Entry& e, const std::vector<std::string_view>& known);
   void DecodeDuration(const Node& n, Duration& out);
   void DecodeIntOrString(const Node& n, IntOrString& out);
@@ -59,6 +68,7 @@ class Decoder {
   Diagnostics& diags_;
   SourceMap* positions_;
   FieldPath path_;
+  std::vector<Diagnostic>* not_served_;
 };
 
 // Collects the field names of a described struct (for "did you mean" suggestions).
@@ -80,7 +90,7 @@ class FieldVisitor {
   }
 
   template <class F>
-  void operator()(const char* name, F& field, FieldOptions options = {}) {
+  void operator()(const char* name, F& field, const FieldOptions& options = {}) {
     const auto& entries = map_.entries();
     for (size_t i = 0; i < entries.size(); ++i) {
       if (Used(i) || entries[i].key != name) continue;
@@ -90,6 +100,7 @@ class FieldVisitor {
         if (options.required) d_.Error(entries[i].value.mark(), "required field is missing");
         return;
       }
+      if (options.not_served != nullptr) d_.CheckServed(entries[i].value, options);
       d_.Decode(entries[i].value, field, options);
       return;
     }

@@ -356,7 +356,7 @@ const std::vector<InvalidCase>& Cases() {
     - destination: {host: a}
 )",
        {"t.yaml:5:11: spec.hosts[0]: \"a.*.com\" is not a valid host: a wildcard is only allowed "
-        "as the whole first label (\"*.example.com\")"}},
+        "at the start of the first label (\"*.example.com\", \"*x.example.com\")"}},
       {"vs_gateway_name_invalid",
        kVirtualService,
        R"(  hosts: [web]
@@ -839,6 +839,117 @@ kind: Namespace
 metadata: {name: prod, namespace: default}
 )",
        {"t.yaml:3:35: metadata.namespace: Namespace is not namespaced"}},
+      // Istio's rules the CRD validation cases of Istio showed missing (issue "hardening").
+      {"vs_mesh_wildcard_without_gateways",
+       kVirtualService,
+       R"(  hosts: ["*"]
+  http:
+  - route:
+    - destination: {host: a}
+)",
+       {"t.yaml:5:11: spec.hosts[0]: wildcard host * is not allowed for virtual services bound to "
+        "the mesh gateway (no gateways, or \"mesh\" among them): name the hosts, or bind the "
+        "VirtualService to a Gateway"}},
+      {"vs_mesh_wildcard_with_mesh_listed",
+       kVirtualService,
+       R"(  hosts: ["*"]
+  gateways: [web-gateway, mesh]
+  http:
+  - route:
+    - destination: {host: a}
+)",
+       {"t.yaml:5:11: spec.hosts[0]: wildcard host * is not allowed for virtual services bound to "
+        "the mesh gateway (no gateways, or \"mesh\" among them): name the hosts, or bind the "
+        "VirtualService to a Gateway"}},
+      {"host_numeric_top_level_domain",
+       kVirtualService,
+       R"(  hosts: [web.123]
+  gateways: [gw]
+  http:
+  - route:
+    - destination: {host: a}
+)",
+       {"t.yaml:5:11: spec.hosts[0]: \"web.123\" is not a valid host: the top-level domain \"123\" "
+        "cannot be all digits"}},
+      {"se_cidr_with_dns_resolution",
+       kServiceEntry,
+       R"(  hosts: [db.example.com]
+  addresses: [10.1.0.0/16]
+  ports: [{number: 5432, name: tcp}]
+  resolution: DNS
+)",
+       {"t.yaml:6:15: spec.addresses[0]: a CIDR block (\"10.1.0.0/16\") is only allowed with "
+        "resolution NONE or STATIC, not DNS"}},
+      {"se_dns_round_robin_two_endpoints",
+       kServiceEntry,
+       R"(  hosts: [api.example.com]
+  ports: [{number: 80, name: http}]
+  resolution: DNS_ROUND_ROBIN
+  endpoints:
+  - address: a.example.com
+  - address: b.example.com
+)",
+       {"t.yaml:9:3: spec.endpoints: resolution DNS_ROUND_ROBIN allows at most one endpoint (its "
+        "name resolves to the addresses to rotate over); use DNS for several"}},
+      {"se_port_name_not_a_dns_label",
+       kServiceEntry,
+       R"(  hosts: [api.example.com]
+  ports: [{number: 80, name: Web_Port}]
+  resolution: DNS
+)",
+       {"t.yaml:6:30: spec.ports[0].name: invalid port name: \"Web_Port\" is not a valid DNS-1123 "
+        "label: lower case alphanumeric characters or '-', starting and ending with an "
+        "alphanumeric character"}},
+      {"we_port_name_not_a_dns_label",
+       kWorkloadEntry,
+       R"(  address: 10.0.0.7
+  ports: {"@": 8080}
+)",
+       {"t.yaml:6:11: spec.ports[@]: invalid port name: \"@\" is not a valid DNS-1123 label: lower "
+        "case alphanumeric characters or '-', starting and ending with an alphanumeric character"}},
+      {"we_unix_socket_relative",
+       kWorkloadEntry,
+       R"(  address: unix://run/app.sock
+)",
+       {"t.yaml:5:12: spec.address: \"unix://run/app.sock\": a unix domain socket must be an "
+        "absolute path to a file (unix:///path) or an abstract name (unix://@name)"}},
+      {"we_unix_socket_directory",
+       kWorkloadEntry,
+       R"(  address: unix:///run/app/
+)",
+       {"t.yaml:5:12: spec.address: \"unix:///run/app/\": a unix domain socket must be an absolute "
+        "path to a file (unix:///path) or an abstract name (unix://@name)"}},
+      {"we_unix_socket_with_ports",
+       kWorkloadEntry,
+       R"(  address: unix://@app
+  ports: {http: 8080}
+)",
+       {"t.yaml:6:10: spec.ports: a unix domain socket endpoint cannot have ports"}},
+      {"we_wildcard_address",
+       kWorkloadEntry,
+       R"(  address: "*.example.com"
+)",
+       {"t.yaml:5:12: spec.address: must be an IP address or a host name, not a wildcard"}},
+      {"se_unix_socket_with_dns_resolution",
+       kServiceEntry,
+       R"(  hosts: [app.local]
+  ports: [{number: 80, name: http}]
+  resolution: DNS
+  endpoints:
+  - address: unix:///run/app.sock
+)",
+       {"t.yaml:9:14: spec.endpoints[0].address: resolution DNS needs IP addresses or host names; "
+        "a unix domain socket needs resolution STATIC"}},
+      {"se_unix_socket_with_two_ports",
+       kServiceEntry,
+       R"(  hosts: [app.local]
+  ports: [{number: 80, name: http}, {number: 81, name: admin}]
+  resolution: STATIC
+  endpoints:
+  - address: unix:///run/app.sock
+)",
+       {"t.yaml:9:14: spec.endpoints[0].address: a unix domain socket endpoint needs exactly one "
+        "service port"}},
   };
   return kCases;
 }

@@ -92,6 +92,36 @@ const KindInfo* FindKindByResourceName(std::string_view name) {
   return nullptr;
 }
 
+std::string_view KindDescription(Kind kind) {
+  switch (kind) {
+    case Kind::kGateway:
+      return "Describes the listeners of an ingress gateway: the ports, protocols and hosts it "
+             "accepts. canaryd applies a Gateway when its selector matches --gateway-labels and "
+             "listens on its HTTP servers; VirtualServices bind to it to route what arrives.";
+    case Kind::kVirtualService:
+      return "Routing rules for a set of hosts: how requests that reach a gateway are matched "
+             "and sent to destinations, split by weight for canary releases, or answered with a "
+             "redirect or a fixed response.";
+    case Kind::kDestinationRule:
+      return "Policies for traffic to one service after routing: the subsets (versions) that "
+             "routes can name, load balancing and connection settings.";
+    case Kind::kServiceEntry:
+      return "Adds a service to canaryd's registry by host name, with its ports and endpoints "
+             "(in place, selected WorkloadEntries, or DNS), so that routes can send to it.";
+    case Kind::kWorkloadEntry:
+      return "A workload that is not a Pod: its address, ports and labels. canaryd runs no "
+             "containers; Services and ServiceEntries select WorkloadEntries as their "
+             "endpoints.";
+    case Kind::kService:
+      return "A named set of ports backed by the workloads its selector picks (WorkloadEntries "
+             "in canaryd); routes' destination hosts name Services.";
+    case Kind::kNamespace:
+      return "A scope for names. canaryd creates none of its objects' namespaces: any name "
+             "works, and Namespace objects are kept as written.";
+  }
+  return "";
+}
+
 std::string ExplainUnservedKind(std::string_view api_version, std::string_view kind) {
   std::string what = std::string(api_version) + " " + std::string(kind);
   const std::string served =

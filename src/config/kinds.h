@@ -42,6 +42,10 @@ const KindInfo* FindKind(std::string_view api_version, std::string_view kind);
 // kind name, case-insensitively, optionally qualified with ".group".
 const KindInfo* FindKindByResourceName(std::string_view name);
 
+// What a kind is for and how canaryd serves it, for `kubectl explain`; "" for a kind without one
+// (a unit test requires one for every kind).
+std::string_view KindDescription(Kind kind);
+
 // Explains why a kind canaryd does not serve is refused and what to write instead.
 std::string ExplainUnservedKind(std::string_view api_version, std::string_view kind);
 

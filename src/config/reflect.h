@@ -21,13 +21,29 @@ namespace canaryd::config {
 using EnumValues = std::span<const std::string_view>;
 
 struct FieldOptions {
+  // What the field means, for `kubectl explain` (the OpenAPI schema); every field has one.
+  const char* doc = nullptr;
   bool required = false;
   EnumValues enum_values = {};  // non-empty: the string must be one of these
   bool deprecated = false;
+  // Set while canaryd decodes and validates the field but does not act on it: names what is
+  // ignored ("fault injection"). The decoder warns wherever a document sets the field (see
+  // NotServedMessage) and the schema says so; serving the field is removing this.
+  const char* not_served = nullptr;
+  // With not_served: only these values are not served (compared case-insensitively; an entry
+  // ending in '*' is a prefix), the field itself is.
+  EnumValues not_served_values = {};
 };
 
-inline constexpr FieldOptions kRequired{.required = true};
-inline constexpr FieldOptions kDeprecated{.deprecated = true};
+// The warning for a field that is set but not served: `what` is FieldOptions::not_served, `value`
+// the offending value when only some values are not served.
+inline std::string NotServedMessage(std::string_view what, std::string_view value = {}) {
+  if (value.empty()) {
+    return std::string(what) + " is not served yet; the field is accepted and ignored";
+  }
+  return std::string(what) + " (\"" + std::string(value) +
+         "\") is not served yet; it is accepted and ignored";
+}
 
 // A protobuf Duration as Istio writes it in YAML: "1.5s", "100ms", "1h2m".
 struct Duration {
@@ -68,7 +84,7 @@ concept Described = requires(T& t) {
 
 struct DescribeProbe {
   template <class F>
-  void operator()(const char*, F&, FieldOptions = {}) {}
+  void operator()(const char*, F&, const FieldOptions& = {}) {}
 };
 
 }  // namespace canaryd::config

@@ -78,7 +78,7 @@ std::optional<Resource> DecodeResource(const Node& root, Diagnostics& diags,
   r.kind = info->kind;
   r.api_version = api_version->as_string();
   auto positions = std::make_shared<SourceMap>();
-  Decoder d(diags, positions.get());
+  Decoder d(diags, positions.get(), "", &r.not_served);
   positions->Record("", root.mark());
   positions->Record("apiVersion", api_version->mark());
   positions->Record("kind", kind->mark());

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "config/core_types.h"
 #include "config/decoder.h"
@@ -31,6 +32,9 @@ struct Resource {
   std::string file;
   int document = 0;
   std::shared_ptr<const SourceMap> positions;
+  // The fields it sets that canaryd does not serve yet (warnings, also in the decoding's
+  // diagnostics): the route compiler lists them in /stats/config.
+  std::vector<Diagnostic> not_served;
 
   const KindInfo& info() const { return InfoOf(kind); }
   const std::string& name() const { return metadata.name; }

@@ -153,7 +153,12 @@ void CheckPolicy(Checker& c, const TrafficPolicy& p, bool allow_port_level) {
 
 void ValidateDestinationRule(Checker& c, const DestinationRuleSpec& dr) {
   auto spec = c.path().Field("spec");
-  if (std::string why = CheckHost(dr.host, true); !why.empty()) c.ErrorAt("host", why);
+  if (std::string why = CheckHost(dr.host, true); !why.empty()) {
+    c.ErrorAt("host", why);
+  } else {
+    auto host = c.path().Field("host");
+    WarnPartialWildcard(c, dr.host);
+  }
   if (dr.traffic_policy) CheckPolicy(c, *dr.traffic_policy, true);
   std::map<std::string, size_t> names;
   {

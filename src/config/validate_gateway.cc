@@ -36,7 +36,11 @@ void CheckServerHost(Checker& c, const std::string& host) {
       }
     }
   }
-  if (std::string why = CheckHost(dns, true); !why.empty()) c.Error(why);
+  if (std::string why = CheckHost(dns, true); !why.empty()) {
+    c.Error(why);
+  } else {
+    WarnPartialWildcard(c, dns);
+  }
 }
 
 void CheckServerTls(Checker& c, const std::string& protocol, const ServerTLSSettings& tls) {

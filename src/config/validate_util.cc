@@ -126,7 +126,16 @@ std::string CheckHost(std::string_view s, bool allow_star) {
   if (s.empty()) return "host must not be empty";
   if (s == "*") return allow_star ? "" : "the wildcard host \"*\" is not allowed here";
   std::string_view rest = s;
-  if (rest.substr(0, 2) == "*.") rest.remove_prefix(2);
+  if (rest.substr(0, 2) == "*.") {
+    rest.remove_prefix(2);
+  } else if (rest.front() == '*') {
+    // Istio also allows a partial wildcard first label, "*" or "*-" before a DNS label:
+    // "*x.example.com", "*-x.example.com". Check it as that label.
+    rest.remove_prefix(rest.size() > 1 && rest[1] == '-' ? 2 : 1);
+    if (rest.empty() || rest.front() == '.' || rest.front() == '*') {
+      return "\"" + std::string(s) + "\" is not a valid host";
+    }
+  }
   if (rest.empty()) return "\"" + std::string(s) + "\" is not a valid host";
   if (rest.size() > 255) return "host \"" + std::string(s) + "\" is longer than 255 characters";
   if (IsIpAddress(rest) && rest.size() != s.size()) {
@@ -135,6 +144,13 @@ std::string CheckHost(std::string_view s, bool allow_star) {
   if (IsIpAddress(rest)) return "";
   size_t start = 0;
   if (rest.back() == '.') rest.remove_suffix(1);  // absolute FQDN
+  if (size_t last = rest.rfind('.'); last != std::string_view::npos && last + 1 < rest.size()) {
+    std::string_view tld = rest.substr(last + 1);
+    if (std::all_of(tld.begin(), tld.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return "\"" + std::string(s) + "\" is not a valid host: the top-level domain \"" +
+             std::string(tld) + "\" cannot be all digits";
+    }
+  }
   while (true) {
     size_t dot = rest.find('.', start);
     std::string_view label =
@@ -145,8 +161,8 @@ std::string CheckHost(std::string_view s, bool allow_star) {
     if (!ok) {
       if (label.find('*') != std::string_view::npos) {
         return "\"" + std::string(s) +
-               "\" is not a valid host: a wildcard is only allowed as the whole first label "
-               "(\"*.example.com\")";
+               "\" is not a valid host: a wildcard is only allowed at the start of the first "
+               "label (\"*.example.com\", \"*x.example.com\")";
       }
       return "\"" + std::string(s) +
              "\" is not a valid host: each DNS label must be 1 to 63 letters, digits or '-', "
@@ -156,6 +172,14 @@ std::string CheckHost(std::string_view s, bool allow_star) {
     start = dot + 1;
   }
   return "";
+}
+
+void WarnPartialWildcard(Checker& c, std::string_view host) {
+  if (host.size() > 1 && host.front() == '*' && host[1] != '.') {
+    c.Warning("partial wildcard host \"" + std::string(host) +
+              "\" is not served yet: canaryd matches it only as the literal name (the "
+              "\"*.suffix\" and \"*\" wildcards are served)");
+  }
 }
 
 std::string CheckRegex(std::string_view s) {

@@ -50,6 +50,9 @@ std::string CheckLabelValue(std::string_view s);
 // FQDN or `*.suffix` wildcard (or `*` when allow_star); short names are FQDNs of one label.
 std::string CheckHost(std::string_view s, bool allow_star);
 std::string CheckRegex(std::string_view s);
+// Warns about a partial wildcard host ("*x.example.com"): valid, but the router matches only "*"
+// and "*.suffix" wildcards, so it is served as the literal name.
+void WarnPartialWildcard(Checker& c, std::string_view host);
 std::string CheckHeaderName(std::string_view s);
 bool IsIpAddress(std::string_view s);
 bool IsCidr(std::string_view s);

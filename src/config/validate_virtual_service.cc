@@ -353,11 +353,23 @@ void CheckHttpRoute(Checker& c, const HTTPRoute& r, bool in_delegate) {
 void ValidateVirtualService(Checker& c, const VirtualServiceSpec& vs) {
   auto spec = c.path().Field("spec");
   bool delegate = vs.hosts.empty();
+  // No gateways, or "mesh" among them: the rules are (also) for the mesh's sidecars, where "*"
+  // would capture every host; Istio refuses that, and so does canaryd.
+  bool for_mesh = vs.gateways.empty() ||
+                  std::find(vs.gateways.begin(), vs.gateways.end(), "mesh") != vs.gateways.end();
   {
     auto scope = c.path().Field("hosts");
     for (size_t i = 0; i < vs.hosts.size(); ++i) {
       auto idx = c.path().Index(i);
-      if (std::string why = CheckHost(vs.hosts[i], true); !why.empty()) c.Error(why);
+      if (std::string why = CheckHost(vs.hosts[i], true); !why.empty()) {
+        c.Error(why);
+      } else if (vs.hosts[i] == "*" && for_mesh) {
+        c.Error(
+            "wildcard host * is not allowed for virtual services bound to the mesh gateway "
+            "(no gateways, or \"mesh\" among them): name the hosts, or bind the "
+            "VirtualService to a Gateway");
+      }
+      WarnPartialWildcard(c, vs.hosts[i]);
     }
   }
   if (delegate && !vs.gateways.empty()) {

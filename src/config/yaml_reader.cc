@@ -1,7 +1,10 @@
 #include "config/yaml_reader.h"
 
+#include "config/flow_scalar_quoter.h"
+
 #include <yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <iterator>
@@ -90,14 +93,18 @@ bool LooksLikeFloat(std::string_view s) {
 // application: duplicate keys, node and depth limits, alias expansion budget, merge keys.
 class Builder {
  public:
-  Builder(const ParseLimits& limits, const std::function<void(Document&&)>* on_document)
-      : limits_(limits), on_document_(on_document) {}
+  // `skip`: documents already handed to on_document by an earlier pass over the same text,
+  // not handed over again. `quoter` maps positions of a quoted copy back to the original.
+  Builder(const ParseLimits& limits, const std::function<void(Document&&)>* on_document, int skip,
+          const FlowScalarQuoter* quoter)
+      : limits_(limits), on_document_(on_document), skip_(skip), quoter_(quoter) {}
 
   std::vector<Document> TakeDocuments() { return std::move(documents_); }
+  int documents_handed_over() const { return document_count_; }
 
   // Consumes one event; throws StopParsing on a problem.
   void Handle(const yaml_event_t& ev) {
-    Mark m = ToMark(ev.start_mark);
+    Mark m = quoter_->ToOriginal(ToMark(ev.start_mark));
     switch (ev.type) {
       case YAML_DOCUMENT_START_EVENT:
         depth_ = 0;
@@ -109,7 +116,7 @@ class Builder {
         if (have_root_ && !root_.is_null()) {
           Document doc{std::move(root_), doc_start_, document_count_++};
           if (on_document_ != nullptr) {
-            (*on_document_)(std::move(doc));
+            if (doc.index >= skip_) (*on_document_)(std::move(doc));
           } else {
             documents_.push_back(std::move(doc));
           }
@@ -324,6 +331,8 @@ class Builder {
 
   const ParseLimits& limits_;
   const std::function<void(Document&&)>* on_document_;
+  int skip_ = 0;
+  const FlowScalarQuoter* quoter_;
   int document_count_ = 0;
   std::vector<Document> documents_;
   std::vector<Frame> stack_;
@@ -334,6 +343,62 @@ class Builder {
   Mark doc_start_;
   size_t nodes_ = 0;
 };
+
+// One pass of libyaml over quoter.text(). On the error FlowScalarQuoter works around, sets
+// *quote_at to where the scalar starts (in quoter.text()).
+ParseResult ParseOnce(const FlowScalarQuoter& quoter, const ParseLimits& limits,
+                      const std::function<void(Document&&)>& on_document, int* handed_over,
+                      std::optional<Mark>* quote_at) {
+  ParseResult result;
+  std::string_view text = quoter.text();
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) {
+    result.ok = false;
+    result.error = {Mark{}, "out of memory"};
+    return result;
+  }
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()),
+                               text.size());
+  Builder builder(limits, on_document ? &on_document : nullptr, *handed_over, &quoter);
+  try {
+    while (true) {
+      yaml_event_t event;
+      if (!yaml_parser_parse(&parser, &event)) {
+        std::string message = parser.problem ? parser.problem : "malformed YAML";
+        size_t at = parser.problem_mark.index;
+        bool tab = at < text.size() && text[at] == '\t';
+        if (tab) message = "a tab character cannot indent YAML: use spaces";
+        if (parser.context && !tab) {
+          Mark at = quoter.ToOriginal(ToMark(parser.context_mark));
+          message += " (" + std::string(parser.context) + " that starts at line " +
+                     std::to_string(at.line) + " column " + std::to_string(at.column) + ")";
+          if (parser.problem != nullptr && parser.flow_level > 0 &&
+              std::string_view(parser.problem) == "found unexpected ':'" &&
+              std::string_view(parser.context) == "while scanning a plain scalar") {
+            *quote_at = ToMark(parser.context_mark);
+          }
+        }
+        throw StopParsing{quoter.ToOriginal(ToMark(parser.problem_mark)), message};
+      }
+      bool done = event.type == YAML_STREAM_END_EVENT;
+      try {
+        builder.Handle(event);
+      } catch (...) {
+        yaml_event_delete(&event);
+        throw;
+      }
+      yaml_event_delete(&event);
+      if (done) break;
+    }
+  } catch (const StopParsing& stop) {
+    result.ok = false;
+    result.error = {stop.mark, stop.message};
+  }
+  yaml_parser_delete(&parser);
+  *handed_over = std::max(*handed_over, builder.documents_handed_over());
+  if (result.ok) result.documents = builder.TakeDocuments();
+  return result;
+}
 
 }  // namespace
 
@@ -377,47 +442,18 @@ ParseResult ParseDocuments(std::string_view text, const ParseLimits& limits,
     result.error = {Mark{1, 1}, "input contains a NUL byte: not a YAML or JSON text"};
     return result;
   }
-  yaml_parser_t parser;
-  if (!yaml_parser_initialize(&parser)) {
-    result.ok = false;
-    result.error = {Mark{}, "out of memory"};
-    return result;
-  }
-  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()),
-                               text.size());
-  Builder builder(limits, on_document ? &on_document : nullptr);
-  try {
-    while (true) {
-      yaml_event_t event;
-      if (!yaml_parser_parse(&parser, &event)) {
-        std::string message = parser.problem ? parser.problem : "malformed YAML";
-        size_t at = parser.problem_mark.index;
-        bool tab = at < text.size() && text[at] == '\t';
-        if (tab) message = "a tab character cannot indent YAML: use spaces";
-        if (parser.context && !tab) {
-          Mark at = ToMark(parser.context_mark);
-          message += " (" + std::string(parser.context) + " that starts at line " +
-                     std::to_string(at.line) + " column " + std::to_string(at.column) + ")";
-        }
-        throw StopParsing{ToMark(parser.problem_mark), message};
-      }
-      bool done = event.type == YAML_STREAM_END_EVENT;
-      try {
-        builder.Handle(event);
-      } catch (...) {
-        yaml_event_delete(&event);
-        throw;
-      }
-      yaml_event_delete(&event);
-      if (done) break;
+  // A pass that stops on libyaml's "found unexpected ':'" in a flow scalar quotes that scalar
+  // and starts again (see flow_scalar_quoter.h), a bounded number of times.
+  constexpr int kMaxQuotedScalars = 100;
+  FlowScalarQuoter quoter(text);
+  int handed_over = 0;
+  for (int pass = 0;; ++pass) {
+    std::optional<Mark> quote_at;
+    result = ParseOnce(quoter, limits, on_document, &handed_over, &quote_at);
+    if (result.ok || !quote_at || pass == kMaxQuotedScalars || !quoter.QuoteScalarAt(*quote_at)) {
+      return result;
     }
-  } catch (const StopParsing& stop) {
-    result.ok = false;
-    result.error = {stop.mark, stop.message};
   }
-  yaml_parser_delete(&parser);
-  if (result.ok) result.documents = builder.TakeDocuments();
-  return result;
 }
 
 }  // namespace canaryd::config

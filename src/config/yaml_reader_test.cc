@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace canaryd::config {
 namespace {
@@ -167,6 +168,44 @@ TEST(YamlReader, NulBytesAreRefused) {
   ParseResult r = Parse(std::string("a: 1\n\0b: 2\n", 11));
   ASSERT_FALSE(r.ok);
   EXPECT_NE(r.error.message.find("NUL"), std::string::npos);
+}
+
+// libyaml refuses a ':' before a flow indicator inside a plain scalar of a flow collection;
+// kubectl's YAML reader (go-yaml) reads the scalar as a string, and so does canaryd.
+TEST(YamlReader, FlowScalarsWithAColonBeforeAFlowIndicatorAreStringsAsInKubectl) {
+  ParseResult r = Parse("addresses: [1.2.3.4, 001:db8::]\nnext: [a::, 'it''s', b]\n");
+  ASSERT_TRUE(r.ok) << r.error.mark.line << ":" << r.error.mark.column << ": " << r.error.message;
+  const Node& root = r.documents.at(0).root;
+  const Node& addresses = *root.Find("addresses");
+  ASSERT_EQ(addresses.items().size(), 2u);
+  EXPECT_EQ(addresses.items()[0].as_string(), "1.2.3.4");
+  ASSERT_TRUE(addresses.items()[1].is_string());
+  EXPECT_EQ(addresses.items()[1].as_string(), "001:db8::");
+  EXPECT_EQ(addresses.items()[1].mark().column, 22);
+  const Node& next = *root.Find("next");
+  ASSERT_EQ(next.items().size(), 3u);
+  EXPECT_EQ(next.items()[0].as_string(), "a::");
+  EXPECT_EQ(next.items()[1].as_string(), "it's");
+  EXPECT_EQ(next.items()[2].as_string(), "b");
+  // Positions after a quoted scalar are the original's.
+  EXPECT_EQ(next.items()[1].mark().column, 13);
+  EXPECT_EQ(next.items()[2].mark().column, 22);
+}
+
+TEST(YamlReader, FlowScalarQuotingKeepsLaterErrorsAndDocumentsInPlace) {
+  std::vector<int> handed;
+  ParseResult r = ParseDocuments("a: 1\n---\nb: [x::]\n---\nc: [y::, z]\n", {},
+                                 [&](Document&& d) { handed.push_back(d.index); });
+  ASSERT_TRUE(r.ok) << r.error.message;
+  EXPECT_EQ(handed, (std::vector<int>{0, 1, 2})) << "each document is handed over once";
+  // CR LF line breaks, as libyaml counts them.
+  ParseResult crlf = Parse("a: 1\r\nb: [x::, y]\r\n");
+  ASSERT_TRUE(crlf.ok) << crlf.error.message;
+  EXPECT_EQ(crlf.documents.at(0).root.Find("b")->items().at(0).as_string(), "x::");
+  EXPECT_EQ(crlf.documents.at(0).root.Find("b")->items().at(1).mark().column, 10);
+  ParseResult bad = Parse("a: [x::, 'it''s', \"unclosed]\n");
+  ASSERT_FALSE(bad.ok);
+  EXPECT_EQ(bad.error.mark.line, 2);
 }
 
 TEST(YamlReader, NonScalarKeysAreRefused) {

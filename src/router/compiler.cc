@@ -80,7 +80,7 @@ class TableBuilder {
     CompileResult out;
     out.table = table;
     out.ports = ports_list_;
-    out.warnings = warnings_;
+    out.warnings = Warnings();
     return out;
   }
 
@@ -126,18 +126,43 @@ class TableBuilder {
     table->generation_ = generation;
     for (auto& [id, route] : replaced) table->routes_[id] = std::move(route);
     for (auto& [key, shape] : shapes) shapes_[key] = std::move(shape);
+    for (const Resource* r : changed) RecordNotServed(*r);
     table_ = table;
     CompileResult out;
     out.table = table;
     out.ports = ports_list_;
-    out.warnings = warnings_;
+    out.warnings = Warnings();
     return out;
   }
 
  private:
+  // The fields a resource sets that canaryd does not serve (found by the decoder), one warning
+  // each; kept per resource so that a patch replaces a VirtualService's.
+  void RecordNotServed(const Resource& r) {
+    std::string key = std::string(r.info().singular) + " " + r.ns() + "/" + r.name();
+    auto [it, inserted] = not_served_.try_emplace(key);
+    if (inserted) not_served_order_.push_back(key);
+    it->second.clear();
+    for (const config::Diagnostic& d : r.not_served) {
+      it->second.push_back(key + ": " + d.path + ": " + d.message);
+    }
+  }
+
+  // What the operator should know: fields not served, then the compile's own findings.
+  std::vector<std::string> Warnings() const {
+    std::vector<std::string> out;
+    for (const std::string& key : not_served_order_) {
+      const std::vector<std::string>& notes = not_served_.at(key);
+      out.insert(out.end(), notes.begin(), notes.end());
+    }
+    out.insert(out.end(), warnings_.begin(), warnings_.end());
+    return out;
+  }
+
   void Index(const std::vector<const Resource*>& resources) {
     for (const Resource* rp : resources) {
       const Resource& r = *rp;
+      if (!r.not_served.empty()) RecordNotServed(r);
       switch (r.kind) {
         case config::Kind::kService:
           services_[config::ServiceFqdn(r.name(), r.ns())] = &r;
@@ -174,17 +199,8 @@ class TableBuilder {
       for (const config::Server& s : spec.servers) {
         std::string protocol = s.port.protocol;
         for (char& c : protocol) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        if (protocol != "HTTP") {
-          warnings_.push_back("gateway " + key + " port " + std::to_string(s.port.number) + " (" +
-                              protocol +
-                              "): not served yet; canaryd serves plain HTTP/1.1 servers until "
-                              "TLS and HTTP/2 land");
-          continue;
-        }
-        if (s.tls && s.tls->https_redirect.value_or(false)) {
-          warnings_.push_back("gateway " + key + " port " + std::to_string(s.port.number) +
-                              ": httpsRedirect is not served yet");
-        }
+        // Other protocols are not listened on; the decoder's not-served warning says so.
+        if (protocol != "HTTP") continue;
         for (const std::string& h : s.hosts) {
           ServerBinding b;
           b.gateway = key;
@@ -273,12 +289,8 @@ class TableBuilder {
       Route route;
       route.virtual_service = r.ns() + "/" + r.name();
       route.name = route.virtual_service + "#" + (h.name ? *h.name : std::to_string(i));
-      if (h.delegate) {
+      if (h.delegate) {  // not served yet: skipped, with the decoder's warning
         *has_delegate = true;
-        if (!patching_) {
-          warnings_.push_back("virtualservice " + route.virtual_service + " http[" +
-                              std::to_string(i) + "]: delegate is not served yet; rule skipped");
-        }
         continue;
       }
       for (const config::HTTPMatchRequest& m : h.match) {
@@ -537,6 +549,7 @@ class TableBuilder {
                    const std::map<std::string, std::string>& labels, const std::string& subset,
                    const std::string& workload, const std::string& workload_ns, uint32_t weight,
                    Cluster* c) {
+    if (address.rfind("unix://", 0) == 0) return;  // not served yet: the decoder warned
     Result<event::SocketAddress> addr = event::SocketAddress::Parse(address, port);
     if (!addr.ok()) {
       // A host name: resolve it now, off the request path.
@@ -635,7 +648,8 @@ class TableBuilder {
       }
       return;
     }
-    if (se.endpoints.empty() && se.resolution.value_or("NONE") == "DNS") {
+    std::string resolution = se.resolution.value_or("NONE");
+    if (se.endpoints.empty() && (resolution == "DNS" || resolution == "DNS_ROUND_ROBIN")) {
       // DNS resolution without endpoints: the host itself is the endpoint.
       AddEndpoint(c->service_fqdn, sp && sp->target_port ? *sp->target_port : port, {}, c->subset,
                   c->service_fqdn, entry.ns(), 1, c);
@@ -713,6 +727,8 @@ class TableBuilder {
   std::unordered_set<uint64_t> vhost_members_;  // (vhost << 32 | VirtualService) already added
   uint32_t vs_ordinal_ = 0;                     // the VirtualService being added
   std::vector<std::string> warnings_;
+  std::unordered_map<std::string, std::vector<std::string>> not_served_;  // "kind ns/name"
+  std::vector<std::string> not_served_order_;                             // keys, first seen first
   std::string error_;
 };
 

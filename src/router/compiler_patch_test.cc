@@ -188,5 +188,33 @@ TEST_F(PatchTest, DeclinesWhatOnlyAFullCompileCanGetRight) {
   }
 }
 
+// /stats/config's not-served warnings follow a patched VirtualService: a fault added by a patch
+// is listed as a full compile lists it, and gone when the patch removes it.
+TEST_F(PatchTest, NotServedWarningsFollowThePatchedVirtualService) {
+  auto fault_warnings = [](const CompileResult& r) {
+    size_t n = 0;
+    for (const std::string& w : r.warnings) {
+      n += w ==
+           "virtualservice default/web-virtualservice: spec.http[1].fault: fault injection "
+           "is not served yet; the field is accepted and ignored";
+    }
+    return n;
+  };
+  std::string with_fault = WebVs(90, 10);
+  size_t at = with_fault.find("    timeout: 2s\n");
+  ASSERT_NE(at, std::string::npos);
+  with_fault.insert(at, "    fault: {abort: {httpStatus: 503, percentage: {value: 1}}}\n");
+
+  CompileResult first = Full(Load(WebVs(90, 10)), 1);
+  EXPECT_EQ(fault_warnings(first), 0u);
+  std::optional<CompileResult> patched = Compiler::Patch(first, {Replace(with_fault)}, 2);
+  ASSERT_TRUE(patched.has_value());
+  EXPECT_EQ(fault_warnings(*patched), 1u) << ::testing::PrintToString(patched->warnings);
+  EXPECT_EQ(fault_warnings(Full(Load(with_fault), 3)), 1u);
+  std::optional<CompileResult> again = Compiler::Patch(*patched, {Replace(WebVs(90, 10))}, 4);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(fault_warnings(*again), 0u) << ::testing::PrintToString(again->warnings);
+}
+
 }  // namespace
 }  // namespace canaryd::router

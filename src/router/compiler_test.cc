@@ -146,7 +146,10 @@ spec:
 )");
   EXPECT_EQ(f.result.ports, std::vector<uint32_t>{80}) << "HTTPS is not served until TLS lands";
   ASSERT_FALSE(f.result.warnings.empty());
-  EXPECT_NE(f.result.warnings[0].find("port 443 (HTTPS): not served yet"), std::string::npos);
+  EXPECT_NE(f.result.warnings[0].find("spec.servers[1].port.protocol: a server with this protocol "
+                                      "(\"HTTPS\") is not served yet"),
+            std::string::npos)
+      << f.result.warnings[0];
   EXPECT_EQ(f.RouteOf("GET", "/", "anything.example.com"), "default/web-virtualservice#0");
   EXPECT_EQ(f.RouteOf("GET", "/?x=1", "localhost:8080"), "default/web-virtualservice#0");
   EXPECT_EQ(f.RouteOf("GET", "/other", "localhost"), "NR");

@@ -1,0 +1,190 @@
+// The warnings for fields canaryd accepts but does not serve yet: every field flagged not_served
+// in a kind's Describe() warns with its path and position wherever a document sets it (the Istio
+// fault-injection and mirroring tasks among them), and a document of served fields only gets no
+// warning.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "config/loader.h"
+#include "testing/paths.h"
+
+namespace canaryd::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> WarningsOf(const std::string& text, size_t* loaded = nullptr) {
+  LoadResult result;
+  LoadText(text, "t.yaml", LoadOptions{}, result);
+  EXPECT_FALSE(result.diagnostics.has_errors()) << result.diagnostics.ToString();
+  if (loaded != nullptr) *loaded = result.resources.size();
+  std::vector<std::string> out;
+  for (const Diagnostic& d : result.diagnostics.items()) out.push_back(d.ToString());
+  return out;
+}
+
+std::vector<std::string> Sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+TEST(NotServed, EachUnservedFieldWarnsWithPathAndPosition) {
+  std::vector<std::string> w = WarningsOf(R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs}
+spec:
+  hosts: [web]
+  gateways: [gw]
+  http:
+  - fault: {abort: {httpStatus: 500, percentage: {value: 10}}}
+    mirror: {host: web-shadow}
+    mirrorPercentage: {value: 50}
+    retries: {attempts: 3}
+    rewrite: {uri: /v2}
+    corsPolicy: {allowOrigins: [{exact: https://a.example}]}
+    headers: {request: {set: {x-a: b}}}
+    route:
+    - destination: {host: web}
+      headers: {response: {remove: [x-b]}}
+  - delegate: {name: other}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: dr}
+spec:
+  host: web
+  trafficPolicy:
+    loadBalancer: {consistentHash: {useSourceIp: true}}
+    outlierDetection: {consecutive5xxErrors: 5}
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: we}
+spec: {address: 10.0.0.1, weight: 3}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  servers:
+  - port: {number: 443, name: https, protocol: https}
+    hosts: ["*"]
+    tls: {mode: SIMPLE, credentialName: cert}
+)");
+  const std::string ignored = " is not served yet; the field is accepted and ignored";
+  // Warnings come in the order of each type's fields: compare them as sets.
+  EXPECT_EQ(
+      Sorted(w),
+      Sorted({
+          "t.yaml:8:12: warning: spec.http[0].fault: fault injection" + ignored,
+          "t.yaml:9:13: warning: spec.http[0].mirror: mirroring (mirror)" + ignored,
+          "t.yaml:10:23: warning: spec.http[0].mirrorPercentage: mirroring "
+          "(mirrorPercentage)" +
+              ignored,
+          "t.yaml:11:14: warning: spec.http[0].retries: the retry policy (retries)" + ignored,
+          "t.yaml:12:14: warning: spec.http[0].rewrite: rewrite" + ignored,
+          "t.yaml:13:17: warning: spec.http[0].corsPolicy: the CORS policy (corsPolicy)" + ignored,
+          "t.yaml:14:14: warning: spec.http[0].headers: header manipulation (headers)" + ignored,
+          "t.yaml:17:16: warning: spec.http[0].route[0].headers: header manipulation "
+          "(headers)" +
+              ignored,
+          "t.yaml:18:15: warning: spec.http[1].delegate: delegation (delegate)" + ignored,
+          "t.yaml:26:36: warning: spec.trafficPolicy.loadBalancer.consistentHash: "
+          "consistent-hash load balancing (consistentHash)" +
+              ignored,
+          "t.yaml:27:23: warning: spec.trafficPolicy.outlierDetection: outlier "
+          "detection (outlierDetection)" +
+              ignored,
+          "t.yaml:32:35: warning: spec.weight: endpoint weight" + ignored,
+          "t.yaml:39:48: warning: spec.servers[0].port.protocol: a server with this "
+          "protocol (\"https\") is not served yet; it is accepted and ignored",
+      }));
+}
+
+TEST(NotServed, ServedFieldsOnlyGetNoWarning) {
+  size_t loaded = 0;
+  std::vector<std::string> w = WarningsOf(R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs}
+spec:
+  hosts: [web.example.com]
+  gateways: [gw]
+  http:
+  - name: canary
+    match: [{uri: {prefix: /api}, headers: {x-user: {exact: a}}, queryParams: {v: {}}}]
+    timeout: 2s
+    route:
+    - destination: {host: web, subset: v1, port: {number: 80}}
+      weight: 90
+    - destination: {host: web, subset: v2, port: {number: 80}}
+      weight: 10
+  - redirect: {uri: /new, redirectCode: 302}
+  - directResponse: {status: 503, body: {string: down}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: dr}
+spec:
+  host: web
+  trafficPolicy:
+    loadBalancer: {simple: ROUND_ROBIN}
+    connectionPool: {tcp: {connectTimeout: 1s}}
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: we}
+spec: {address: 127.0.0.1, ports: {http: 8081}, labels: {app: web, version: v1}}
+)",
+                                          &loaded);
+  EXPECT_EQ(loaded, 4u);
+  EXPECT_TRUE(w.empty()) << ::testing::PrintToString(w);
+}
+
+// The Istio tasks that apply cleanly and did nothing: now they say what is ignored.
+TEST(NotServed, IstioFaultInjectionAndMirroringTasksWarn) {
+  CANARYD_REQUIRE_SHARED(shared);
+  fs::path corpus = fs::path(shared) / "corpus" / "istio";
+  struct Task {
+    const char* file;
+    std::string warning;
+  };
+  const std::string ignored = " is not served yet; the field is accepted and ignored";
+  for (const Task& t : {
+           Task{"istio-samples/samples_bookinfo_networking_virtual-service-ratings-test-delay.yaml",
+                "spec.http[0].fault: fault injection" + ignored},
+           Task{"istio-samples/samples_bookinfo_networking_virtual-service-ratings-test-abort.yaml",
+                "spec.http[0].fault: fault injection" + ignored},
+           Task{"istio-io-docs/mirroring-httpbin.yaml",
+                "spec.http[0].mirror: mirroring (mirror)" + ignored},
+       }) {
+    SCOPED_TRACE(t.file);
+    if (!fs::exists(corpus / t.file)) {
+      GTEST_SKIP() << (corpus / t.file) << " is not in ../shared/corpus/istio";
+    }
+    LoadResult result;
+    LoadPath((corpus / t.file).string(), {}, result);
+    EXPECT_FALSE(result.diagnostics.has_errors()) << result.diagnostics.ToString();
+    bool found = false;
+    for (const Diagnostic& d : result.diagnostics.items()) {
+      if (d.severity != Severity::kWarning) continue;
+      EXPECT_TRUE(d.mark.known()) << d.ToString();
+      found |= d.path + ": " + d.message == t.warning;
+    }
+    EXPECT_TRUE(found) << result.diagnostics.ToString();
+  }
+}
+
+}  // namespace
+}  // namespace canaryd::config
