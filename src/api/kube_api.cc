@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "api/discovery.h"
+#include "api/field_labels.h"
 #include "api/json_node.h"
 #include "api/object_util.h"
 #include "api/protobuf_body.h"
@@ -158,12 +159,15 @@ std::optional<json> ParseBody(const HttpRequest& req, ApiError* error) {
   }
   const std::string* ct = req.Header("content-type");
   if (ct != nullptr && ct->find("protobuf") != std::string::npos) {
-    // Typed clients send protobuf; of those, canaryd reads `kubectl create namespace`'s.
-    if (std::optional<json> ns = DecodeProtobufNamespace(req.body)) return ns;
+    // Typed clients send protobuf (kubectl create namespace|service|configmap|secret, auth
+    // can-i): decoded for the kinds canaryd serves, refused for anything else.
+    Result<json> obj = DecodeProtobufBody(req.body);
+    if (obj.ok()) return std::move(*obj);
     *error = UnsupportedMediaTypeError(
-        "the body of the request was in an unknown format - "
-        "accepted media types include: application/json, "
-        "application/yaml");
+        obj.status().code() == StatusCode::kNotFound
+            ? "the body of the request was in an unknown format - accepted media types include: "
+              "application/json, application/yaml"
+            : obj.status().message());
     return std::nullopt;
   }
   std::string message;
@@ -193,8 +197,8 @@ const config::KindInfo* FindByPlural(const std::string& group, const std::string
 
 }  // namespace
 
-KubeApi::KubeApi(ObjectService& service, std::string server_address)
-    : service_(service), server_address_(std::move(server_address)) {}
+KubeApi::KubeApi(ObjectService& service, std::string server_address, AccessPolicy access)
+    : service_(service), server_address_(std::move(server_address)), access_(access) {}
 
 void KubeApi::Register(Router& router) {
   Handler h = [this](const HttpRequest& req) { return Handle(req); };
@@ -340,6 +344,23 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
   if (!sub.empty() && (sub != "status" || req.method != "GET")) {
     return ErrorResponse(GenericNotFound());
   }
+  if (kind->serving == config::Serving::kReview) {
+    return HandleReview(req, *kind, name.empty() && !watch_path);
+  }
+  if (kind->serving == config::Serving::kRefused &&
+      (req.method == "POST" || req.method == "PUT" || req.method == "PATCH")) {
+    // Refused whatever the body holds (kubectl create deployment sends protobuf): with the
+    // object's name when the body says it.
+    std::string named = name;
+    ApiError ignored;
+    if (named.empty() && req.method == "POST") {
+      const std::string* ct = req.Header("content-type");
+      if (ct == nullptr || ct->find("protobuf") == std::string::npos) {
+        if (std::optional<json> body = ParseBody(req, &ignored)) named = MetaString(*body, "name");
+      }
+    }
+    return ErrorResponse(NotServedError(*kind, named));
+  }
 
   Accept accept = ParseAccept(req);
   if (!accept.json && !accept.table) {
@@ -362,7 +383,8 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
   auto selectors = [&](LabelSelector* labels, FieldSelector* fields) -> std::optional<ApiError> {
     Result<LabelSelector> l = LabelSelector::Parse(req.QueryOr("labelSelector", ""));
     if (!l.ok()) return BadRequestError(l.status().message());
-    Result<FieldSelector> f = FieldSelector::Parse(req.QueryOr("fieldSelector", ""));
+    Result<FieldSelector> f =
+        FieldSelector::Parse(req.QueryOr("fieldSelector", ""), FieldLabelsOf(kind->kind));
     if (!f.ok()) return BadRequestError(f.status().message());
     *labels = std::move(*l);
     *fields = std::move(*f);
@@ -388,9 +410,17 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
       if (accept.table) {
         ApiResult<ListOutcome> list = service_.ListForTable(t, labels, fields);
         if (!list.ok()) return ErrorResponse(list.error());
-        return HttpResponse::Json(
+        HttpResponse r = HttpResponse::Json(
             200, MakeTableText(*kind, list->items, std::to_string(list->revision), now,
                                ParseInclude(req)));
+        if (kind->serving == config::Serving::kRefused) {
+          // Said to whoever looks at the table (kubectl get pods); programs that list (kubectl
+          // apply --prune, informers) get the empty list alone.
+          r.headers.push_back(
+              {"Warning", WarningValue(QualifiedResource(*kind) +
+                                       " are not served: " + config::UnservedReason(*kind))});
+        }
+        return r;
       }
       ApiResult<std::string> text = service_.ListText(t, labels, fields);
       if (!text.ok()) return ErrorResponse(text.error());
@@ -484,6 +514,29 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
     return WriteResponse(200, *out);
   }
   return ErrorResponse(MethodNotAllowedError("the server does not allow this method"));
+}
+
+HttpResponse KubeApi::HandleReview(const HttpRequest& req, const config::KindInfo& kind,
+                                   bool collection) {
+  if (req.method != "POST" || !collection) {
+    return ErrorResponse(
+        MethodNotAllowedError("the server does not allow this method on the "
+                              "requested resource: " +
+                              QualifiedResource(kind) + " are only created"));
+  }
+  ApiError error;
+  std::optional<json> body = ParseBody(req, &error);
+  if (!body) return ErrorResponse(error);
+  if (body->value("kind", std::string(kind.name)) != kind.name) {
+    return ErrorResponse(BadRequestError("the kind in the data (" + body->value("kind", "") +
+                                         ") does not match the expected kind (" +
+                                         std::string(kind.name) + ")"));
+  }
+  ApiResult<json> out = kind.kind == config::Kind::kSelfSubjectAccessReview
+                            ? ReviewAccess(*body, access_, service_)
+                            : ReviewRules(*body, access_, service_);
+  if (!out.ok()) return ErrorResponse(out.error());
+  return JsonResponse(201, *out);
 }
 
 }  // namespace canaryd::api
