@@ -260,9 +260,8 @@ HttpResponse KubeApi::HandleOpenApi(const HttpRequest& req) {
   }
   if (p == "/openapi/v2") {
     // A valid, empty OpenAPI v2 document. kubectl validates on the client only kinds whose
-    // server does not validate (canaryd's kinds advertise server-side validation in v3); for a
-    // kind canaryd does not serve (apps/v1 Deployment) this lets kubectl go on to say
-    // "no matches for kind", instead of failing to download a schema.
+    // server does not validate; every kind canaryd lists advertises server-side validation in
+    // v3, so kubectl never needs a v2 schema, but it downloads the document all the same.
     const std::string* accept = req.Header("accept");
     if (accept != nullptr && accept->find("protobuf") != std::string::npos) {
       // gnostic's openapi_v2.Document: swagger (1) = "2.0", info (2) = {title (1), version (2)}.
@@ -527,10 +526,12 @@ HttpResponse KubeApi::HandleReview(const HttpRequest& req, const config::KindInf
   ApiError error;
   std::optional<json> body = ParseBody(req, &error);
   if (!body) return ErrorResponse(error);
-  if (body->value("kind", std::string(kind.name)) != kind.name) {
-    return ErrorResponse(BadRequestError("the kind in the data (" + body->value("kind", "") +
-                                         ") does not match the expected kind (" +
-                                         std::string(kind.name) + ")"));
+  if (auto k = body->find("kind"); k != body->end() && *k != kind.name) {
+    return ErrorResponse(BadRequestError(
+        "the kind in the data (" +
+        (k->is_string() ? k->get<std::string>()
+                        : k->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) +
+        ") does not match the expected kind (" + std::string(kind.name) + ")"));
   }
   ApiResult<json> out = kind.kind == config::Kind::kSelfSubjectAccessReview
                             ? ReviewAccess(*body, access_, service_)

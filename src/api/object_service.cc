@@ -241,8 +241,7 @@ std::vector<json> MergedItems(const std::vector<store::StoredObject>& stored,
   };
   for (const store::StoredObject& o : stored) {
     emit_system_before(&o.key);
-    if (next > 0 && system[next - 1]->key == o.key) continue;  // shadowed
-    if (next < system.size() && system[next]->key == o.key) continue;
+    if (next < system.size() && system[next]->key == o.key) continue;  // shadowed
     if (!fields.Matches(o.key.name, o.key.namespace_)) continue;
     json obj = object(o);
     if (fields.NeedsObject() && !fields.MatchesObject(obj)) continue;
@@ -417,9 +416,8 @@ ApiResult<std::string> ObjectService::ListText(const Target& t, const LabelSelec
   std::string head = "{\"apiVersion\":\"" + t.ApiVersion() + "\",\"kind\":\"" +
                      std::string(t.kind->name) + "List\",";
   // Splicing the stored texts needs them as shown; selectors on fields other than the name
-  // and namespace, converted kinds and system objects need the parsed objects.
-  if (!labels.empty() || fields.NeedsObject() || Converted(*t.kind) ||
-      !SystemObjectsOf(t).empty()) {
+  // and namespace, and converted kinds, need the parsed objects.
+  if (!labels.empty() || fields.NeedsObject() || Converted(*t.kind)) {
     ApiResult<ListOutcome> list = List(t, labels, fields);
     if (!list.ok()) return list.error();
     json out = {{"apiVersion", t.ApiVersion()},
@@ -437,7 +435,20 @@ ApiResult<std::string> ObjectService::ListText(const Target& t, const LabelSelec
   out += head;
   out += "\"metadata\":{\"resourceVersion\":\"" + std::to_string(r->revision) + "\"},\"items\":[";
   bool first = true;
+  // System objects go in the store's order (namespace, name), in place of a stored namesake.
+  const std::vector<const SystemObject*> system = SystemObjectsOf(t);
+  size_t next = 0;
+  auto system_before = [&](const store::ObjectKey* key) {
+    for (; next < system.size() && (key == nullptr || system[next]->key < *key); ++next) {
+      if (!fields.Matches(system[next]->key.name, system[next]->key.namespace_)) continue;
+      if (!first) out += ',';
+      first = false;
+      out += system[next]->object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+  };
   for (const store::StoredObject& o : r->items) {
+    system_before(&o.key);
+    if (next < system.size() && system[next]->key == o.key) continue;  // shadowed
     if (!fields.Matches(o.key.name, o.key.namespace_)) continue;
     if (!first) out += ',';
     first = false;
@@ -448,6 +459,7 @@ ApiResult<std::string> ObjectService::ListText(const Target& t, const LabelSelec
                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   }
+  system_before(nullptr);
   out += "]}";
   return out;
 }
