@@ -54,4 +54,15 @@ std::optional<nlohmann::json> CoreFromEventsV1(const nlohmann::json& v1,
   return out;
 }
 
+std::string EventsV1FieldPath(const std::string& core_path) {
+  size_t end = core_path.find_first_of(".[");
+  std::string_view head = std::string_view(core_path).substr(0, end);
+  for (const Renamed& r : kRenamed) {
+    if (head == r.core) {
+      return std::string(r.v1) + (end == std::string::npos ? "" : core_path.substr(end));
+    }
+  }
+  return core_path;
+}
+
 }  // namespace canaryd::api

@@ -19,4 +19,8 @@ nlohmann::json EventsV1FromCore(const nlohmann::json& core);
 std::optional<nlohmann::json> CoreFromEventsV1(const nlohmann::json& v1,
                                                std::string* unknown_field);
 
+// A field path of the stored shape under events.k8s.io/v1's names ("message" -> "note",
+// "involvedObject.name" -> "regarding.name"), for messages about an events.k8s.io/v1 write.
+std::string EventsV1FieldPath(const std::string& core_path);
+
 }  // namespace canaryd::api

@@ -86,6 +86,10 @@ TEST(EventConversion, CoreAndEventsV1AreOneObject) {
   mixed["involvedObject"] = json::object();
   EXPECT_FALSE(CoreFromEventsV1(mixed, &unknown));
   EXPECT_EQ(unknown, "involvedObject");
+  EXPECT_EQ(EventsV1FieldPath("involvedObject.namespace"), "regarding.namespace");
+  EXPECT_EQ(EventsV1FieldPath("reportingComponent"), "reportingController");
+  EXPECT_EQ(EventsV1FieldPath("series.count"), "series.count");
+  EXPECT_EQ(EventsV1FieldPath("metadata.name"), "metadata.name");
 }
 
 }  // namespace

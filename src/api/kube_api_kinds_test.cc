@@ -115,6 +115,13 @@ TEST_F(KubeApiKindsTest, EventsInBothGroupsAreOneStore) {
                              R"({"metadata":{"name":"x"},"type":"Normal"})");
   EXPECT_EQ(legacy.status, 422);
   EXPECT_NE(legacy.body.find("eventTime: Required value"), std::string::npos) << legacy.body;
+  // Errors name events.k8s.io/v1's fields.
+  HttpResponse unnamed = Call("POST", "/apis/events.k8s.io/v1/namespaces/default/events",
+                              R"({"metadata":{"name":"x"},"type":"Normal","reason":"R",
+      "eventTime":"2026-01-01T00:00:00Z","action":"A","reportingInstance":"i"})");
+  EXPECT_EQ(unnamed.status, 422);
+  EXPECT_EQ(Body(unnamed)["message"],
+            "Event.events.k8s.io \"x\" is invalid: reportingController: Required value");
   HttpResponse mixed = Call("POST", "/apis/events.k8s.io/v1/namespaces/default/events",
                             R"({"metadata":{"name":"x"},"message":"core's name"})");
   EXPECT_EQ(mixed.status, 422);

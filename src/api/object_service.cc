@@ -619,7 +619,8 @@ ApiResult<json> ObjectService::Prepare(const Target& t, json obj, const json& ex
   const config::KindInfo& stored_kind = config::InfoOf(k.stored_as);
   if (std::optional<ApiError> invalid = ValidateObject(stored_kind, *stored, &store_, warnings)) {
     if (invalid->name.empty()) invalid->name = obj["metadata"].value("name", "");
-    if (Converted(k)) {
+    if (Converted(k)) {  // told in the shape the client wrote
+      for (ApiCause& c : invalid->causes) c.field = EventsV1FieldPath(c.field);
       invalid->group = std::string(k.group);
       invalid->message = InvalidError(k, invalid->name, invalid->causes).message;
     }
