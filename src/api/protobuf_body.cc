@@ -325,6 +325,8 @@ Result<json> Value(const WireField& w, const Field& f, const std::string& path) 
       }
       if (!r.ok()) return Bad(path, "is not a Time");
       if (seconds == 0 && nanos == 0) return json();  // Go's zero Time is null in JSON
+      // Timestamps are kept in int64 nanoseconds: years 1678 to 2262.
+      if (seconds < -9'223'372'035 || seconds > 9'223'372'035) return Bad(path, "is out of range");
       return json(FormatTimestamp(seconds * 1'000'000'000));
     }
     case T::kStringMap:

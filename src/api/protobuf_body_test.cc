@@ -159,6 +159,9 @@ TEST(ProtobufBody, WhatIsNotUnderstoodIsRefused) {
       << wire;
   std::string managed = error(Pb().Msg(1, Pb().Str(1, "x").Msg(17, Pb())).Body("v1", "Namespace"));
   EXPECT_NE(managed.find("metadata.managedFields is not read"), std::string::npos) << managed;
+  std::string far = error(
+      Pb().Msg(1, Pb().Str(1, "x").Msg(8, Pb().Int(1, int64_t{1} << 62))).Body("v1", "Namespace"));
+  EXPECT_NE(far.find("metadata.creationTimestamp is out of range"), std::string::npos) << far;
   // Truncated input.
   std::string body = Pb().Msg(1, Meta("x")).Body("v1", "Service");
   EXPECT_FALSE(DecodeProtobufBody(body.substr(0, body.size() - 3)).ok());
