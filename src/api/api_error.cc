@@ -110,6 +110,13 @@ ApiError MethodNotAllowedError(std::string message) {
   return Make(405, "MethodNotAllowed", std::move(message));
 }
 
+ApiError NotServedError(const config::KindInfo& kind, const std::string& name) {
+  return ForObject(405, "MethodNotAllowed",
+                   QualifiedResource(kind) + (name.empty() ? " are" : " \"" + name + "\" is") +
+                       " not served: " + config::UnservedReason(kind),
+                   kind, name);
+}
+
 ApiError NotAcceptableError(std::string message) {
   return Make(406, "NotAcceptable", std::move(message));
 }

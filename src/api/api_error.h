@@ -71,6 +71,10 @@ ApiError UnauthorizedError();
 ApiError ForbiddenError(const config::KindInfo& kind, const std::string& name,
                         const std::string& why);
 ApiError MethodNotAllowedError(std::string message);
+// A write of a kind canaryd lists but refuses (config::Serving::kRefused), with the reason:
+// `deployments.apps "web" is not served: canaryd runs no containers. ...` (405, as for a verb
+// the resource does not serve). `name` may be "" when the body could not be read.
+ApiError NotServedError(const config::KindInfo& kind, const std::string& name);
 ApiError NotAcceptableError(std::string message);
 ApiError UnsupportedMediaTypeError(std::string message);
 ApiError TooLargeError(std::string message);

@@ -1,11 +1,9 @@
 #include "api/discovery.h"
 
-#include <set>
+#include <algorithm>
 
 namespace canaryd::api {
 namespace {
-
-constexpr std::string_view kIstioGroup = "networking.istio.io";
 
 json Strings(std::span<const std::string_view> s) {
   json out = json::array();
@@ -25,6 +23,8 @@ json GroupVersionsJson(std::string_view group) {
 }  // namespace
 
 json VerbsOf(const config::KindInfo& kind) {
+  if (kind.serving == config::Serving::kRefused) return json::array({"get", "list", "watch"});
+  if (kind.serving == config::Serving::kReview) return json::array({"create"});
   if (kind.kind == config::Kind::kNamespace) {
     return json::array({"create", "delete", "get", "list", "patch", "update", "watch"});
   }
@@ -52,8 +52,11 @@ json CoreApiVersions(const std::string& server_address) {
 }
 
 json GroupInfo(const std::string& group) {
-  if (group != kIstioGroup) return nullptr;
-  json versions = GroupVersionsJson(kIstioGroup);
+  auto groups = config::ApiGroups();
+  if (group.empty() || std::find(groups.begin(), groups.end(), group) == groups.end()) {
+    return nullptr;
+  }
+  json versions = GroupVersionsJson(group);
   return {{"kind", "APIGroup"},
           {"apiVersion", "v1"},
           {"name", group},
@@ -62,16 +65,19 @@ json GroupInfo(const std::string& group) {
 }
 
 json GroupList() {
-  json info = GroupInfo(std::string(kIstioGroup));
-  info.erase("kind");
-  info.erase("apiVersion");
-  return {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", json::array({info})}};
+  json groups = json::array();
+  for (std::string_view g : config::ApiGroups()) {
+    json info = GroupInfo(std::string(g));
+    info.erase("kind");
+    info.erase("apiVersion");
+    groups.push_back(std::move(info));
+  }
+  return {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", std::move(groups)}};
 }
 
 json ResourceList(const std::string& group, const std::string& version) {
   auto versions = config::GroupVersions(group);
   if (std::find(versions.begin(), versions.end(), version) == versions.end()) return nullptr;
-  if (!group.empty() && group != kIstioGroup) return nullptr;
   json resources = json::array();
   for (const config::KindInfo& k : config::AllKinds()) {
     if (k.group != group) continue;
@@ -90,9 +96,9 @@ json ResourceList(const std::string& group, const std::string& version) {
           {"resources", std::move(resources)}};
 }
 
-json AggregatedDiscovery(bool core, const std::string& version) {
-  json items = json::array();
-  std::string group = core ? "" : std::string(kIstioGroup);
+namespace {
+
+json AggregatedGroup(const std::string& group) {
   json versions = json::array();
   for (std::string_view v : config::GroupVersions(group)) {
     json resources = json::array();
@@ -115,8 +121,19 @@ json AggregatedDiscovery(bool core, const std::string& version) {
                         {"freshness", "Current"}});
   }
   json meta = json::object();
-  if (!core) meta["name"] = group;
-  items.push_back({{"metadata", meta}, {"versions", std::move(versions)}});
+  if (!group.empty()) meta["name"] = group;
+  return {{"metadata", meta}, {"versions", std::move(versions)}};
+}
+
+}  // namespace
+
+json AggregatedDiscovery(bool core, const std::string& version) {
+  json items = json::array();
+  if (core) {
+    items.push_back(AggregatedGroup(""));
+  } else {
+    for (std::string_view g : config::ApiGroups()) items.push_back(AggregatedGroup(std::string(g)));
+  }
   return {{"kind", "APIGroupDiscoveryList"},
           {"apiVersion", "apidiscovery.k8s.io/" + version},
           {"metadata", json::object()},

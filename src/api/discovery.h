@@ -1,4 +1,5 @@
-// The discovery documents of the Kubernetes API for the kinds canaryd serves (config/kinds.h):
+// The discovery documents of the Kubernetes API for the kinds canaryd knows (config/kinds.h),
+// refused and review kinds included (with the verbs they serve):
 // /version, /api, /api/v1, /apis, /apis/<group>, /apis/<group>/<version>, and the aggregated
 // form (apidiscovery.k8s.io/v2) kubectl 1.32 asks for first, which saves it a request per
 // group version. Pure functions: any thread.

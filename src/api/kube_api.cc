@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "api/discovery.h"
+#include "api/field_labels.h"
 #include "api/json_node.h"
 #include "api/object_util.h"
 #include "api/protobuf_body.h"
@@ -152,7 +153,7 @@ bool DryRun(const HttpRequest& req, ApiError* error) {
 }
 
 // The media types of object bodies (create, replace) as kube-apiserver serves them; of protobuf,
-// canaryd reads only what `kubectl create namespace` sends.
+// canaryd reads the kinds protobuf_body.h decodes.
 constexpr const char* kObjectMediaTypes =
     "application/json, application/yaml, application/vnd.kubernetes.protobuf";
 // DeleteOptions bodies.
@@ -183,9 +184,13 @@ std::optional<json> ParseBody(const HttpRequest& req, ApiError* error) {
   } else if (type == "application/yaml") {
     body = ParseYamlOrJson(req.body, &message);
   } else if (type == "application/vnd.kubernetes.protobuf") {
-    // Typed clients send protobuf; of those, canaryd reads `kubectl create namespace`'s.
-    if (std::optional<json> ns = DecodeProtobufNamespace(req.body)) return ns;
-    *error = UnknownFormat("application/json, application/yaml");
+    // Typed clients send protobuf (kubectl create namespace|service|configmap|secret, auth
+    // can-i): decoded for the kinds canaryd serves, refused for anything else.
+    Result<json> obj = DecodeProtobufBody(req.body);
+    if (obj.ok()) return std::move(*obj);
+    *error = obj.status().code() == StatusCode::kNotFound
+                 ? UnknownFormat("application/json, application/yaml")
+                 : UnsupportedMediaTypeError(obj.status().message());
     return std::nullopt;
   } else {
     *error = UnknownFormat(kObjectMediaTypes);
@@ -235,8 +240,8 @@ const config::KindInfo* FindByPlural(const std::string& group, const std::string
 
 }  // namespace
 
-KubeApi::KubeApi(ObjectService& service, std::string server_address)
-    : service_(service), server_address_(std::move(server_address)) {}
+KubeApi::KubeApi(ObjectService& service, std::string server_address, AccessPolicy access)
+    : service_(service), server_address_(std::move(server_address)), access_(access) {}
 
 void KubeApi::SetReadinessCheck(std::function<std::string()> check) {
   std::lock_guard<std::mutex> lock(readiness_mu_);
@@ -310,9 +315,8 @@ HttpResponse KubeApi::HandleOpenApi(const HttpRequest& req) {
   }
   if (p == "/openapi/v2") {
     // A valid, empty OpenAPI v2 document. kubectl validates on the client only kinds whose
-    // server does not validate (canaryd's kinds advertise server-side validation in v3); for a
-    // kind canaryd does not serve (apps/v1 Deployment) this lets kubectl go on to say
-    // "no matches for kind", instead of failing to download a schema.
+    // server does not validate; every kind canaryd lists advertises server-side validation in
+    // v3, so kubectl never needs a v2 schema, but it downloads the document all the same.
     const std::string* accept = req.Header("accept");
     if (accept != nullptr && accept->find("protobuf") != std::string::npos) {
       // gnostic's openapi_v2.Document: swagger (1) = "2.0", info (2) = {title (1), version (2)}.
@@ -394,6 +398,23 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
   if (!sub.empty() && (sub != "status" || req.method != "GET")) {
     return ErrorResponse(GenericNotFound());
   }
+  if (kind->serving == config::Serving::kReview) {
+    return HandleReview(req, *kind, name.empty() && !watch_path);
+  }
+  if (kind->serving == config::Serving::kRefused &&
+      (req.method == "POST" || req.method == "PUT" || req.method == "PATCH")) {
+    // Refused whatever the body holds (kubectl create deployment sends protobuf): with the
+    // object's name when the body says it.
+    std::string named = name;
+    ApiError ignored;
+    if (named.empty() && req.method == "POST") {
+      const std::string* ct = req.Header("content-type");
+      if (ct == nullptr || ct->find("protobuf") == std::string::npos) {
+        if (std::optional<json> body = ParseBody(req, &ignored)) named = MetaString(*body, "name");
+      }
+    }
+    return ErrorResponse(NotServedError(*kind, named));
+  }
 
   Accept accept = ParseAccept(req);
   if (!accept.json && !accept.table) {
@@ -416,7 +437,8 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
   auto selectors = [&](LabelSelector* labels, FieldSelector* fields) -> std::optional<ApiError> {
     Result<LabelSelector> l = LabelSelector::Parse(req.QueryOr("labelSelector", ""));
     if (!l.ok()) return BadRequestError(l.status().message());
-    Result<FieldSelector> f = FieldSelector::Parse(req.QueryOr("fieldSelector", ""));
+    Result<FieldSelector> f =
+        FieldSelector::Parse(req.QueryOr("fieldSelector", ""), FieldLabelsOf(kind->kind));
     if (!f.ok()) return BadRequestError(f.status().message());
     *labels = std::move(*l);
     *fields = std::move(*f);
@@ -442,9 +464,17 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
       if (accept.table) {
         ApiResult<ListOutcome> list = service_.ListForTable(t, labels, fields);
         if (!list.ok()) return ErrorResponse(list.error());
-        return HttpResponse::Json(
+        HttpResponse r = HttpResponse::Json(
             200, MakeTableText(*kind, list->items, std::to_string(list->revision), now,
                                ParseInclude(req)));
+        if (kind->serving == config::Serving::kRefused) {
+          // Said to whoever looks at the table (kubectl get pods); programs that list (kubectl
+          // apply --prune, informers) get the empty list alone.
+          r.headers.push_back(
+              {"Warning", WarningValue(QualifiedResource(*kind) +
+                                       " are not served: " + config::UnservedReason(*kind))});
+        }
+        return r;
       }
       ApiResult<std::string> text = service_.ListText(t, labels, fields);
       if (!text.ok()) return ErrorResponse(text.error());
@@ -534,6 +564,31 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
     return WriteResponse(200, *out);
   }
   return ErrorResponse(MethodNotAllowedError("the server does not allow this method"));
+}
+
+HttpResponse KubeApi::HandleReview(const HttpRequest& req, const config::KindInfo& kind,
+                                   bool collection) {
+  if (req.method != "POST" || !collection) {
+    return ErrorResponse(
+        MethodNotAllowedError("the server does not allow this method on the "
+                              "requested resource: " +
+                              QualifiedResource(kind) + " are only created"));
+  }
+  ApiError error;
+  std::optional<json> body = ParseBody(req, &error);
+  if (!body) return ErrorResponse(error);
+  if (auto k = body->find("kind"); k != body->end() && *k != kind.name) {
+    return ErrorResponse(BadRequestError(
+        "the kind in the data (" +
+        (k->is_string() ? k->get<std::string>()
+                        : k->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) +
+        ") does not match the expected kind (" + std::string(kind.name) + ")"));
+  }
+  ApiResult<json> out = kind.kind == config::Kind::kSelfSubjectAccessReview
+                            ? ReviewAccess(*body, access_, service_)
+                            : ReviewRules(*body, access_, service_);
+  if (!out.ok()) return ErrorResponse(out.error());
+  return JsonResponse(201, *out);
 }
 
 }  // namespace canaryd::api

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "api/access_review.h"
 #include "api/http_message.h"
 #include "api/object_service.h"
 #include "api/openapi.h"
@@ -21,8 +22,9 @@ namespace canaryd::api {
 
 class KubeApi {
  public:
-  // `service` must outlive this object. `server_address` is what /api reports ("host:port").
-  KubeApi(ObjectService& service, std::string server_address);
+  // `service` must outlive this object. `server_address` is what /api reports ("host:port");
+  // `access` says who may call (for kubectl auth can-i).
+  KubeApi(ObjectService& service, std::string server_address, AccessPolicy access = {});
 
   void Register(Router& router);
   HttpResponse Handle(const HttpRequest& request);
@@ -36,9 +38,11 @@ class KubeApi {
   HttpResponse HandleApi(const HttpRequest& req, const std::string& group,
                          const std::vector<std::string>& rest);
   HttpResponse HandleOpenApi(const HttpRequest& req);
+  HttpResponse HandleReview(const HttpRequest& req, const config::KindInfo& kind, bool collection);
 
   ObjectService& service_;
   const std::string server_address_;
+  const AccessPolicy access_;
   const OpenApiDocuments openapi_;
   std::atomic<bool> ready_{true};
   std::mutex readiness_mu_;

@@ -46,8 +46,11 @@ TEST_F(KubeApiTest, Discovery) {
   EXPECT_EQ(version["major"], "1");
   EXPECT_EQ(version["minor"], "32");
   json groups = Body(Call("GET", "/apis"));
-  EXPECT_EQ(groups["groups"][0]["name"], "networking.istio.io");
-  EXPECT_EQ(groups["groups"][0]["preferredVersion"]["version"], "v1");
+  std::vector<std::string> names;
+  for (const json& g : groups["groups"]) names.push_back(g["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"apps", "events.k8s.io", "authorization.k8s.io",
+                                             "batch", "networking.k8s.io", "networking.istio.io"}));
+  EXPECT_EQ(groups["groups"][5]["preferredVersion"]["version"], "v1");
   json core = Body(Call("GET", "/api/v1"));
   bool saw_svc = false;
   for (const json& r : core["resources"]) {
@@ -64,15 +67,17 @@ TEST_F(KubeApiTest, Discovery) {
     EXPECT_EQ(rl["resources"].size(), 5u);
   }
   EXPECT_EQ(Call("GET", "/apis/networking.istio.io/v2").status, 404);
-  EXPECT_EQ(Call("GET", "/apis/apps/v1").status, 404);
+  EXPECT_EQ(Call("GET", "/apis/apps/v2").status, 404);
+  EXPECT_EQ(Call("GET", "/apis/extensions/v1beta1").status, 404);
   HttpResponse agg = Call("GET", "/apis", "",
                           {{"accept",
                             "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
                             "application/json"}});
   EXPECT_NE(agg.Header("content-type")->find("as=APIGroupDiscoveryList"), std::string::npos);
   json items = Body(agg)["items"];
-  EXPECT_EQ(items[0]["metadata"]["name"], "networking.istio.io");
-  EXPECT_EQ(items[0]["versions"][0]["resources"][1]["shortNames"], json({"vs"}));
+  EXPECT_EQ(items.size(), 6u);
+  EXPECT_EQ(items[5]["metadata"]["name"], "networking.istio.io");
+  EXPECT_EQ(items[5]["versions"][0]["resources"][1]["shortNames"], json({"vs"}));
   EXPECT_EQ(Call("GET", "/healthz").body, "ok");
   api_.SetReady(false);
   EXPECT_EQ(Call("GET", "/readyz").status, 503);

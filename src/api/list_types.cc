@@ -14,7 +14,9 @@ ListType ListTypeOf(config::Kind kind, const std::vector<std::string>& p) {
 }
 
 bool SupportsStrategicMerge(config::Kind kind) {
-  return kind == config::Kind::kService || kind == config::Kind::kNamespace;
+  const config::KindInfo& k = config::InfoOf(kind);
+  // Kubernetes' built-in kinds; Istio's are CRDs.
+  return k.group != "networking.istio.io" && k.serving == config::Serving::kStored;
 }
 
 }  // namespace canaryd::api

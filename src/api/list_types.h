@@ -24,8 +24,8 @@ struct ListType {
 // `field_path` is the list's field names from the object's root, e.g. {"spec", "ports"}.
 ListType ListTypeOf(config::Kind kind, const std::vector<std::string>& field_path);
 
-// Whether strategic merge patch is served for the kind (core kinds; Istio's are CRDs, for which
-// Kubernetes refuses it too).
+// Whether strategic merge patch is served for the kind (Kubernetes' own kinds; Istio's are CRDs,
+// for which Kubernetes refuses it too).
 bool SupportsStrategicMerge(config::Kind kind);
 
 }  // namespace canaryd::api

@@ -4,7 +4,9 @@
 
 #include <cctype>
 
+#include "api/event_conversion.h"
 #include "api/json_node.h"
+#include "api/kind_rules.h"
 #include "api/list_types.h"
 #include "api/managed_fields.h"
 #include "api/object_util.h"
@@ -53,6 +55,13 @@ ApiError FromStoreWrite(const Status& s, const char* op, const config::KindInfo&
   return FromStoreStatus(s, kind, name);
 }
 
+const json& Meta(const json& obj) {
+  static const json kEmpty = json::object();
+  if (!obj.is_object()) return kEmpty;
+  auto m = obj.find("metadata");
+  return m != obj.end() && m->is_object() ? *m : kEmpty;
+}
+
 json WithoutVolatile(json obj) {
   if (!obj.is_object()) return obj;
   auto meta = obj.find("metadata");
@@ -70,18 +79,40 @@ bool Equivalent(const json& a, const json& b) {
   return WithoutVolatile(a) == WithoutVolatile(b);
 }
 
-std::string Serialize(json obj) {
+bool Converted(const config::KindInfo& kind) {
+  return kind.stored_as != kind.kind;
+}
+
+// The stored shape of an object of `kind` (as the API shows it); for a converted kind,
+// *unknown_field names a field the stored shape does not have.
+std::optional<json> ToStorage(const config::KindInfo& kind, json obj, std::string* unknown_field) {
+  if (!Converted(kind)) return obj;
+  std::optional<json> core = CoreFromEventsV1(obj, unknown_field);
+  if (core) {
+    (*core)["apiVersion"] = "v1";
+    (*core)["kind"] = std::string(config::InfoOf(kind.stored_as).name);
+  }
+  return core;
+}
+
+// The object as the store keeps it: in its stored shape, without resourceVersion.
+std::string Serialize(const config::KindInfo& kind, json obj) {
   if (auto meta = obj.find("metadata"); meta != obj.end() && meta->is_object()) {
     meta->erase("resourceVersion");
   }
+  std::string unknown;
+  if (std::optional<json> stored = ToStorage(kind, std::move(obj), &unknown)) obj = *stored;
   return obj.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-const json& Meta(const json& obj) {
-  static const json kEmpty = json::object();
-  if (!obj.is_object()) return kEmpty;
-  auto m = obj.find("metadata");
-  return m != obj.end() && m->is_object() ? *m : kEmpty;
+bool HasFinalizers(const json& obj) {
+  const json& f = Meta(obj).value("finalizers", json());
+  return f.is_array() && !f.empty();
+}
+
+bool BeingDeleted(const json& obj) {
+  const json& t = Meta(obj).value("deletionTimestamp", json());
+  return t.is_string() && !t.get<std::string>().empty();
 }
 
 void SetManagedFields(json& obj, const std::vector<ManagedEntry>& entries) {
@@ -90,28 +121,6 @@ void SetManagedFields(json& obj, const std::vector<ManagedEntry>& entries) {
     obj["metadata"].erase("managedFields");
   } else {
     obj["metadata"]["managedFields"] = std::move(mf);
-  }
-}
-
-void ApplyDefaults(config::Kind kind, json& obj) {
-  if (kind == config::Kind::kService) {
-    json& spec = obj["spec"];
-    if (!spec.is_object()) spec = json::object();
-    if (!spec.contains("type")) spec["type"] = "ClusterIP";
-    if (!spec.contains("sessionAffinity")) spec["sessionAffinity"] = "None";
-    if (auto ports = spec.find("ports"); ports != spec.end() && ports->is_array()) {
-      for (json& p : *ports) {
-        if (!p.is_object()) continue;
-        if (!p.contains("protocol")) p["protocol"] = "TCP";
-        if (!p.contains("targetPort") && p.contains("port")) p["targetPort"] = p["port"];
-      }
-    }
-    if (!obj.contains("status")) obj["status"] = {{"loadBalancer", json::object()}};
-  } else if (kind == config::Kind::kNamespace) {
-    json& spec = obj["spec"];
-    if (!spec.is_object()) spec = json::object();
-    if (!spec.contains("finalizers")) spec["finalizers"] = json::array({"kubernetes"});
-    if (!obj.contains("status")) obj["status"] = {{"phase", "Active"}};
   }
 }
 
@@ -130,7 +139,11 @@ std::string Target::ApiVersion() const {
 }
 
 store::ObjectKey Target::Key() const {
-  return {std::string(kind->name), kind->namespaced ? ns : "", name};
+  return {StoreKind(*kind), kind->namespaced ? ns : "", name};
+}
+
+std::string StoreKind(const config::KindInfo& kind) {
+  return std::string(config::InfoOf(kind.stored_as).name);
 }
 
 ObjectService::ObjectService(store::Store& store, const Clock& clock)
@@ -144,6 +157,7 @@ json ObjectService::Present(const store::StoredObject& stored, const config::Kin
                             const std::string& version) const {
   json obj = json::parse(stored.value, nullptr, false);
   if (obj.is_discarded() || !obj.is_object()) obj = json::object();
+  if (Converted(kind)) obj = EventsV1FromCore(obj);
   obj["apiVersion"] = kind.group.empty() ? version : std::string(kind.group) + "/" + version;
   obj["kind"] = std::string(kind.name);
   json& meta = obj["metadata"];
@@ -170,31 +184,104 @@ Status ObjectService::EnsureSystemNamespaces() {
   return Status::Ok();
 }
 
-Status ObjectService::NamespaceExists(const std::string& ns) {
+const SystemObject* ObjectService::SystemObjectAt(const store::ObjectKey& key) const {
+  return system_ == nullptr ? nullptr : system_->Find(key);
+}
+
+std::vector<const SystemObject*> ObjectService::SystemObjectsOf(const Target& t) const {
+  if (system_ == nullptr) return {};
+  return system_->List(StoreKind(*t.kind), t.kind->namespaced ? t.ns : "");
+}
+
+std::optional<ApiError> ObjectService::CheckNamespaceForCreate(const config::KindInfo& kind,
+                                                               const std::string& ns,
+                                                               const std::string& name) {
   Result<store::StoredObject> r = store_.Get({"Namespace", "", ns});
-  return r.ok() ? Status::Ok() : r.status();
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kNotFound) {
+      return NotFoundError(config::InfoOf(config::Kind::kNamespace), ns);
+    }
+    return FromStoreStatus(r.status(), kind, "");
+  }
+  if (BeingDeleted(json::parse(r->value, nullptr, false))) {
+    // Kubernetes' NamespaceLifecycle admission: nothing new while the namespace empties.
+    ApiError e = ForbiddenError(
+        kind, name,
+        "unable to create new content in namespace " + ns + " because it is being terminated");
+    e.causes.push_back(
+        {"NamespaceTerminating", "namespace " + ns + " is being terminated", "metadata.namespace"});
+    return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> ObjectService::CheckWritable(const Target& t,
+                                                     const std::string& name) const {
+  if (t.kind->serving == config::Serving::kRefused) return NotServedError(*t.kind, name);
+  if (t.kind->serving == config::Serving::kReview) {
+    return MethodNotAllowedError(QualifiedResource(*t.kind) + " are answered, not stored");
+  }
+  Target named = t;
+  named.name = name;
+  if (const SystemObject* o = SystemObjectAt(named.Key())) {
+    return ForbiddenError(*t.kind, name, o->why_read_only);
+  }
+  return std::nullopt;
 }
 
 ApiResult<json> ObjectService::Get(const Target& t) {
+  if (const SystemObject* o = SystemObjectAt(t.Key())) return o->object;
   Result<store::StoredObject> r = store_.Get(t.Key());
   if (!r.ok()) return FromStoreStatus(r.status(), *t.kind, t.name);
   return Present(*r, *t.kind, t.version);
 }
 
+namespace {
+
+// Lists `t` from the store with the system objects merged in (they shadow stored objects of
+// the same name), in the store's order: by namespace, then name. `object` turns a stored object
+// into the JSON the caller wants.
+template <class F>
+std::vector<json> MergedItems(const std::vector<store::StoredObject>& stored,
+                              const std::vector<const SystemObject*>& system,
+                              const FieldSelector& fields, const LabelSelector& labels, F object) {
+  std::vector<json> out;
+  out.reserve(stored.size() + system.size());
+  size_t next = 0;
+  auto emit_system_before = [&](const store::ObjectKey* key) {
+    while (next < system.size() && (key == nullptr || system[next]->key < *key)) {
+      const SystemObject& o = *system[next++];
+      if (!fields.Matches(o.key.name, o.key.namespace_) || !fields.MatchesObject(o.object)) {
+        continue;
+      }
+      if (!labels.empty() && !labels.Matches(MetaMap(o.object, "labels"))) continue;
+      out.push_back(o.object);
+    }
+  };
+  for (const store::StoredObject& o : stored) {
+    emit_system_before(&o.key);
+    if (next < system.size() && system[next]->key == o.key) continue;  // shadowed
+    if (!fields.Matches(o.key.name, o.key.namespace_)) continue;
+    json obj = object(o);
+    if (fields.NeedsObject() && !fields.MatchesObject(obj)) continue;
+    if (!labels.empty() && !labels.Matches(MetaMap(obj, "labels"))) continue;
+    out.push_back(std::move(obj));
+  }
+  emit_system_before(nullptr);
+  return out;
+}
+
+}  // namespace
+
 ApiResult<ListOutcome> ObjectService::List(const Target& t, const LabelSelector& labels,
                                            const FieldSelector& fields) {
-  Result<store::ListResult> r =
-      store_.List({std::string(t.kind->name), t.kind->namespaced ? t.ns : ""});
+  Result<store::ListResult> r = store_.List({StoreKind(*t.kind), t.kind->namespaced ? t.ns : ""});
   if (!r.ok()) return FromStoreStatus(r.status(), *t.kind, "");
   ListOutcome out;
   out.revision = r->revision;
-  out.items.reserve(r->items.size());
-  for (const store::StoredObject& o : r->items) {
-    if (!fields.Matches(o.key.name, o.key.namespace_)) continue;
-    json obj = Present(o, *t.kind, t.version);
-    if (!labels.empty() && !labels.Matches(MetaMap(obj, "labels"))) continue;
-    out.items.push_back(std::move(obj));
-  }
+  out.items =
+      MergedItems(r->items, SystemObjectsOf(t), fields, labels,
+                  [&](const store::StoredObject& o) { return Present(o, *t.kind, t.version); });
   return out;
 }
 
@@ -281,6 +368,7 @@ json ParseForTable(const std::string& text, config::Kind kind) {
 std::optional<std::string> ObjectService::PresentText(const store::StoredObject& stored,
                                                       const config::KindInfo& kind,
                                                       const std::string& version) {
+  if (Converted(kind)) return std::nullopt;
   const std::string& v = stored.value;
   size_t i = 0;
   while (i < v.size() && std::isspace(static_cast<unsigned char>(v[i]))) ++i;
@@ -346,7 +434,9 @@ ApiResult<std::string> ObjectService::ListText(const Target& t, const LabelSelec
                                                const FieldSelector& fields) {
   std::string head = "{\"apiVersion\":\"" + t.ApiVersion() + "\",\"kind\":\"" +
                      std::string(t.kind->name) + "List\",";
-  if (!labels.empty()) {
+  // Splicing the stored texts needs them as shown; selectors on fields other than the name
+  // and namespace, and converted kinds, need the parsed objects.
+  if (!labels.empty() || fields.NeedsObject() || Converted(*t.kind)) {
     ApiResult<ListOutcome> list = List(t, labels, fields);
     if (!list.ok()) return list.error();
     json out = {{"apiVersion", t.ApiVersion()},
@@ -355,8 +445,7 @@ ApiResult<std::string> ObjectService::ListText(const Target& t, const LabelSelec
                 {"items", std::move(list->items)}};
     return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  Result<store::ListResult> r =
-      store_.List({std::string(t.kind->name), t.kind->namespaced ? t.ns : ""});
+  Result<store::ListResult> r = store_.List({StoreKind(*t.kind), t.kind->namespaced ? t.ns : ""});
   if (!r.ok()) return FromStoreStatus(r.status(), *t.kind, "");
   size_t total = head.size() + 64;
   for (const store::StoredObject& o : r->items) total += o.value.size() + 96;
@@ -365,7 +454,20 @@ ApiResult<std::string> ObjectService::ListText(const Target& t, const LabelSelec
   out += head;
   out += "\"metadata\":{\"resourceVersion\":\"" + std::to_string(r->revision) + "\"},\"items\":[";
   bool first = true;
+  // System objects go in the store's order (namespace, name), in place of a stored namesake.
+  const std::vector<const SystemObject*> system = SystemObjectsOf(t);
+  size_t next = 0;
+  auto system_before = [&](const store::ObjectKey* key) {
+    for (; next < system.size() && (key == nullptr || system[next]->key < *key); ++next) {
+      if (!fields.Matches(system[next]->key.name, system[next]->key.namespace_)) continue;
+      if (!first) out += ',';
+      first = false;
+      out += system[next]->object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+  };
   for (const store::StoredObject& o : r->items) {
+    system_before(&o.key);
+    if (next < system.size() && system[next]->key == o.key) continue;  // shadowed
     if (!fields.Matches(o.key.name, o.key.namespace_)) continue;
     if (!first) out += ',';
     first = false;
@@ -376,25 +478,26 @@ ApiResult<std::string> ObjectService::ListText(const Target& t, const LabelSelec
                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   }
+  system_before(nullptr);
   out += "]}";
   return out;
 }
 
 ApiResult<ListOutcome> ObjectService::ListForTable(const Target& t, const LabelSelector& labels,
                                                    const FieldSelector& fields) {
-  Result<store::ListResult> r =
-      store_.List({std::string(t.kind->name), t.kind->namespaced ? t.ns : ""});
+  Result<store::ListResult> r = store_.List({StoreKind(*t.kind), t.kind->namespaced ? t.ns : ""});
   if (!r.ok()) return FromStoreStatus(r.status(), *t.kind, "");
   ListOutcome out;
   out.revision = r->revision;
-  out.items.reserve(r->items.size());
-  for (const store::StoredObject& o : r->items) {
-    if (!fields.Matches(o.key.name, o.key.namespace_)) continue;
-    json obj = ParseForTable(o.value, t.kind->kind);
-    if (!labels.empty() && !labels.Matches(MetaMap(obj, "labels"))) continue;
-    obj["metadata"]["resourceVersion"] = std::to_string(o.mod_revision);
-    out.items.push_back(std::move(obj));
-  }
+  const config::KindInfo& kind = *t.kind;
+  out.items = MergedItems(
+      r->items, SystemObjectsOf(t), fields, labels, [&kind](const store::StoredObject& o) {
+        json obj = Converted(kind) ? EventsV1FromCore(json::parse(o.value, nullptr, false))
+                                   : ParseForTable(o.value, kind.kind);
+        if (!obj.is_object()) obj = json::object();
+        obj["metadata"]["resourceVersion"] = std::to_string(o.mod_revision);
+        return obj;
+      });
   return out;
 }
 
@@ -481,11 +584,32 @@ ApiResult<json> ObjectService::Prepare(const Target& t, json obj, const json& ex
                   ", UID in object meta: " + em.value("uid", "");
       return e;
     }
-    for (const char* f : {"uid", "creationTimestamp"}) {
+    // Server-managed: kept from the stored object, whatever the client sends.
+    for (const char* f :
+         {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
       if (em.contains(f)) {
         meta[f] = em[f];
       } else {
         meta.erase(f);
+      }
+    }
+    if (BeingDeleted(existing)) {
+      std::vector<std::string> added;
+      const json old_finalizers = em.value("finalizers", json::array());
+      for (const json& f : meta.value("finalizers", json::array())) {
+        if (std::find(old_finalizers.begin(), old_finalizers.end(), f) == old_finalizers.end()) {
+          added.push_back(f.is_string() ? f.get<std::string>() : f.dump());
+        }
+      }
+      if (!added.empty()) {
+        std::string list;
+        for (const std::string& f : added) list += (list.empty() ? "\"" : ", \"") + f + "\"";
+        return InvalidError(k, t.name,
+                            {{"FieldValueForbidden",
+                              "Forbidden: no new finalizers can be added if the object is being "
+                              "deleted, found new finalizers []string{" +
+                                  list + "}",
+                              "metadata.finalizers"}});
       }
     }
     if (existing.contains("status")) {
@@ -499,9 +623,26 @@ ApiResult<json> ObjectService::Prepare(const Target& t, json obj, const json& ex
     int64_t generation = Meta(existing).value("generation", int64_t{1});
     if (SpecOf(obj) != SpecOf(existing)) ++generation;
     obj["metadata"]["generation"] = generation;
+    if (std::optional<ApiError> invalid = CheckUpdate(k, obj, existing)) return *invalid;
   }
-  if (std::optional<ApiError> invalid = ValidateObject(k, obj, &store_, warnings)) {
+  // Validated in the shape it is stored in, by the config layer's decoder and rules.
+  std::string unknown;
+  std::optional<json> stored = ToStorage(k, obj, &unknown);
+  if (!stored) {
+    return InvalidError(k, obj["metadata"].value("name", ""),
+                        {{"FieldValueNotSupported", "unknown field \"" + unknown + "\"", unknown}});
+  }
+  if (op == Op::kCreate) {
+    if (std::optional<ApiError> invalid = CheckCreate(k, *stored)) return *invalid;
+  }
+  const config::KindInfo& stored_kind = config::InfoOf(k.stored_as);
+  if (std::optional<ApiError> invalid = ValidateObject(stored_kind, *stored, &store_, warnings)) {
     if (invalid->name.empty()) invalid->name = obj["metadata"].value("name", "");
+    if (Converted(k)) {  // told in the shape the client wrote
+      for (ApiCause& c : invalid->causes) c.field = EventsV1FieldPath(c.field);
+      invalid->group = std::string(k.group);
+      invalid->message = InvalidError(k, invalid->name, invalid->causes).message;
+    }
     return *invalid;
   }
   return obj;
@@ -511,14 +652,10 @@ ApiResult<WriteOutcome> ObjectService::DoCreate(const Target& t, json obj,
                                                 const WriteOptions& options,
                                                 bool managed_fields_given) {
   const config::KindInfo& k = *t.kind;
+  const std::string name = MetaString(obj, "name");
+  if (std::optional<ApiError> refused = CheckWritable(t, name)) return *refused;
   if (k.namespaced) {
-    Status ns = NamespaceExists(t.ns);
-    if (!ns.ok()) {
-      if (ns.code() == StatusCode::kNotFound) {
-        return NotFoundError(config::InfoOf(config::Kind::kNamespace), t.ns);
-      }
-      return FromStoreStatus(ns, k, "");
-    }
+    if (std::optional<ApiError> e = CheckNamespaceForCreate(k, t.ns, name)) return *e;
   }
   WriteOutcome out;
   ApiResult<json> prepared = Prepare(t, std::move(obj), json(), Op::kCreate, &out.warnings);
@@ -537,7 +674,7 @@ ApiResult<WriteOutcome> ObjectService::DoCreate(const Target& t, json obj,
     out.created = true;
     return out;
   }
-  Result<store::StoredObject> r = store_.Create(named.Key(), Serialize(p));
+  Result<store::StoredObject> r = store_.Create(named.Key(), Serialize(k, p));
   if (!r.ok()) return FromStoreWrite(r.status(), "create", k, named.ns, named.name);
   out.object = Present(*r, k, t.version);
   out.created = true;
@@ -596,18 +733,28 @@ ApiResult<WriteOutcome> ObjectService::DoUpdate(const Target& t, json desired,
     out.object = std::move(p);
     return out;
   }
-  Result<store::StoredObject> r = store_.Update(t.Key(), Serialize(p), expected_revision);
+  Result<store::StoredObject> r = store_.Update(t.Key(), Serialize(k, p), expected_revision);
   if (!r.ok()) {
     if (r.status().code() == StatusCode::kConflict) *stale = true;
     return FromStoreWrite(r.status(), "update", k, t.ns, t.name);
   }
   out.object = Present(*r, k, t.version);
+  if (k.kind != config::Kind::kNamespace && BeingDeleted(p) && !HasFinalizers(p)) {
+    // The last finalizer is gone: the deletion completes (a namespace completes when
+    // NamespaceController has emptied it).
+    Result<store::StoredObject> d = store_.Delete(t.Key(), r->mod_revision);
+    if (!d.ok() && d.status().code() != StatusCode::kNotFound &&
+        d.status().code() != StatusCode::kConflict) {
+      return FromStoreWrite(d.status(), "delete", k, t.ns, t.name);
+    }
+  }
   return out;
 }
 
 ApiResult<WriteOutcome> ObjectService::Replace(const Target& t, json body,
                                                const WriteOptions& options) {
   if (!body.is_object()) return BadRequestError("the request body must be a JSON object");
+  if (std::optional<ApiError> refused = CheckWritable(t, t.name)) return *refused;
   const json& meta = Meta(body);
   std::string rv = meta.contains("resourceVersion") && meta["resourceVersion"].is_string()
                        ? meta["resourceVersion"].get<std::string>()
@@ -635,6 +782,7 @@ ApiResult<WriteOutcome> ObjectService::Replace(const Target& t, json body,
 ApiResult<WriteOutcome> ObjectService::Patch(const Target& t, PatchType type,
                                              const std::string& body, const WriteOptions& options) {
   const config::KindInfo& k = *t.kind;
+  if (std::optional<ApiError> refused = CheckWritable(t, t.name)) return *refused;
   if (type == PatchType::kApply) {
     std::string error;
     std::optional<json> applied = ParseYamlOrJson(body, &error);
@@ -678,6 +826,7 @@ ApiResult<WriteOutcome> ObjectService::Patch(const Target& t, PatchType type,
 ApiResult<WriteOutcome> ObjectService::DoApply(const Target& t, const json& applied,
                                                const WriteOptions& options) {
   const config::KindInfo& k = *t.kind;
+  if (std::optional<ApiError> refused = CheckWritable(t, t.name)) return *refused;
   if (!applied.is_object()) return BadRequestError("an apply patch must be an object");
   if (options.field_manager.empty()) {
     return BadRequestError("fieldManager is required for apply requests");
@@ -764,6 +913,9 @@ ApiResult<WriteOutcome> ObjectService::ApplyManifest(const Target& t, const json
 
 ApiResult<WriteOutcome> ObjectService::Delete(const Target& t, const DeleteOptions& options) {
   const config::KindInfo& k = *t.kind;
+  if (const SystemObject* o = SystemObjectAt(t.Key())) {
+    return ForbiddenError(k, t.name, o->why_read_only);
+  }
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     Result<store::StoredObject> cur = store_.Get(t.Key());
     if (!cur.ok()) return FromStoreStatus(cur.status(), k, t.name);
@@ -778,39 +930,93 @@ ApiResult<WriteOutcome> ObjectService::Delete(const Target& t, const DeleteOptio
         options.resource_version != std::to_string(cur->mod_revision)) {
       return ConflictError(k, t.name);
     }
-    if (k.kind == config::Kind::kNamespace) {
-      if (t.name == "default" || t.name == "istio-system") {
-        return ForbiddenError(k, t.name, "this namespace may not be deleted");
-      }
-      if (!options.dry_run) {
-        // Kubernetes empties a deleted namespace; here that happens before it goes.
-        for (const config::KindInfo& other : config::AllKinds()) {
-          if (!other.namespaced) continue;
-          Result<store::ListResult> items = store_.List({std::string(other.name), t.name});
-          if (!items.ok()) return FromStoreStatus(items.status(), k, t.name);
-          for (const store::StoredObject& o : items->items) {
-            Result<store::StoredObject> d = store_.Delete(o.key, 0);
-            if (!d.ok() && d.status().code() != StatusCode::kNotFound) {
-              return FromStoreWrite(d.status(), "delete", other, o.key.namespace_, o.key.name);
-            }
-          }
-        }
-      }
+    if (k.kind == config::Kind::kNamespace && (t.name == "default" || t.name == "istio-system")) {
+      return ForbiddenError(k, t.name, "this namespace may not be deleted");
     }
-    WriteOutcome out;
-    if (options.dry_run) {
-      out.object = std::move(current);
+    bool stale = false;
+    ApiResult<WriteOutcome> r = DeleteStored(t, *cur, options.dry_run, &stale);
+    if (stale) continue;
+    return r;
+  }
+  return ConflictError(k, t.name);
+}
+
+ApiResult<WriteOutcome> ObjectService::DeleteStored(const Target& t, const store::StoredObject& cur,
+                                                    bool dry_run, bool* stale) {
+  const config::KindInfo& k = *t.kind;
+  *stale = false;
+  WriteOutcome out;
+  json current = Present(cur, k, t.version);
+  if (BeingDeleted(current)) {
+    // Already on its way out: Kubernetes answers with the object as it is.
+    out.object = std::move(current);
+    out.changed = false;
+    return out;
+  }
+  // A namespace terminates (NamespaceController empties it, then it goes); an object with
+  // finalizers waits for them to be removed. Both are marked with deletionTimestamp.
+  if (k.kind == config::Kind::kNamespace || HasFinalizers(current)) {
+    json marked = current;
+    marked["metadata"]["deletionTimestamp"] = Now();
+    marked["metadata"]["deletionGracePeriodSeconds"] = 0;
+    if (k.kind == config::Kind::kNamespace) marked["status"]["phase"] = "Terminating";
+    if (dry_run) {
+      out.object = std::move(marked);
       return out;
     }
-    Result<store::StoredObject> r = store_.Delete(t.Key(), cur->mod_revision);
+    Result<store::StoredObject> r = store_.Update(t.Key(), Serialize(k, marked), cur.mod_revision);
     if (!r.ok()) {
-      if (r.status().code() == StatusCode::kConflict) continue;
+      if (r.status().code() == StatusCode::kConflict) *stale = true;
       return FromStoreWrite(r.status(), "delete", k, t.ns, t.name);
     }
     out.object = Present(*r, k, t.version);
     return out;
   }
-  return ConflictError(k, t.name);
+  if (dry_run) {
+    out.object = std::move(current);
+    return out;
+  }
+  Result<store::StoredObject> r = store_.Delete(t.Key(), cur.mod_revision);
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kConflict) *stale = true;
+    return FromStoreWrite(r.status(), "delete", k, t.ns, t.name);
+  }
+  out.object = Present(*r, k, t.version);
+  return out;
+}
+
+ApiResult<bool> ObjectService::FinishNamespaceDeletion(const std::string& ns) {
+  const config::KindInfo& ns_kind = config::InfoOf(config::Kind::kNamespace);
+  Result<store::StoredObject> cur = store_.Get({"Namespace", "", ns});
+  if (!cur.ok()) {
+    if (cur.status().code() == StatusCode::kNotFound) return true;
+    return FromStoreStatus(cur.status(), ns_kind, ns);
+  }
+  if (!BeingDeleted(json::parse(cur->value, nullptr, false))) return false;
+  // Everything in it, kind by kind, as Kubernetes' namespace controller deletes it; then a
+  // second look, for what a create admitted just before the namespace began to terminate wrote.
+  for (int pass = 0; pass < 2; ++pass) {
+    bool remaining = false;
+    for (const config::KindInfo& k : config::AllKinds()) {
+      if (!k.namespaced || k.serving != config::Serving::kStored || Converted(k)) continue;
+      Result<store::ListResult> items = store_.List({std::string(k.name), ns});
+      if (!items.ok()) return FromStoreStatus(items.status(), k, "");
+      for (const store::StoredObject& o : items->items) {
+        remaining = true;
+        if (pass == 1) continue;
+        Target t{&k, std::string(config::GroupVersions(k.group)[0]), ns, o.key.name};
+        bool stale = false;
+        ApiResult<WriteOutcome> r = DeleteStored(t, o, false, &stale);
+        if (!r.ok() && !stale && r.error().code != 404) return r.error();
+      }
+    }
+    if (pass == 0 && !remaining) break;
+    if (pass == 1 && remaining) return false;  // finalizers, or a late write: next time
+  }
+  Result<store::StoredObject> d = store_.Delete({"Namespace", "", ns}, cur->mod_revision);
+  if (d.ok() || d.status().code() == StatusCode::kNotFound) return true;
+  if (d.status().code() == StatusCode::kConflict) return false;
+  return FromStoreWrite(d.status(), "delete", ns_kind, "", ns);
 }
 
 ApiResult<ListOutcome> ObjectService::DeleteCollection(const Target& t, const LabelSelector& labels,
@@ -823,6 +1029,7 @@ ApiResult<ListOutcome> ObjectService::DeleteCollection(const Target& t, const La
     Target one = t;
     one.ns = MetaString(obj, "namespace");
     one.name = MetaString(obj, "name");
+    if (SystemObjectAt(one.Key()) != nullptr) continue;  // shown, never stored: not deleted
     DeleteOptions options;
     options.dry_run = dry_run;
     ApiResult<WriteOutcome> r = Delete(one, options);

@@ -3,9 +3,13 @@
 // delete, each with Kubernetes' metadata rules (uid, creationTimestamp, generation bumped on
 // spec changes only, resourceVersion = the store's mod_revision, managedFields), validation
 // before anything is written (an invalid write changes nothing), optimistic concurrency (409 on
-// a stale resourceVersion; patches retry internally), dry runs, and namespaces (default and
-// istio-system always exist; writing into a missing namespace is NotFound). canaryd's start-up
-// apply uses it too.
+// a stale resourceVersion; patches retry internally), dry runs, namespaces (default and
+// istio-system always exist; writing into a missing namespace is NotFound; a deleted namespace
+// is Terminating, refusing new content, until NamespaceController has removed what it holds),
+// finalizers (a deleted object that has some stays, with deletionTimestamp, until an update
+// removes them), kinds stored in another shape (events.k8s.io/v1 Event as core/v1 Event),
+// refused kinds (every write refused with the reason) and system objects (shown, never
+// written). canaryd's start-up apply uses it too.
 //
 // Objects are stored as JSON text without metadata.resourceVersion, which is the store's
 // revision and is added on the way out. Thread-safe: any number of threads may call it at once;
@@ -20,6 +24,7 @@
 #include "api/api_error.h"
 #include "api/patch.h"
 #include "api/selector.h"
+#include "api/system_objects.h"
 #include "common/clock.h"
 #include "config/kinds.h"
 #include "store/store.h"
@@ -36,8 +41,12 @@ struct Target {
 
   // "networking.istio.io/v1" or "v1".
   std::string ApiVersion() const;
+  // Where the store holds it (under the name of the kind it is stored as).
   store::ObjectKey Key() const;
 };
+
+// The store's name for a kind's objects: the name of the kind it is stored as.
+std::string StoreKind(const config::KindInfo& kind);
 
 struct WriteOptions {
   bool dry_run = false;
@@ -70,6 +79,18 @@ class ObjectService {
 
   // Creates the namespaces that always exist (default, istio-system) when absent.
   Status EnsureSystemNamespaces();
+  // Objects shown but never stored (system_objects.h); null for none. Set before serving; must
+  // outlive the service.
+  void SetSystemObjects(const SystemObjects* objects) { system_ = objects; }
+  // The system object at `key`, or null.
+  const SystemObject* SystemObjectAt(const store::ObjectKey& key) const;
+  // The system objects a list or watch of `t` covers.
+  std::vector<const SystemObject*> SystemObjectsOf(const Target& t) const;
+
+  // Removes what a Terminating namespace holds (objects with finalizers are only marked
+  // deleted) and, once nothing is left, the namespace itself. Returns whether the namespace is
+  // gone. NamespaceController calls it; a namespace that is not Terminating is left alone.
+  ApiResult<bool> FinishNamespaceDeletion(const std::string& ns);
 
   ApiResult<json> Get(const Target& t);
   ApiResult<ListOutcome> List(const Target& t, const LabelSelector& labels,
@@ -123,11 +144,19 @@ class ObjectService {
                                    int64_t expected_revision, bool* stale);
   ApiResult<WriteOutcome> DoApply(const Target& t, const json& applied,
                                   const WriteOptions& options);
-  Status NamespaceExists(const std::string& ns);
+  // Checks that new objects may be created in `ns`: NotFound, or Forbidden while it terminates.
+  std::optional<ApiError> CheckNamespaceForCreate(const config::KindInfo& kind,
+                                                  const std::string& ns, const std::string& name);
+  // Refusals that do not depend on the object: a refused kind, a system object.
+  std::optional<ApiError> CheckWritable(const Target& t, const std::string& name) const;
+  // Deletes `cur` (for objects with finalizers: marks it deleted); the deleted object.
+  ApiResult<WriteOutcome> DeleteStored(const Target& t, const store::StoredObject& cur,
+                                       bool dry_run, bool* stale);
   std::string Now() const;
 
   store::Store& store_;
   const Clock& clock_;
+  const SystemObjects* system_ = nullptr;
 };
 
 }  // namespace canaryd::api

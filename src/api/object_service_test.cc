@@ -172,7 +172,8 @@ TEST_F(ObjectServiceTest, NamespacesAreEnforced) {
   ASSERT_TRUE(service_.Create(Vs("", "prod"), VirtualService("web"), Opts()).ok());
   ns.name = "prod";
   ASSERT_TRUE(service_.Delete(ns, {}).ok());
-  EXPECT_EQ(service_.Get(Vs("web", "prod")).error().code, 404);  // emptied with it
+  ASSERT_TRUE(service_.FinishNamespaceDeletion("prod").value());  // NamespaceController's part
+  EXPECT_EQ(service_.Get(Vs("web", "prod")).error().code, 404);   // emptied with it
   ns.name = "default";
   auto forbidden = service_.Delete(ns, {});
   ASSERT_FALSE(forbidden.ok());

@@ -5,8 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include "api/discovery.h"
+#include "api/event_conversion.h"
 #include "api/schema.h"
 #include "config/core_types.h"
+#include "config/data_types.h"
+#include "config/event_types.h"
 #include "config/istio_types.h"
 #include "config/kinds.h"
 
@@ -14,6 +17,10 @@ namespace canaryd::api {
 namespace {
 
 using nlohmann::json;
+
+json Open() {
+  return {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};
+}
 
 json SpecSchema(config::Kind kind) {
   switch (kind) {
@@ -31,14 +38,40 @@ json SpecSchema(config::Kind kind) {
       return SchemaOf<config::ServiceSpec>();
     case config::Kind::kNamespace:
       return SchemaOf<config::NamespaceSpec>();
+    default:
+      return Open();  // refused and review kinds: the server answers whatever the body holds
   }
-  return json::object();
+}
+
+// The properties of a kind without spec, beside apiVersion, kind and metadata.
+json BodyProperties(config::Kind kind) {
+  switch (kind) {
+    case config::Kind::kConfigMap:
+      return SchemaOf<config::ConfigMapBody>()["properties"];
+    case config::Kind::kSecret:
+      return SchemaOf<config::SecretBody>()["properties"];
+    case config::Kind::kEvent:
+      return SchemaOf<config::EventBody>()["properties"];
+    case config::Kind::kEventsEvent: {
+      // The stored shape's fields under events.k8s.io/v1's names.
+      json props = EventsV1FromCore(SchemaOf<config::EventBody>()["properties"]);
+      props.erase("metadata");
+      return props;
+    }
+    default:
+      return json::object();
+  }
 }
 
 // The component name Kubernetes gives a kind's schema.
 std::string SchemaName(const config::KindInfo& k, const std::string& version) {
   if (k.group.empty()) return "io.k8s.api.core." + version + "." + std::string(k.name);
-  return "io.istio.networking." + version + "." + std::string(k.name);
+  if (k.group == "networking.istio.io") {
+    return "io.istio.networking." + version + "." + std::string(k.name);
+  }
+  // Kubernetes' own groups: io.k8s.api.apps.v1.Deployment, io.k8s.api.events.v1.Event.
+  std::string_view package = k.group.substr(0, k.group.find('.'));
+  return "io.k8s.api." + std::string(package) + "." + version + "." + std::string(k.name);
 }
 
 json Gvk(const config::KindInfo& k, const std::string& version) {
@@ -122,28 +155,31 @@ json BuildDocument(const std::string& group, const std::string& version) {
     if (k.group != group) continue;
     std::string name = SchemaName(k, version);
     json gvk = Gvk(k, version);
-    json spec = SpecSchema(k.kind);
-    spec["description"] = "What this " + std::string(k.name) + " configures.";
-    json obj = {
-        {"type", "object"},
-        {"description", std::string(config::KindDescription(k.kind))},
-        {"properties",
-         {{"apiVersion",
-           {{"type", "string"},
-            {"description", "The versioned schema of this object, such as " +
-                                (k.group.empty() ? version : std::string(k.group) + "/" + version) +
-                                "."}}},
-          {"kind", {{"type", "string"}, {"description", "The kind of this object."}}},
-          {"metadata",
-           {{"description", "The object's name, namespace, labels and bookkeeping."},
-            {"allOf", json::array({Ref("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")})}}},
-          {"spec", spec},
-          {"status",
-           {{"type", "object"},
-            {"description", "Status reported by controllers; kept as written."},
-            {"x-kubernetes-preserve-unknown-fields", true}}}}},
-        {"x-kubernetes-group-version-kind", json::array({gvk})}};
-    if (!k.group.empty()) obj["required"] = json::array({"spec"});
+    json properties = {
+        {"apiVersion",
+         {{"type", "string"},
+          {"description", "The versioned schema of this object, such as " +
+                              (k.group.empty() ? version : std::string(k.group) + "/" + version) +
+                              "."}}},
+        {"kind", {{"type", "string"}, {"description", "The kind of this object."}}},
+        {"metadata",
+         {{"description", "The object's name, namespace, labels and bookkeeping."},
+          {"allOf", json::array({Ref("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")})}}}};
+    if (k.has_spec) {
+      json spec = SpecSchema(k.kind);
+      spec["description"] = "What this " + std::string(k.name) + " configures.";
+      properties["spec"] = spec;
+      properties["status"] = {{"type", "object"},
+                              {"description", "Status reported by controllers; kept as written."},
+                              {"x-kubernetes-preserve-unknown-fields", true}};
+    } else {
+      properties.update(BodyProperties(k.kind));
+    }
+    json obj = {{"type", "object"},
+                {"description", std::string(config::KindDescription(k.kind))},
+                {"properties", std::move(properties)},
+                {"x-kubernetes-group-version-kind", json::array({gvk})}};
+    if (k.group == "networking.istio.io") obj["required"] = json::array({"spec"});
     schemas[name] = obj;
     json list_gvk = {{"group", std::string(k.group)},
                      {"version", version},
@@ -173,6 +209,10 @@ json BuildDocument(const std::string& group, const std::string& version) {
     json create =
         Operation("create" + kind_name, "post", gvk, write_params, Responses(Ref(name), true));
     create["requestBody"] = body;
+    if (k.serving == config::Serving::kReview) {
+      paths[collection] = {{"post", create}};
+      continue;
+    }
     paths[collection] = {
         {"parameters", coll_params},
         {"get", Operation("list" + kind_name, "list", gvk, list_params,
@@ -232,8 +272,8 @@ OpenApiDocuments::OpenApiDocuments() {
     docs_[key] = std::move(d);
   };
   for (std::string_view v : config::GroupVersions("")) add("", std::string(v));
-  for (std::string_view v : config::GroupVersions("networking.istio.io")) {
-    add("networking.istio.io", std::string(v));
+  for (std::string_view g : config::ApiGroups()) {
+    for (std::string_view v : config::GroupVersions(g)) add(std::string(g), std::string(v));
   }
   index_ = index.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -1,17 +1,23 @@
-// Kubernetes' protobuf encoding, read just far enough for the one request kubectl sends as
-// protobuf that canaryd serves: `kubectl create namespace` (client-go's typed clients encode
-// bodies as protobuf and do not fall back to JSON). Decodes a Namespace's metadata (name,
-// generateName, labels, annotations) into JSON; anything else is refused with 415. Pure
-// function: any thread.
+// Kubernetes' protobuf encoding of request bodies ("k8s\0" + runtime.Unknown{typeMeta, raw}),
+// which kubectl's typed clients send and never fall back from: `kubectl create namespace`,
+// `create service clusterip|nodeport|loadbalancer|externalname`, `create configmap`,
+// `create secret` and `kubectl auth can-i`. Decodes the messages of the kinds canaryd serves,
+// field by field after the field numbers of Kubernetes' generated.proto, into the JSON object
+// the same request would carry as JSON (zero values of plain fields omitted, as Go's omitempty
+// does; bytes as base64). A field it does not know, or one whose wire type does not fit, is an
+// error: nothing is dropped silently. Pure function: any thread.
 #pragma once
 
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
+
+#include "common/status.h"
 
 namespace canaryd::api {
 
-// The Namespace in a "k8s\0"-prefixed protobuf body, or nullopt when it is not one.
-std::optional<nlohmann::json> DecodeProtobufNamespace(const std::string& body);
+// The object in a protobuf body. NotFound when the body is not Kubernetes' protobuf of a kind
+// canaryd decodes; InvalidArgument (with the field) when it holds something canaryd does not
+// understand or is malformed.
+Result<nlohmann::json> DecodeProtobufBody(const std::string& body);
 
 }  // namespace canaryd::api

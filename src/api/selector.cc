@@ -167,7 +167,8 @@ bool LabelSelector::Matches(const nlohmann::json& labels) const {
   return true;
 }
 
-Result<FieldSelector> FieldSelector::Parse(const std::string& text) {
+Result<FieldSelector> FieldSelector::Parse(const std::string& text,
+                                           std::span<const FieldLabel> labels) {
   FieldSelector sel;
   if (Trim(text).empty()) return sel;
   std::vector<std::string> parts;
@@ -190,11 +191,15 @@ Result<FieldSelector> FieldSelector::Parse(const std::string& text) {
     std::string field = Trim(std::string_view(part).substr(0, pos));
     t.value = Trim(std::string_view(part).substr(pos + len));
     if (field == "metadata.name") {
-      t.is_name = true;
+      t.field = Field::kName;
     } else if (field == "metadata.namespace") {
-      t.is_name = false;
+      t.field = Field::kNamespace;
     } else {
-      return InvalidArgument("field label not supported: " + field);
+      auto it = std::find_if(labels.begin(), labels.end(),
+                             [&](const FieldLabel& l) { return l.label == field; });
+      if (it == labels.end()) return InvalidArgument("field label not supported: " + field);
+      t.field = Field::kPath;
+      t.path = std::string(it->path);
     }
     sel.terms_.push_back(std::move(t));
   }
@@ -203,15 +208,45 @@ Result<FieldSelector> FieldSelector::Parse(const std::string& text) {
 
 bool FieldSelector::Matches(const std::string& name, const std::string& ns) const {
   for (const Term& t : terms_) {
-    bool eq = (t.is_name ? name : ns) == t.value;
+    if (t.field == Field::kPath) continue;
+    bool eq = (t.field == Field::kName ? name : ns) == t.value;
     if (eq == t.negate) return false;
+  }
+  return true;
+}
+
+bool FieldSelector::NeedsObject() const {
+  return std::any_of(terms_.begin(), terms_.end(),
+                     [](const Term& t) { return t.field == Field::kPath; });
+}
+
+bool FieldSelector::MatchesObject(const nlohmann::json& obj) const {
+  for (const Term& t : terms_) {
+    if (t.field != Field::kPath) continue;
+    const nlohmann::json* cur = &obj;
+    size_t start = 0;
+    while (cur != nullptr && start <= t.path.size()) {
+      size_t dot = t.path.find('.', start);
+      std::string key = t.path.substr(start, dot == std::string::npos ? dot : dot - start);
+      auto it = cur->is_object() ? cur->find(key) : cur->end();
+      cur = cur->is_object() && it != cur->end() ? &*it : nullptr;
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    std::string value;
+    if (cur != nullptr && cur->is_string()) {
+      value = cur->get<std::string>();
+    } else if (cur != nullptr && (cur->is_number() || cur->is_boolean())) {
+      value = cur->dump();
+    }
+    if ((value == t.value) == t.negate) return false;
   }
   return true;
 }
 
 std::string FieldSelector::ExactName() const {
   for (const Term& t : terms_) {
-    if (t.is_name && !t.negate) return t.value;
+    if (t.field == Field::kName && !t.negate) return t.value;
   }
   return "";
 }

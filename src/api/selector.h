@@ -5,9 +5,11 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "api/field_labels.h"
 #include "common/status.h"
 
 namespace canaryd::api {
@@ -31,16 +33,27 @@ class LabelSelector {
 
 class FieldSelector {
  public:
-  // Supports metadata.name and metadata.namespace with =, == and !=.
-  static Result<FieldSelector> Parse(const std::string& text);
+  // Supports metadata.name and metadata.namespace, and the kind's own `labels` (see
+  // field_labels.h), with =, == and !=. Another field is InvalidArgument, as Kubernetes
+  // answers it ("field label not supported: spec.hosts").
+  static Result<FieldSelector> Parse(const std::string& text,
+                                     std::span<const FieldLabel> labels = {});
+  // Matches the metadata terms; the others need the object (MatchesObject).
   bool Matches(const std::string& name, const std::string& ns) const;
+  // Whether some term reads a field other than the name and namespace.
+  bool NeedsObject() const;
+  // Matches the terms on other fields against the object in the kind's own shape (a missing
+  // field is the empty string, numbers and booleans as Kubernetes prints them).
+  bool MatchesObject(const nlohmann::json& obj) const;
   // The name the selector pins (metadata.name=x), or "".
   std::string ExactName() const;
   bool empty() const { return terms_.empty(); }
 
  private:
+  enum class Field { kName, kNamespace, kPath };
   struct Term {
-    bool is_name;  // else namespace
+    Field field;
+    std::string path;  // for kPath
     bool negate;
     std::string value;
   };

@@ -51,5 +51,35 @@ TEST(FieldSelector, NameAndNamespace) {
   EXPECT_TRUE(FieldSelector::Parse("").ok());
 }
 
+TEST(FieldSelector, TheKindsOwnLabels) {
+  auto labels = FieldLabelsOf(config::Kind::kEvent);
+  Result<FieldSelector> s = FieldSelector::Parse(
+      "involvedObject.kind=Service,involvedObject.name=web,type!=Warning", labels);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_TRUE(s->NeedsObject());
+  EXPECT_TRUE(s->Matches("any", "default"));  // the metadata terms alone
+  nlohmann::json e = {{"involvedObject", {{"kind", "Service"}, {"name", "web"}}},
+                      {"type", "Normal"}};
+  EXPECT_TRUE(s->MatchesObject(e));
+  e["type"] = "Warning";
+  EXPECT_FALSE(s->MatchesObject(e));
+  e["type"] = "Normal";
+  e["involvedObject"]["name"] = "other";
+  EXPECT_FALSE(s->MatchesObject(e));
+  // A missing field is the empty string; `source` reads source.component.
+  EXPECT_TRUE(FieldSelector::Parse("source=", labels)->MatchesObject(nlohmann::json::object()));
+  EXPECT_TRUE(
+      FieldSelector::Parse("source=x", labels)->MatchesObject({{"source", {{"component", "x"}}}}));
+  // events.k8s.io/v1 serves the same labels over its own field names.
+  EXPECT_TRUE(
+      FieldSelector::Parse("involvedObject.name=web", FieldLabelsOf(config::Kind::kEventsEvent))
+          ->MatchesObject({{"regarding", {{"name", "web"}}}}));
+  EXPECT_TRUE(FieldSelector::Parse("type=Opaque", FieldLabelsOf(config::Kind::kSecret)).ok());
+  Result<FieldSelector> wrong = FieldSelector::Parse("type=Opaque");  // not for this kind
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().message(), "field label not supported: type");
+  EXPECT_FALSE(FieldSelector::Parse("metadata.name=x")->NeedsObject());
+}
+
 }  // namespace
 }  // namespace canaryd::api

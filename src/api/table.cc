@@ -1,5 +1,8 @@
 #include "api/table.h"
 
+#include <cctype>
+
+#include "api/event_conversion.h"
 #include "api/object_util.h"
 
 namespace canaryd::api {
@@ -14,7 +17,36 @@ json Column(const char* name, const char* type, const char* description, int pri
           {"priority", priority}};
 }
 
+bool IsEvent(config::Kind kind) {
+  return kind == config::Kind::kEvent || kind == config::Kind::kEventsEvent;
+}
+
+// Kubernetes' event columns, which start with the time rather than the name.
+json EventColumns() {
+  return json::array(
+      {Column("Last Seen", "string",
+              "The time at which the most recent occurrence of this "
+              "event was recorded."),
+       Column("Type", "string",
+              "Type of this event (Normal, Warning), new types could be added "
+              "in the future"),
+       Column("Reason", "string",
+              "This should be a short, machine understandable string that "
+              "gives the reason for the transition into the object's current "
+              "status."),
+       Column("Object", "string", "The object that this event is about."),
+       Column("Subobject", "string", "The field of the object the event is about.", 1),
+       Column("Source", "string", "The component reporting this event.", 1),
+       Column("Message", "string",
+              "A human-readable description of the status of this "
+              "operation."),
+       Column("First Seen", "string", "The time at which the event was first recorded.", 1),
+       Column("Count", "string", "The number of times this event has occurred.", 1),
+       Column("Name", "string", "Name must be unique within a namespace.", 1, "name")});
+}
+
 json Columns(config::Kind kind) {
+  if (IsEvent(kind)) return EventColumns();
   json cols =
       json::array({Column("Name", "string", "Name must be unique within a namespace.", 0, "name")});
   switch (kind) {
@@ -47,6 +79,15 @@ json Columns(config::Kind kind) {
       break;
     case config::Kind::kNamespace:
       cols.push_back(Column("Status", "string", "The status of the namespace."));
+      break;
+    case config::Kind::kConfigMap:
+      cols.push_back(Column("Data", "string", "The number of keys in data and binaryData."));
+      break;
+    case config::Kind::kSecret:
+      cols.push_back(Column("Type", "string",
+                            "Used to facilitate programmatic handling of "
+                            "secret data."));
+      cols.push_back(Column("Data", "string", "The number of keys in data."));
       break;
     default:
       break;
@@ -145,9 +186,72 @@ std::string ExternalIps(const json& obj) {
   return ips.empty() ? "<none>" : ips;
 }
 
+int64_t Size(const json& v) {
+  return v.is_object() ? static_cast<int64_t>(v.size()) : 0;
+}
+
+std::string Since(const json& time, int64_t now_nanos) {
+  std::optional<int64_t> t =
+      time.is_string() ? ParseTimestamp(time.get<std::string>()) : std::nullopt;
+  return t ? HumanDuration(now_nanos - *t) : "<unknown>";
+}
+
+bool Unset(const json& v) {
+  return !v.is_string() || v.get<std::string>().empty();
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string TrimSpace(std::string s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+// A core/v1 event's row, as Kubernetes' printer makes it: first and last seen from the
+// timestamps (eventTime for events written in the events.k8s.io form), a series' count and
+// last observation, the involved object as kind/name.
+json EventCells(const json& e, int64_t now_nanos) {
+  std::string first = Unset(Field(e, {"firstTimestamp"}))
+                          ? Since(Field(e, {"eventTime"}), now_nanos)
+                          : Since(Field(e, {"firstTimestamp"}), now_nanos);
+  std::string last =
+      Unset(Field(e, {"lastTimestamp"})) ? first : Since(Field(e, {"lastTimestamp"}), now_nanos);
+  int64_t count = Field(e, {"count"}).is_number_integer() ? Field(e, {"count"}).get<int64_t>() : 0;
+  if (const json& series = Field(e, {"series"}); series.is_object()) {
+    last = Since(Field(series, {"lastObservedTime"}), now_nanos);
+    count =
+        Field(series, {"count"}).is_number_integer() ? Field(series, {"count"}).get<int64_t>() : 0;
+  } else if (count == 0) {
+    count = 1;  // a single event in the events.k8s.io form has no count
+  }
+  const json& involved = Field(e, {"involvedObject"});
+  std::string target = Lower(StringOr(Field(involved, {"kind"}), ""));
+  if (std::string name = StringOr(Field(involved, {"name"}), ""); !name.empty()) {
+    target += "/" + name;
+  }
+  std::string component =
+      StringOr(Field(e, {"source", "component"}), StringOr(Field(e, {"reportingComponent"}), ""));
+  std::string instance =
+      StringOr(Field(e, {"source", "host"}), StringOr(Field(e, {"reportingInstance"}), ""));
+  std::string source = instance.empty() ? component : component + ", " + instance;
+  return json::array({last, StringOr(Field(e, {"type"}), ""), StringOr(Field(e, {"reason"}), ""),
+                      target, StringOr(Field(involved, {"fieldPath"}), ""), source,
+                      TrimSpace(StringOr(Field(e, {"message"}), "")), first, count,
+                      MetaString(e, "name")});
+}
+
 }  // namespace
 
 json TableCells(const config::KindInfo& kind, const json& obj, int64_t now_nanos) {
+  if (kind.kind == config::Kind::kEvent) return EventCells(obj, now_nanos);
+  if (kind.kind == config::Kind::kEventsEvent) {
+    std::string unknown;
+    return EventCells(CoreFromEventsV1(obj, &unknown).value_or(json::object()), now_nanos);
+  }
   const json& spec = Field(obj, {"spec"});
   json cells = json::array({MetaString(obj, "name")});
   switch (kind.kind) {
@@ -172,6 +276,13 @@ json TableCells(const config::KindInfo& kind, const json& obj, int64_t now_nanos
       break;
     case config::Kind::kNamespace:
       cells.push_back(StringOr(Field(obj, {"status", "phase"}), "Active"));
+      break;
+    case config::Kind::kConfigMap:
+      cells.push_back(Size(Field(obj, {"data"})) + Size(Field(obj, {"binaryData"})));
+      break;
+    case config::Kind::kSecret:
+      cells.push_back(StringOr(Field(obj, {"type"}), ""));
+      cells.push_back(Size(Field(obj, {"data"})));
       break;
     default:
       break;

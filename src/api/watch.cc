@@ -27,7 +27,17 @@ class Watcher {
 
   void Send(const char* type, const store::StoredObject& o) {
     if (!req_.fields.Matches(o.key.name, o.key.namespace_)) return;
-    json obj = service_.Present(o, *req_.target.kind, req_.target.version);
+    if (service_.SystemObjectAt(o.key) != nullptr) return;  // shadowed by the system object
+    SendObject(type, service_.Present(o, *req_.target.kind, req_.target.version), o.mod_revision);
+  }
+
+  void SendSystem(const SystemObject& o) {
+    if (!req_.fields.Matches(o.key.name, o.key.namespace_)) return;
+    SendObject("ADDED", o.object, o.revision);
+  }
+
+  void SendObject(const char* type, json obj, int64_t revision) {
+    if (req_.fields.NeedsObject() && !req_.fields.MatchesObject(obj)) return;
     if (!req_.labels.empty() && !req_.labels.Matches(MetaMap(obj, "labels"))) return;
     json event;
     event["type"] = type;
@@ -38,7 +48,7 @@ class Watcher {
         first = !sent_columns_;
         sent_columns_ = true;
       }
-      event["object"] = MakeTable(*req_.target.kind, {obj}, std::to_string(o.mod_revision),
+      event["object"] = MakeTable(*req_.target.kind, {obj}, std::to_string(revision),
                                   service_.clock().WallNanos(), req_.include, first);
     } else {
       event["object"] = std::move(obj);
@@ -70,8 +80,8 @@ HttpResponse StartWatch(ObjectService& service, WatchRequest request) {
   if (request.timeout_seconds > 0) stream->CloseAfter(request.timeout_seconds * 1000);
 
   const Target target = request.target;
-  const store::Selector selector{std::string(target.kind->name),
-                                 target.kind->namespaced ? target.ns : ""};
+  const store::Selector selector{StoreKind(*target.kind), target.kind->namespaced ? target.ns : ""};
+  const std::vector<const SystemObject*> system = service.SystemObjectsOf(target);
   const std::string rv = request.resource_version;
   auto watcher = std::make_shared<Watcher>(service, std::move(request), stream);
   store::Store& store = service.store();
@@ -84,6 +94,7 @@ HttpResponse StartWatch(ObjectService& service, WatchRequest request) {
       stream->Close();
       return resp;
     }
+    for (const SystemObject* o : system) watcher->SendSystem(*o);
     for (const store::StoredObject& o : list->items) watcher->Send("ADDED", o);
     after = list->revision;
   } else {
@@ -93,6 +104,11 @@ HttpResponse StartWatch(ObjectService& service, WatchRequest request) {
       ApiError e = BadRequestError("invalid resourceVersion \"" + rv + "\"");
       return HttpResponse::Json(
           e.code, e.ToStatus().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    // A system object is as old as this process: a watch resumed from before it began (another
+    // run, perhaps with other flags) has not seen it.
+    for (const SystemObject* o : system) {
+      if (o->revision > after) watcher->SendSystem(*o);
     }
   }
 

@@ -14,9 +14,12 @@
 #include <vector>
 
 #include "api/admin_server.h"
+#include "api/gateway_service.h"
 #include "api/kube_api.h"
 #include "api/manifest_files.h"
+#include "api/namespace_controller.h"
 #include "api/object_service.h"
+#include "api/system_objects.h"
 #include "api/tls.h"
 #include "common/clock.h"
 #include "config/analyze.h"
@@ -318,6 +321,23 @@ int main(int argc, char** argv) {
     spdlog::error("cannot create the system namespaces: {}", s.ToString());
     return 1;
   }
+  // The gateway itself, as Istio shows its ingress gateway: computed from this run's flags,
+  // never stored.
+  canaryd::api::SystemObjects system_objects;
+  canaryd::api::GatewayServiceOptions gateway_service;
+  gateway_service.listen_host = runtime.proxy.listen_host;
+  gateway_service.port_map = runtime.proxy.port_map;
+  gateway_service.labels = runtime.compile.gateway_labels;
+  gateway_service.created_wall_nanos = canaryd::SystemClock::Instance().WallNanos();
+  system_objects.Add(canaryd::config::InfoOf(canaryd::config::Kind::kService),
+                     canaryd::api::GatewayService(gateway_service),
+                     canaryd::api::GatewayServiceReadOnlyReason(), (*store)->CurrentRevision());
+  service.SetSystemObjects(&system_objects);
+  canaryd::api::NamespaceController namespaces(service);
+  if (canaryd::Status s = namespaces.Start(); !s.ok()) {
+    spdlog::error("namespace controller: {}", s.ToString());
+    return 1;
+  }
   if (!ApplyManifests(service, files)) {
     spdlog::error("refusing to start: the -f manifests could not be applied");
     return 1;
@@ -355,7 +375,8 @@ int main(int argc, char** argv) {
     spdlog::error("admin listener: {}", server.status().ToString());
     return 1;
   }
-  canaryd::api::KubeApi kube_api(service, (*server)->address());
+  canaryd::api::KubeApi kube_api(service, (*server)->address(),
+                                 {.token_required = (*server)->token_required()});
   kube_api.SetReady(false);  // until the gateway's first table is out and its ports listen
   kube_api.Register(router);
 
@@ -399,6 +420,7 @@ int main(int argc, char** argv) {
   spdlog::info("signal {}: draining (up to {})", sig, drain_timeout);
   gateway.Drain();
   (*server)->Stop();
+  namespaces.Stop();
   spdlog::info("stopped");
   return 0;
 }

@@ -1,15 +1,18 @@
 #include "config/kinds.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
+#include <iterator>
 
 namespace canaryd::config {
 namespace {
 
 constexpr std::string_view kIstioVersions[] = {"v1", "v1beta1", "v1alpha3"};
-constexpr std::string_view kCoreVersions[] = {"v1"};
+constexpr std::string_view kV1[] = {"v1"};
 constexpr std::string_view kIstioGroup = "networking.istio.io";
+// Kubernetes' own groups first, as kube-apiserver lists them, then the CRD group.
+constexpr std::string_view kGroups[] = {"apps",  "events.k8s.io",     "authorization.k8s.io",
+                                        "batch", "networking.k8s.io", kIstioGroup};
 
 constexpr std::string_view kGwShort[] = {"gw"};
 constexpr std::string_view kVsShort[] = {"vs"};
@@ -18,23 +21,103 @@ constexpr std::string_view kSeShort[] = {"se"};
 constexpr std::string_view kWeShort[] = {"we"};
 constexpr std::string_view kSvcShort[] = {"svc"};
 constexpr std::string_view kNsShort[] = {"ns"};
+constexpr std::string_view kCmShort[] = {"cm"};
+constexpr std::string_view kEvShort[] = {"ev"};
+constexpr std::string_view kEpShort[] = {"ep"};
+constexpr std::string_view kPoShort[] = {"po"};
+constexpr std::string_view kRcShort[] = {"rc"};
+constexpr std::string_view kPvcShort[] = {"pvc"};
+constexpr std::string_view kPvShort[] = {"pv"};
+constexpr std::string_view kDeployShort[] = {"deploy"};
+constexpr std::string_view kRsShort[] = {"rs"};
+constexpr std::string_view kStsShort[] = {"sts"};
+constexpr std::string_view kDsShort[] = {"ds"};
+constexpr std::string_view kCjShort[] = {"cj"};
+constexpr std::string_view kIngShort[] = {"ing"};
 constexpr std::string_view kIstioCategories[] = {"istio-io", "networking-istio-io"};
 constexpr std::string_view kAllCategory[] = {"all"};
 
-constexpr std::array<KindInfo, 7> kKinds = {{
-    {Kind::kGateway, "Gateway", kIstioGroup, "gateways", "gateway", kGwShort, kIstioCategories,
-     true},
-    {Kind::kVirtualService, "VirtualService", kIstioGroup, "virtualservices", "virtualservice",
-     kVsShort, kIstioCategories, true},
-    {Kind::kDestinationRule, "DestinationRule", kIstioGroup, "destinationrules", "destinationrule",
-     kDrShort, kIstioCategories, true},
-    {Kind::kServiceEntry, "ServiceEntry", kIstioGroup, "serviceentries", "serviceentry", kSeShort,
-     kIstioCategories, true},
-    {Kind::kWorkloadEntry, "WorkloadEntry", kIstioGroup, "workloadentries", "workloadentry",
-     kWeShort, kIstioCategories, true},
-    {Kind::kService, "Service", "", "services", "service", kSvcShort, kAllCategory, true},
-    {Kind::kNamespace, "Namespace", "", "namespaces", "namespace", kNsShort, {}, false},
-}};
+struct Names {
+  std::string_view name, group, plural, singular;
+};
+
+constexpr KindInfo Stored(Kind k, Names n, std::span<const std::string_view> short_names,
+                          std::span<const std::string_view> categories, bool namespaced,
+                          bool has_spec = true) {
+  return {k,          n.name,     n.group,          n.plural, n.singular, short_names,
+          categories, namespaced, Serving::kStored, k,        has_spec};
+}
+// Refused kinds keep Kubernetes' naming, but not its "all" category: `kubectl get all` would
+// list each of them only to say it holds nothing.
+constexpr KindInfo Refused(Kind k, Names n, std::span<const std::string_view> short_names,
+                           bool namespaced = true) {
+  return {k,  n.name,     n.group,           n.plural, n.singular, short_names,
+          {}, namespaced, Serving::kRefused, k,        true};
+}
+constexpr KindInfo Review(Kind k, Names n) {
+  return {k, n.name, n.group, n.plural, n.singular, {}, {}, false, Serving::kReview, k, true};
+}
+
+constexpr KindInfo kKinds[] = {
+    Stored(Kind::kGateway, {"Gateway", kIstioGroup, "gateways", "gateway"}, kGwShort,
+           kIstioCategories, true),
+    Stored(Kind::kVirtualService,
+           {"VirtualService", kIstioGroup, "virtualservices", "virtualservice"}, kVsShort,
+           kIstioCategories, true),
+    Stored(Kind::kDestinationRule,
+           {"DestinationRule", kIstioGroup, "destinationrules", "destinationrule"}, kDrShort,
+           kIstioCategories, true),
+    Stored(Kind::kServiceEntry, {"ServiceEntry", kIstioGroup, "serviceentries", "serviceentry"},
+           kSeShort, kIstioCategories, true),
+    Stored(Kind::kWorkloadEntry, {"WorkloadEntry", kIstioGroup, "workloadentries", "workloadentry"},
+           kWeShort, kIstioCategories, true),
+    Stored(Kind::kService, {"Service", "", "services", "service"}, kSvcShort, kAllCategory, true),
+    Stored(Kind::kNamespace, {"Namespace", "", "namespaces", "namespace"}, kNsShort, {}, false),
+    Stored(Kind::kConfigMap, {"ConfigMap", "", "configmaps", "configmap"}, kCmShort, {}, true,
+           false),
+    Stored(Kind::kSecret, {"Secret", "", "secrets", "secret"}, {}, {}, true, false),
+    Stored(Kind::kEvent, {"Event", "", "events", "event"}, kEvShort, {}, true, false),
+    {Kind::kEventsEvent,
+     "Event",
+     "events.k8s.io",
+     "events",
+     "event",
+     kEvShort,
+     {},
+     true,
+     Serving::kStored,
+     Kind::kEvent,
+     false},
+    Refused(Kind::kEndpoints, {"Endpoints", "", "endpoints", "endpoints"}, kEpShort),
+    Refused(Kind::kPod, {"Pod", "", "pods", "pod"}, kPoShort),
+    Refused(Kind::kReplicationController,
+            {"ReplicationController", "", "replicationcontrollers", "replicationcontroller"},
+            kRcShort),
+    Refused(Kind::kPersistentVolumeClaim,
+            {"PersistentVolumeClaim", "", "persistentvolumeclaims", "persistentvolumeclaim"},
+            kPvcShort),
+    Refused(Kind::kPersistentVolume,
+            {"PersistentVolume", "", "persistentvolumes", "persistentvolume"}, kPvShort, false),
+    Refused(Kind::kDeployment, {"Deployment", "apps", "deployments", "deployment"}, kDeployShort),
+    Refused(Kind::kReplicaSet, {"ReplicaSet", "apps", "replicasets", "replicaset"}, kRsShort),
+    Refused(Kind::kStatefulSet, {"StatefulSet", "apps", "statefulsets", "statefulset"}, kStsShort),
+    Refused(Kind::kDaemonSet, {"DaemonSet", "apps", "daemonsets", "daemonset"}, kDsShort),
+    Refused(Kind::kJob, {"Job", "batch", "jobs", "job"}, {}),
+    Refused(Kind::kCronJob, {"CronJob", "batch", "cronjobs", "cronjob"}, kCjShort),
+    Refused(Kind::kIngress, {"Ingress", "networking.k8s.io", "ingresses", "ingress"}, kIngShort),
+    Review(Kind::kSelfSubjectAccessReview, {"SelfSubjectAccessReview", "authorization.k8s.io",
+                                            "selfsubjectaccessreviews", "selfsubjectaccessreview"}),
+    Review(Kind::kSelfSubjectRulesReview, {"SelfSubjectRulesReview", "authorization.k8s.io",
+                                           "selfsubjectrulesreviews", "selfsubjectrulesreview"}),
+};
+
+constexpr bool IndexedByKind() {
+  for (size_t i = 0; i < std::size(kKinds); ++i) {
+    if (static_cast<size_t>(kKinds[i].kind) != i) return false;
+  }
+  return true;
+}
+static_assert(IndexedByKind(), "kKinds must be in the order of enum Kind");
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -47,8 +130,15 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 std::span<const std::string_view> GroupVersions(std::string_view group) {
   if (group == kIstioGroup) return kIstioVersions;
-  if (group.empty()) return kCoreVersions;
+  if (group.empty()) return kV1;
+  for (std::string_view g : kGroups) {
+    if (g == group) return kV1;
+  }
   return {};
+}
+
+std::span<const std::string_view> ApiGroups() {
+  return kGroups;
 }
 
 std::span<const KindInfo> AllKinds() {
@@ -116,35 +206,84 @@ std::string_view KindDescription(Kind kind) {
       return "A named set of ports backed by the workloads its selector picks (WorkloadEntries "
              "in canaryd); routes' destination hosts name Services.";
     case Kind::kNamespace:
-      return "A scope for names. canaryd creates none of its objects' namespaces: any name "
-             "works, and Namespace objects are kept as written.";
+      return "A scope for names. Objects are written into a namespace that exists; deleting one "
+             "marks it Terminating, removes what it holds, then removes it.";
+    case Kind::kConfigMap:
+      return "Configuration data as string (data) and base64 (binaryData) values by key, kept as "
+             "Kubernetes keeps them; canaryd itself reads none.";
+    case Kind::kSecret:
+      return "Sensitive data as base64 values by key (stringData is merged into data on write), "
+             "with a type; kept as Kubernetes keeps them.";
+    case Kind::kEvent:
+    case Kind::kEventsEvent:
+      return "A report of something that happened to an object (reason, message, count), as "
+             "kubectl get events and kubectl describe show them.";
+    case Kind::kSelfSubjectAccessReview:
+    case Kind::kSelfSubjectRulesReview:
+      return "A question about what the caller may do (kubectl auth can-i), answered with the "
+             "caller's real permissions and never stored.";
+    case Kind::kEndpoints:
+    case Kind::kPod:
+    case Kind::kReplicationController:
+    case Kind::kPersistentVolumeClaim:
+    case Kind::kPersistentVolume:
+    case Kind::kDeployment:
+    case Kind::kReplicaSet:
+    case Kind::kStatefulSet:
+    case Kind::kDaemonSet:
+    case Kind::kJob:
+    case Kind::kCronJob:
+    case Kind::kIngress:
+      return "Listed so that kubectl reaches canaryd, which refuses every write of this kind "
+             "with its reason and what to write instead.";
   }
   return "";
+}
+
+std::string UnservedReason(const KindInfo& kind) {
+  switch (kind.kind) {
+    case Kind::kEndpoints:
+      return "canaryd finds a Service's endpoints itself: the networking.istio.io WorkloadEntry "
+             "resources (address, ports, labels) that its selector matches; describe each "
+             "endpoint with a WorkloadEntry";
+    case Kind::kIngress:
+      return "canaryd routes by Istio's resources: write a networking.istio.io Gateway (port, "
+             "hosts) and a VirtualService bound to it";
+    case Kind::kPersistentVolumeClaim:
+    case Kind::kPersistentVolume:
+      return "canaryd runs no containers, so it has no volumes to offer";
+    default:
+      return "canaryd runs no containers. It routes to workloads registered as "
+             "networking.istio.io WorkloadEntry resources (address, ports, labels such as app "
+             "and version) that a Service selector or a ServiceEntry workloadSelector selects; "
+             "start the workload yourself and describe it with a WorkloadEntry";
+  }
 }
 
 std::string ExplainUnservedKind(std::string_view api_version, std::string_view kind) {
   std::string what = std::string(api_version) + " " + std::string(kind);
   const std::string served =
       "canaryd serves networking.istio.io Gateway, VirtualService, DestinationRule, "
-      "ServiceEntry and WorkloadEntry (v1, v1beta1, v1alpha3), and v1 Service and Namespace";
-  if (kind == "Deployment" || kind == "Pod" || kind == "ReplicaSet" || kind == "StatefulSet" ||
-      kind == "DaemonSet") {
-    return what +
-           " is not served: canaryd runs no containers. It routes to workloads registered as "
-           "networking.istio.io WorkloadEntry resources (address, ports, labels such as app and "
-           "version) that a Service selector or a ServiceEntry workloadSelector selects; start "
-           "the workload yourself and describe it with a WorkloadEntry";
+      "ServiceEntry and WorkloadEntry (v1, v1beta1, v1alpha3), and v1 Service, Namespace, "
+      "ConfigMap, Secret and Event";
+  if (const KindInfo* k = FindKind(api_version, kind)) {
+    if (k->serving == Serving::kRefused) return what + " is not served: " + UnservedReason(*k);
+    if (k->serving == Serving::kReview) {
+      return what +
+             " is a request the API server answers (kubectl auth can-i), not a resource "
+             "to apply";
+    }
   }
   for (const KindInfo& k : kKinds) {
-    if (k.name == kind) {
-      auto versions = GroupVersions(k.group);
-      std::string list;
-      for (std::string_view v : versions) {
-        if (!list.empty()) list += ", ";
-        list += k.group.empty() ? std::string(v) : std::string(k.group) + "/" + std::string(v);
-      }
-      return what + " is not served: use apiVersion " + list;
+    if (k.name != kind) continue;
+    if (k.serving == Serving::kRefused) return what + " is not served: " + UnservedReason(k);
+    auto versions = GroupVersions(k.group);
+    std::string list;
+    for (std::string_view v : versions) {
+      if (!list.empty()) list += ", ";
+      list += k.group.empty() ? std::string(v) : std::string(k.group) + "/" + std::string(v);
     }
+    return what + " is not served: use apiVersion " + list;
   }
   if (kind == "Sidecar" || kind == "EnvoyFilter" || kind == "ProxyConfig" ||
       kind == "WorkloadGroup") {

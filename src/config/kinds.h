@@ -1,5 +1,8 @@
-// The kinds canaryd serves and their Kubernetes naming (group, versions, plural, short names),
-// one table shared by the decoder, the API's discovery documents and the command-line tools.
+// The kinds canaryd's API knows and their Kubernetes naming (group, versions, plural, short
+// names), one table shared by the decoder, the API's discovery documents and the command-line
+// tools, with how each is served: stored (the full object API), refused (listed in discovery so
+// that kubectl reaches the server, which explains why canaryd does not serve it and what to use
+// instead), or a review (create-only, answered and never stored).
 // Immutable static data: any thread.
 #pragma once
 
@@ -10,6 +13,7 @@
 
 namespace canaryd::config {
 
+// The index of a kind in AllKinds().
 enum class Kind {
   kGateway,
   kVirtualService,
@@ -18,6 +22,36 @@ enum class Kind {
   kWorkloadEntry,
   kService,
   kNamespace,
+  kConfigMap,
+  kSecret,
+  kEvent,        // core/v1
+  kEventsEvent,  // events.k8s.io/v1: the same objects as core/v1 Event, in another shape
+  // Refused: Kubernetes kinds canaryd lists but does not serve (see ExplainUnservedKind).
+  kEndpoints,
+  kPod,
+  kReplicationController,
+  kPersistentVolumeClaim,
+  kPersistentVolume,
+  kDeployment,
+  kReplicaSet,
+  kStatefulSet,
+  kDaemonSet,
+  kJob,
+  kCronJob,
+  kIngress,
+  // Reviews.
+  kSelfSubjectAccessReview,
+  kSelfSubjectRulesReview,
+};
+
+enum class Serving {
+  // Decoded, validated, stored; get, list, watch and every write.
+  kStored,
+  // In discovery, with reads answered from the store (which never holds one: every write is
+  // refused with ExplainUnservedKind). A later issue may make such a kind kStored.
+  kRefused,
+  // Create-only: the server answers the request; nothing is stored.
+  kReview,
 };
 
 struct KindInfo {
@@ -29,10 +63,19 @@ struct KindInfo {
   std::span<const std::string_view> short_names;
   std::span<const std::string_view> categories;
   bool namespaced;
+  Serving serving;
+  // The kind whose objects the store holds for this one: itself, except for a kind that another
+  // group serves in another shape (events.k8s.io/v1 Event is stored as core/v1 Event).
+  Kind stored_as;
+  // Whether the kind's own fields are under `spec`; false for kinds whose fields sit beside
+  // metadata (ConfigMap data, Secret type, Event reason).
+  bool has_spec;
 };
 
 // The served API versions of a group, newest (preferred) first.
 std::span<const std::string_view> GroupVersions(std::string_view group);
+// The named API groups (not core), in the order discovery lists them.
+std::span<const std::string_view> ApiGroups();
 
 std::span<const KindInfo> AllKinds();
 const KindInfo& InfoOf(Kind kind);
@@ -46,7 +89,11 @@ const KindInfo* FindKindByResourceName(std::string_view name);
 // (a unit test requires one for every kind).
 std::string_view KindDescription(Kind kind);
 
-// Explains why a kind canaryd does not serve is refused and what to write instead.
+// Why canaryd does not serve a refused kind and what to write instead ("canaryd runs no
+// containers. ..."), for messages that name the kind themselves.
+std::string UnservedReason(const KindInfo& kind);
+// Explains why a kind canaryd does not serve (refused, or unknown) is refused and what to write
+// instead: "apps/v1 Deployment is not served: canaryd runs no containers. ...".
 std::string ExplainUnservedKind(std::string_view api_version, std::string_view kind);
 
 }  // namespace canaryd::config

@@ -40,6 +40,20 @@ void DecodeSpec(Decoder& d, const Node& root, Resource& r, bool required) {
   r.spec = std::move(spec);
 }
 
+// A kind without spec: its fields are the document's own, beside apiVersion, kind and
+// metadata (every other key is reported by the body's decoder, with "did you mean").
+template <class S>
+void DecodeBody(Decoder& d, const Node& root, Resource& r) {
+  Node body = Node::Map(root.mark());
+  for (const Node::Entry& e : root.entries()) {
+    if (e.key == "apiVersion" || e.key == "kind" || e.key == "metadata") continue;
+    body.entries().push_back(e);
+  }
+  S fields;
+  d.DecodeMessage(body, fields);
+  r.spec = std::move(fields);
+}
+
 }  // namespace
 
 std::optional<Resource> DecodeResource(const Node& root, Diagnostics& diags,
@@ -68,7 +82,8 @@ std::optional<Resource> DecodeResource(const Node& root, Diagnostics& diags,
     return std::nullopt;
   }
   const KindInfo* info = FindKind(api_version->as_string(), kind->as_string());
-  if (info == nullptr) {
+  if (info != nullptr && info->stored_as != info->kind) info = nullptr;  // the API converts it
+  if (info == nullptr || info->serving != Serving::kStored) {
     diags.Error(kind->mark(), "kind",
                 ExplainUnservedKind(api_version->as_string(), kind->as_string()));
     return std::nullopt;
@@ -84,6 +99,7 @@ std::optional<Resource> DecodeResource(const Node& root, Diagnostics& diags,
   positions->Record("kind", kind->mark());
 
   for (const Node::Entry& e : root.entries()) {
+    if (!info->has_spec) break;  // the body's own decoder reports unknown fields
     if (e.key == "apiVersion" || e.key == "kind" || e.key == "metadata" || e.key == "spec" ||
         e.key == "status") {
       continue;
@@ -127,6 +143,35 @@ std::optional<Resource> DecodeResource(const Node& root, Diagnostics& diags,
     case Kind::kNamespace:
       DecodeSpec<NamespaceSpec>(d, root, r, false);
       break;
+    case Kind::kConfigMap:
+      DecodeBody<ConfigMapBody>(d, root, r);
+      break;
+    case Kind::kSecret:
+      DecodeBody<SecretBody>(d, root, r);
+      break;
+    case Kind::kEvent:
+      DecodeBody<EventBody>(d, root, r);
+      break;
+    case Kind::kEventsEvent:
+    case Kind::kEndpoints:
+    case Kind::kPod:
+    case Kind::kReplicationController:
+    case Kind::kPersistentVolumeClaim:
+    case Kind::kPersistentVolume:
+    case Kind::kDeployment:
+    case Kind::kReplicaSet:
+    case Kind::kStatefulSet:
+    case Kind::kDaemonSet:
+    case Kind::kJob:
+    case Kind::kCronJob:
+    case Kind::kIngress:
+    case Kind::kSelfSubjectAccessReview:
+    case Kind::kSelfSubjectRulesReview:
+      return std::nullopt;  // refused above
+  }
+  if (!info->has_spec) {
+    r.positions = std::move(positions);
+    return r;
   }
   if (const Node* status = root.Find("status"); status != nullptr && !status->is_null()) {
     r.status = *status;

@@ -10,16 +10,21 @@
 #include <vector>
 
 #include "config/core_types.h"
+#include "config/data_types.h"
 #include "config/decoder.h"
 #include "config/diagnostic.h"
+#include "config/event_types.h"
 #include "config/istio_types.h"
 #include "config/kinds.h"
 #include "config/node.h"
 
 namespace canaryd::config {
 
+// A kind's own fields: its spec, or for kinds without one (KindInfo::has_spec false) the fields
+// beside metadata.
 using Spec = std::variant<GatewaySpec, VirtualServiceSpec, DestinationRuleSpec, ServiceEntrySpec,
-                          WorkloadEntrySpec, ServiceSpec, NamespaceSpec>;
+                          WorkloadEntrySpec, ServiceSpec, NamespaceSpec, ConfigMapBody, SecretBody,
+                          EventBody>;
 
 struct Resource {
   Kind kind = Kind::kVirtualService;
@@ -51,7 +56,8 @@ struct Resource {
 };
 
 // Decodes one document. Returns nullopt when the document cannot be a Resource at all (wrong
-// kind, not an object); otherwise the resource, with any field errors added to diags.
+// kind, a kind canaryd does not store, not an object); otherwise the resource, with any field
+// errors added to diags.
 // `default_namespace` fills metadata.namespace when the document has none (namespaced kinds).
 std::optional<Resource> DecodeResource(const Node& root, Diagnostics& diags,
                                        const std::string& default_namespace = "default");

@@ -30,6 +30,31 @@ void ValidateResource(const Resource& r, Diagnostics& diags) {
       break;
     case Kind::kNamespace:
       break;
+    case Kind::kConfigMap:
+      ValidateConfigMap(c, r.As<ConfigMapBody>());
+      break;
+    case Kind::kSecret:
+      ValidateSecret(c, r.As<SecretBody>(), r.metadata);
+      break;
+    case Kind::kEvent:
+      ValidateEvent(c, r.As<EventBody>(), r.metadata);
+      break;
+    case Kind::kEventsEvent:
+    case Kind::kEndpoints:
+    case Kind::kPod:
+    case Kind::kReplicationController:
+    case Kind::kPersistentVolumeClaim:
+    case Kind::kPersistentVolume:
+    case Kind::kDeployment:
+    case Kind::kReplicaSet:
+    case Kind::kStatefulSet:
+    case Kind::kDaemonSet:
+    case Kind::kJob:
+    case Kind::kCronJob:
+    case Kind::kIngress:
+    case Kind::kSelfSubjectAccessReview:
+    case Kind::kSelfSubjectRulesReview:
+      break;  // never decoded into a Resource
   }
 }
 

@@ -13,5 +13,8 @@ void ValidateDestinationRule(Checker& c, const DestinationRuleSpec& dr);
 void ValidateServiceEntry(Checker& c, const ServiceEntrySpec& se);
 void ValidateWorkloadEntry(Checker& c, const WorkloadEntrySpec& we, bool in_service_entry);
 void ValidateService(Checker& c, const ServiceSpec& svc);
+void ValidateConfigMap(Checker& c, const ConfigMapBody& cm);
+void ValidateSecret(Checker& c, const SecretBody& s, const ObjectMeta& meta);
+void ValidateEvent(Checker& c, const EventBody& e, const ObjectMeta& meta);
 
 }  // namespace canaryd::config

@@ -12,8 +12,8 @@ void ValidateService(Checker& c, const ServiceSpec& svc) {
     if (!svc.external_name || svc.external_name->empty()) {
       c.ErrorAt("externalName", "required for type ExternalName");
     }
-  } else if (svc.ports.empty()) {
-    c.ErrorAt("ports", "a Service needs at least one port");
+  } else if (svc.ports.empty() && svc.cluster_ip.value_or("") != "None") {
+    c.ErrorAt("ports", "a Service needs at least one port");  // a headless one may have none
   }
   auto scope = c.path().Field("ports");
   std::set<std::string> names;

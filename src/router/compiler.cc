@@ -186,7 +186,25 @@ class TableBuilder {
           virtual_services_.push_back(&r);
           break;
         case config::Kind::kNamespace:
-          break;
+        case config::Kind::kConfigMap:
+        case config::Kind::kSecret:
+        case config::Kind::kEvent:
+        case config::Kind::kEventsEvent:
+        case config::Kind::kEndpoints:
+        case config::Kind::kPod:
+        case config::Kind::kReplicationController:
+        case config::Kind::kPersistentVolumeClaim:
+        case config::Kind::kPersistentVolume:
+        case config::Kind::kDeployment:
+        case config::Kind::kReplicaSet:
+        case config::Kind::kStatefulSet:
+        case config::Kind::kDaemonSet:
+        case config::Kind::kJob:
+        case config::Kind::kCronJob:
+        case config::Kind::kIngress:
+        case config::Kind::kSelfSubjectAccessReview:
+        case config::Kind::kSelfSubjectRulesReview:
+          break;  // not routing configuration
       }
     }
   }

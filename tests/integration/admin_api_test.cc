@@ -349,7 +349,14 @@ TEST(AdminApi, CanaryctlApplyGetDelete) {
   EXPECT_EQ(all.out.find("NAMESPACE   NAME"), 0u) << all.out;
   CommandResult empty = c.Canaryctl({"get", "dr"});
   EXPECT_EQ(empty.err, "No resources found in default namespace.\n");
-  CommandResult unknown = c.Canaryctl({"get", "deployments"});
+  // Deployments are listed in discovery but not served: an empty list, with the reason.
+  CommandResult deployments = c.Canaryctl({"get", "deployments"});
+  EXPECT_EQ(deployments.exit_code, 0) << deployments.err;
+  EXPECT_NE(deployments.err.find("Warning: deployments.apps are not served: canaryd runs no "
+                                 "containers"),
+            std::string::npos)
+      << deployments.err;
+  CommandResult unknown = c.Canaryctl({"get", "widgets"});
   EXPECT_NE(unknown.exit_code, 0);
 
   // kubectl's client-side apply works on objects canaryctl applied (three-way patch from the

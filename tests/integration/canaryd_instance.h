@@ -45,6 +45,8 @@ class CanarydInstance {
     return Start(error);
   }
 
+  // The options of the next Start (a restart with other flags changes them first).
+  CanarydOptions& options() { return options_; }
   uint16_t port() const { return port_; }
   // The local port Gateway port 80 is bound to.
   uint16_t gateway_port() const { return gateway_port_; }

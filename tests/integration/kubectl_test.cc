@@ -7,54 +7,34 @@
 
 #include <re2/re2.h>
 
-#include "integration/canaryd_instance.h"
-#include "testing/paths.h"
+#include "integration/kubectl_fixture.h"
 
 namespace canaryd::testing {
 namespace {
-
-class KubectlTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (CanarydInstance::KubectlPath().empty()) {
-      GTEST_SKIP() << "kubectl is not installed (scripts/setup.sh installs it)";
-    }
-    std::string error;
-    ASSERT_TRUE(canaryd_.Start(&error)) << error;
-  }
-
-  // Runs kubectl and expects success; returns stdout.
-  std::string Ok(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
-    CommandResult r = canaryd_.Kubectl(args, env);
-    EXPECT_EQ(r.exit_code, 0) << "kubectl " << Join(args) << "\nstdout: " << r.out
-                              << "\nstderr: " << r.err << "\ncanaryd: " << canaryd_.Log();
-    return r.out;
-  }
-  static std::string Join(const std::vector<std::string>& args) {
-    std::string s;
-    for (const auto& a : args) s += a + " ";
-    return s;
-  }
-  std::string Example(const std::string& rel) {
-    return (SourceDir() / "examples" / "walkthrough" / rel).string();
-  }
-  std::string ResourceVersion(const std::string& what) {
-    return Ok({"get", what, "-o", "jsonpath={.metadata.resourceVersion}"});
-  }
-
-  CanarydInstance canaryd_;
-};
 
 TEST_F(KubectlTest, SeedWalkthroughPrintsWhatTheSeedShows) {
   CANARYD_REQUIRE_SHARED(shared);
   const std::string seed = shared + "/seed/";
 
-  // The seed's Deployments are not served: kubectl says so, and nothing else changes.
-  CommandResult deployment = canaryd_.Kubectl({"apply", "-f", seed + "web-v1-deployment.yaml"});
-  EXPECT_NE(deployment.exit_code, 0);
-  EXPECT_NE(deployment.err.find("no matches for kind \"Deployment\" in version \"apps/v1\""),
-            std::string::npos)
-      << deployment.err;
+  // The seed's Deployments are not served: the server says why and what to do instead, and
+  // `kubectl get pods` explains its empty answer.
+  for (const char* file : {"web-v1-deployment.yaml", "web-v2-deployment.yaml"}) {
+    CommandResult deployment = canaryd_.Kubectl({"apply", "-f", seed + file});
+    EXPECT_NE(deployment.exit_code, 0);
+    EXPECT_NE(deployment.err.find("Error from server (MethodNotAllowed): error when creating \"" +
+                                  seed + file + "\": deployments.apps \"web-v"),
+              std::string::npos)
+        << deployment.err;
+    EXPECT_NE(deployment.err.find("canaryd runs no containers"), std::string::npos)
+        << deployment.err;
+    EXPECT_NE(deployment.err.find("WorkloadEntry"), std::string::npos) << deployment.err;
+  }
+  CommandResult pods = canaryd_.Kubectl({"get", "pods"});
+  EXPECT_EQ(pods.exit_code, 0) << pods.err;
+  EXPECT_EQ(pods.out, "");
+  EXPECT_TRUE(RE2::FullMatch(pods.err, RE2("Warning: [^\n]*canaryd runs no containers[^\n]*\n"
+                                           "No resources found in default namespace.\n")))
+      << pods.err;
 
   EXPECT_EQ(Ok({"apply", "-f", seed + "web-v1-service.yaml"}), "service/web-v1-service created\n");
   EXPECT_EQ(Ok({"apply", "-f", seed + "web-v2-service.yaml"}), "service/web-v2-service created\n");

@@ -1,0 +1,142 @@
+#include "api/kind_rules.h"
+
+#include "api/object_util.h"
+#include "common/base64.h"
+
+namespace canaryd::api {
+namespace {
+
+const json& Member(const json& obj, const char* key) {
+  static const json kNull;
+  if (!obj.is_object()) return kNull;
+  auto it = obj.find(key);
+  return it == obj.end() ? kNull : *it;
+}
+
+bool Immutable(const json& obj) {
+  const json& v = Member(obj, "immutable");
+  return v.is_boolean() && v.get<bool>();
+}
+
+// An empty map and an absent one are the same data.
+json MapOrEmpty(const json& v) {
+  return v.is_object() ? v : json::object();
+}
+
+ApiError Invalid(const config::KindInfo& kind, const json& obj, std::vector<ApiCause> causes) {
+  return InvalidError(kind, MetaString(obj, "name"), std::move(causes));
+}
+
+}  // namespace
+
+void ApplyDefaults(config::Kind kind, json& obj) {
+  if (kind == config::Kind::kService) {
+    json& spec = obj["spec"];
+    if (!spec.is_object()) spec = json::object();
+    if (!spec.contains("type")) spec["type"] = "ClusterIP";
+    if (!spec.contains("sessionAffinity")) spec["sessionAffinity"] = "None";
+    if (auto ports = spec.find("ports"); ports != spec.end() && ports->is_array()) {
+      for (json& p : *ports) {
+        if (!p.is_object()) continue;
+        if (!p.contains("protocol")) p["protocol"] = "TCP";
+        if (!p.contains("targetPort") && p.contains("port")) p["targetPort"] = p["port"];
+      }
+    }
+    if (!obj.contains("status")) obj["status"] = {{"loadBalancer", json::object()}};
+  } else if (kind == config::Kind::kNamespace) {
+    json& spec = obj["spec"];
+    if (!spec.is_object()) spec = json::object();
+    if (!spec.contains("finalizers")) spec["finalizers"] = json::array({"kubernetes"});
+    if (!obj.contains("status")) obj["status"] = {{"phase", "Active"}};
+  } else if (kind == config::Kind::kSecret) {
+    if (!obj.contains("type") || obj["type"] == "") obj["type"] = "Opaque";
+    // stringData is write-only: Kubernetes merges it into data (it wins) and never stores it.
+    if (auto sd = obj.find("stringData"); sd != obj.end()) {
+      if (sd->is_object()) {
+        json& data = obj["data"];
+        if (!data.is_object()) data = json::object();
+        for (auto it = sd->begin(); it != sd->end(); ++it) {
+          if (it->is_string()) data[it.key()] = Base64Encode(it->get<std::string>());
+        }
+        obj.erase("stringData");
+      } else if (sd->is_null()) {
+        obj.erase("stringData");
+      }
+    }
+  }
+}
+
+std::optional<ApiError> CheckUpdate(const config::KindInfo& kind, const json& obj,
+                                    const json& existing) {
+  if (kind.kind != config::Kind::kConfigMap && kind.kind != config::Kind::kSecret) {
+    return std::nullopt;
+  }
+  std::vector<ApiCause> causes;
+  if (kind.kind == config::Kind::kSecret && Member(obj, "type") != Member(existing, "type")) {
+    const json& type = Member(obj, "type");
+    causes.push_back(
+        {"FieldValueInvalid",
+         "Invalid value: " + (type.is_string() ? "\"" + type.get<std::string>() + "\"" : "null") +
+             ": field is immutable",
+         "type"});
+  }
+  if (Immutable(existing)) {
+    std::vector<const char*> fields = {"data"};
+    if (kind.kind == config::Kind::kConfigMap) fields.push_back("binaryData");
+    for (const char* f : fields) {
+      if (MapOrEmpty(Member(obj, f)) != MapOrEmpty(Member(existing, f))) {
+        causes.push_back(
+            {"FieldValueForbidden", "Forbidden: field is immutable when `immutable` is set", f});
+      }
+    }
+    if (!Immutable(obj)) {
+      causes.push_back({"FieldValueForbidden",
+                        "Forbidden: field is immutable when `immutable` is set", "immutable"});
+    }
+  }
+  if (causes.empty()) return std::nullopt;
+  return Invalid(kind, obj, std::move(causes));
+}
+
+std::optional<ApiError> CheckCreate(const config::KindInfo& kind, const json& stored) {
+  if (kind.kind != config::Kind::kEventsEvent) return std::nullopt;
+  std::vector<ApiCause> causes;
+  auto unset = [&](const char* field) {
+    const json& v = Member(stored, field);
+    bool set = v.is_number() ? v.get<double>() != 0
+                             : !(v.is_null() || (v.is_string() && v.get<std::string>().empty()) ||
+                                 (v.is_object() && v.empty()));
+    if (set)
+      causes.push_back({"FieldValueInvalid", "Invalid value: \"\": needs to be unset", field});
+  };
+  const json& time = Member(stored, "eventTime");
+  if (!time.is_string() || time.get<std::string>().empty()) {
+    causes.push_back({"FieldValueRequired", "Required value", "eventTime"});
+  }
+  const json& type = Member(stored, "type");
+  if (type != "Normal" && type != "Warning") {
+    causes.push_back({"FieldValueInvalid",
+                      "Invalid value: \"\": has invalid value: " +
+                          (type.is_string() ? type.get<std::string>() : std::string()),
+                      "type"});
+  }
+  unset("firstTimestamp");
+  unset("lastTimestamp");
+  unset("count");
+  unset("source");
+  if (const json& series = Member(stored, "series"); series.is_object()) {
+    const json& count = Member(series, "count");
+    if (!count.is_number_integer() || count.get<int64_t>() < 2) {
+      causes.push_back(
+          {"FieldValueInvalid", "Invalid value: \"\": should be at least 2", "series.count"});
+    }
+    const json& last = Member(series, "lastObservedTime");
+    if (!last.is_string() || last.get<std::string>().empty()) {
+      causes.push_back({"FieldValueRequired", "Required value", "series.lastObservedTime"});
+    }
+  }
+  if (causes.empty()) return std::nullopt;
+  return Invalid(kind, stored, std::move(causes));
+}
+
+}  // namespace canaryd::api
