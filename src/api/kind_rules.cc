@@ -2,6 +2,8 @@
 
 #include "api/object_util.h"
 #include "common/base64.h"
+#include "config/canary_types.h"
+#include "config/duration.h"
 
 namespace canaryd::api {
 namespace {
@@ -27,9 +29,61 @@ ApiError Invalid(const config::KindInfo& kind, const json& obj, std::vector<ApiC
   return InvalidError(kind, MetaString(obj, "name"), std::move(causes));
 }
 
+// Canary: every default that cannot conflict with a later edit is written, so that
+// `kubectl get canary -o yaml` shows what the controller uses. Not stepWeight and maxWeight
+// (writing them would make a later stepWeights conflict with them; the controller shows its
+// step weights in status.stepWeights) and not a metric's interval (it follows
+// analysis.interval).
+void ApplyCanaryDefaults(json& obj) {
+  namespace d = config::canary_defaults;
+  json& spec = obj["spec"];
+  if (!spec.is_object()) return;  // validation reports it
+  auto set = [](json& o, const char* key, json value) {
+    if (!o.contains(key) || o[key].is_null()) o[key] = std::move(value);
+  };
+  set(spec, "suspend", false);
+  set(spec, "skipAnalysis", false);
+  set(spec, "progressDeadlineSeconds", d::kProgressDeadlineSeconds);
+  json& a = spec["analysis"];
+  if (!a.is_object()) a = json::object();
+  set(a, "interval", config::FormatDuration(d::kIntervalNanos));
+  set(a, "threshold", d::kThreshold);
+  set(a, "stepWeightPromotion", d::kStepWeightPromotion);
+  set(a, "iterations", d::kIterations);
+  set(a, "minRequests", d::kMinRequests);
+  set(a, "providerErrorLimit", d::kProviderErrorLimit);
+  json& seq = a["sequential"];
+  if (!seq.is_object()) seq = json::object();
+  set(seq, "enabled", true);
+  set(seq, "alpha", d::kAlpha);
+  set(a, "metrics",
+      json::array(
+          {{{"name", config::kSuccessRateMetric},
+            {"thresholdRange", {{"min", d::kSuccessRateMin}}}},
+           {{"name", config::kDurationMetric}, {"thresholdRange", {{"max", d::kDurationMaxMs}}}}}));
+  if (a["metrics"].is_array()) {
+    for (json& m : a["metrics"]) {
+      if (!m.is_object()) continue;
+      set(m, "critical", false);
+      if (m.value("name", "") == config::kDurationMetric) set(m, "quantile", d::kQuantile);
+    }
+  }
+  if (auto w = a.find("webhooks"); w != a.end() && w->is_array()) {
+    for (json& hook : *w) {
+      if (!hook.is_object()) continue;
+      set(hook, "type", "rollout");
+      set(hook, "timeout", config::FormatDuration(d::kWebhookTimeoutNanos));
+    }
+  }
+}
+
 }  // namespace
 
 void ApplyDefaults(config::Kind kind, json& obj) {
+  if (kind == config::Kind::kCanary) {
+    ApplyCanaryDefaults(obj);
+    return;
+  }
   if (kind == config::Kind::kService) {
     json& spec = obj["spec"];
     if (!spec.is_object()) spec = json::object();

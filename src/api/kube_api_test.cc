@@ -48,9 +48,15 @@ TEST_F(KubeApiTest, Discovery) {
   json groups = Body(Call("GET", "/apis"));
   std::vector<std::string> names;
   for (const json& g : groups["groups"]) names.push_back(g["name"]);
-  EXPECT_EQ(names, (std::vector<std::string>{"apps", "events.k8s.io", "authorization.k8s.io",
-                                             "batch", "networking.k8s.io", "networking.istio.io"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"apps", "events.k8s.io", "authorization.k8s.io", "batch",
+                                      "networking.k8s.io", "networking.istio.io", "canaryd.io"}));
   EXPECT_EQ(groups["groups"][5]["preferredVersion"]["version"], "v1");
+  EXPECT_EQ(groups["groups"][6]["preferredVersion"]["version"], "v1alpha1");
+  json canaries = Body(Call("GET", "/apis/canaryd.io/v1alpha1"));
+  ASSERT_EQ(canaries["resources"].size(), 1u);
+  EXPECT_EQ(canaries["resources"][0]["name"], "canaries");
+  EXPECT_EQ(canaries["resources"][0]["kind"], "Canary");
   json core = Body(Call("GET", "/api/v1"));
   bool saw_svc = false;
   for (const json& r : core["resources"]) {
@@ -75,7 +81,7 @@ TEST_F(KubeApiTest, Discovery) {
                             "application/json"}});
   EXPECT_NE(agg.Header("content-type")->find("as=APIGroupDiscoveryList"), std::string::npos);
   json items = Body(agg)["items"];
-  EXPECT_EQ(items.size(), 6u);
+  EXPECT_EQ(items.size(), 7u);
   EXPECT_EQ(items[5]["metadata"]["name"], "networking.istio.io");
   EXPECT_EQ(items[5]["versions"][0]["resources"][1]["shortNames"], json({"vs"}));
   EXPECT_EQ(Call("GET", "/healthz").body, "ok");

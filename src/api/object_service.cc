@@ -330,7 +330,8 @@ json ParseForTable(const std::string& text, config::Kind kind) {
     const std::string& key = parsed.get_ref<const std::string&>();
     if (depth == 1) {
       top = key;
-      return key != "status" || kind == config::Kind::kService || kind == config::Kind::kNamespace;
+      return key != "status" || kind == config::Kind::kService ||
+             kind == config::Kind::kNamespace || kind == config::Kind::kCanary;
     }
     if (depth == 3) {
       // kubectl's last-applied copy of the whole object is most of a row's bytes; tables only

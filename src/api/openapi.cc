@@ -7,6 +7,7 @@
 #include "api/discovery.h"
 #include "api/event_conversion.h"
 #include "api/schema.h"
+#include "config/canary_types.h"
 #include "config/core_types.h"
 #include "config/data_types.h"
 #include "config/event_types.h"
@@ -38,6 +39,8 @@ json SpecSchema(config::Kind kind) {
       return SchemaOf<config::ServiceSpec>();
     case config::Kind::kNamespace:
       return SchemaOf<config::NamespaceSpec>();
+    case config::Kind::kCanary:
+      return SchemaOf<config::CanarySpec>();
     default:
       return Open();  // refused and review kinds: the server answers whatever the body holds
   }
@@ -69,6 +72,7 @@ std::string SchemaName(const config::KindInfo& k, const std::string& version) {
   if (k.group == "networking.istio.io") {
     return "io.istio.networking." + version + "." + std::string(k.name);
   }
+  if (k.group == "canaryd.io") return "io.canaryd." + version + "." + std::string(k.name);
   // Kubernetes' own groups: io.k8s.api.apps.v1.Deployment, io.k8s.api.events.v1.Event.
   std::string_view package = k.group.substr(0, k.group.find('.'));
   return "io.k8s.api." + std::string(package) + "." + version + "." + std::string(k.name);

@@ -89,6 +89,12 @@ json Columns(config::Kind kind) {
                             "secret data."));
       cols.push_back(Column("Data", "string", "The number of keys in data."));
       break;
+    case config::Kind::kCanary:
+      cols.push_back(Column("Status", "string", "The phase of the rollout."));
+      cols.push_back(Column("Weight", "integer", "The canary's weight on the shifted route."));
+      cols.push_back(Column("FailedChecks", "integer", "Failed checks of this analysis."));
+      cols.push_back(Column("LastTransitionTime", "string", "When the phase last changed."));
+      break;
     default:
       break;
   }
@@ -284,6 +290,16 @@ json TableCells(const config::KindInfo& kind, const json& obj, int64_t now_nanos
       cells.push_back(StringOr(Field(obj, {"type"}), ""));
       cells.push_back(Size(Field(obj, {"data"})));
       break;
+    case config::Kind::kCanary: {
+      const json& st = Field(obj, {"status"});
+      cells.push_back(StringOr(Field(st, {"phase"}), "Pending"));
+      cells.push_back(Field(st, {"canaryWeight"}).is_number() ? Field(st, {"canaryWeight"})
+                                                              : json(0));
+      cells.push_back(Field(st, {"failedChecks"}).is_number() ? Field(st, {"failedChecks"})
+                                                              : json(0));
+      cells.push_back(StringOr(Field(st, {"lastTransitionTime"}), ""));
+      break;
+    }
     default:
       break;
   }

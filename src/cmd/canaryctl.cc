@@ -8,7 +8,9 @@
 
 #include "client/commands.h"
 #include "client/http_client.h"
+#include "client/rollout_commands.h"
 #include "config/analyze.h"
+#include "config/duration.h"
 #include "config/loader.h"
 
 namespace {
@@ -82,6 +84,53 @@ int main(int argc, char** argv) {
   del->add_flag("--ignore-not-found", delete_options.ignore_not_found,
                 "Do not fail on objects that do not exist");
 
+  canaryd::client::RolloutOptions rollout_options;
+  std::string rollout_timeout;
+  CLI::App* rollout = app.add_subcommand("rollout", "Show and steer a Canary's rollout");
+  rollout->require_subcommand(1);
+  struct RolloutVerb {
+    const char* name;
+    const char* help;
+    canaryd::client::RolloutAction action;
+  };
+  const RolloutVerb verbs[] = {
+      {"status",
+       "Phase, weight and the last decision; with --wait, exit 0 when Succeeded, 1 when Failed, "
+       "2 on --timeout (kubectl wait --for=jsonpath='{.status.phase}'=Succeeded canary/NAME)",
+       canaryd::client::RolloutAction::kStatus},
+      {"watch", "Print each change until the rollout ends (kubectl get canary NAME -w)",
+       canaryd::client::RolloutAction::kWatch},
+      {"promote",
+       "Promote now, skipping the remaining steps (kubectl annotate canary NAME "
+       "canaryd.io/promote=true)",
+       canaryd::client::RolloutAction::kPromote},
+      {"abort",
+       "Roll back now: canary weight 0, phase Failed (kubectl annotate canary NAME "
+       "canaryd.io/abort=true)",
+       canaryd::client::RolloutAction::kAbort},
+      {"pause",
+       "Take no step and run no check (kubectl patch canary NAME --type=merge -p "
+       "'{\"spec\":{\"suspend\":true}}')",
+       canaryd::client::RolloutAction::kPause},
+      {"resume",
+       "Continue after pause (kubectl patch canary NAME --type=merge -p "
+       "'{\"spec\":{\"suspend\":false}}')",
+       canaryd::client::RolloutAction::kResume},
+  };
+  for (const RolloutVerb& v : verbs) {
+    CLI::App* sub = rollout->add_subcommand(v.name, v.help);
+    sub->add_option("name", rollout_options.name, "The Canary's name")->required();
+    sub->add_option("-n,--namespace", rollout_options.ns, "Namespace (default: default)");
+    if (v.action == canaryd::client::RolloutAction::kStatus) {
+      sub->add_flag("-w,--wait", rollout_options.wait, "Wait until the rollout ends");
+    }
+    if (v.action == canaryd::client::RolloutAction::kStatus ||
+        v.action == canaryd::client::RolloutAction::kWatch) {
+      sub->add_option("--timeout", rollout_timeout, "Give up after this long (e.g. 5m; exit 2)");
+    }
+    sub->callback([&rollout_options, action = v.action] { rollout_options.action = action; });
+  }
+
   CLI::App* kubeconfig = app.add_subcommand(
       "kubeconfig", "Print a kubeconfig for this canaryd (KUBECONFIG=file kubectl get vs)");
 
@@ -116,6 +165,18 @@ int main(int argc, char** argv) {
   canaryd::client::HttpClient client(options);
   canaryd::client::Output io{std::cout, std::cerr};
   if (apply->parsed()) return canaryd::client::RunApply(client, files, recursive, ns, io);
+  if (rollout->parsed()) {
+    if (!rollout_timeout.empty()) {
+      std::string why;
+      std::optional<int64_t> nanos = canaryd::config::ParseDuration(rollout_timeout, &why);
+      if (!nanos) {
+        std::cerr << "error: --timeout: " << why << "\n";
+        return 1;
+      }
+      rollout_options.timeout = std::chrono::milliseconds(*nanos / 1'000'000);
+    }
+    return canaryd::client::RunRollout(client, rollout_options, io);
+  }
   if (get->parsed()) return canaryd::client::RunGet(client, get_options, io);
   if (del->parsed()) {
     if (delete_options.files.empty() && delete_options.resource.empty()) {

@@ -27,6 +27,8 @@
 #include "config/kinds.h"
 #include "config/loader.h"
 #include "control/gateway_runtime.h"
+#include "rollout/controller.h"
+#include "rollout/http_outbound.h"
 #include "store/sqlite_store.h"
 
 namespace {
@@ -385,6 +387,13 @@ int main(int argc, char** argv) {
     spdlog::error("gateway: {}", s.ToString());
     return 1;
   }
+  // The rollout controller reads the gateway's own per-destination statistics and writes
+  // through the same ObjectService as kubectl.
+  canaryd::rollout::LiveStatsTraffic traffic(gateway.telemetry().live());
+  canaryd::rollout::HttpOutbound outbound;
+  canaryd::rollout::RolloutController rollouts(service, canaryd::SystemClock::Instance(), traffic,
+                                               outbound);
+  gateway.AddPrometheusSection([&rollouts] { return rollouts.RenderPrometheus(); });
   gateway.RegisterAdminRoutes(router);
   kube_api.SetReadinessCheck([&gateway] { return gateway.NotReadyReason(); });
   kube_api.SetReady(true);
@@ -401,6 +410,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const std::string& w : gateway.watcher().status().warnings) spdlog::warn("routes: {}", w);
+  rollouts.Start();
   spdlog::info("gateway: {} workers on {}, route table generation {}", runtime.proxy.workers,
                runtime.proxy.listen_host, gateway.watcher().status().generation);
   spdlog::info("admin API listening on {}://{}{}", (*server)->tls() ? "https" : "http",
@@ -418,6 +428,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("signal {}: draining (up to {})", sig, drain_timeout);
+  rollouts.Stop();
   gateway.Drain();
   (*server)->Stop();
   namespaces.Stop();

@@ -824,7 +824,7 @@ spec: {}
        {"t.yaml:2:7: kind: networking.istio.io/v1 Sidecar is not served: canaryd is an ingress "
         "gateway, not a mesh sidecar; canaryd serves networking.istio.io Gateway, VirtualService, "
         "DestinationRule, ServiceEntry and WorkloadEntry (v1, v1beta1, v1alpha3), and v1 Service, "
-        "Namespace, ConfigMap, Secret and Event"}},
+        "Namespace, ConfigMap, Secret and Event, and canaryd.io/v1alpha1 Canary"}},
       {"fragment",
        kNone,
        R"(attempts: 2

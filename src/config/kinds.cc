@@ -10,9 +10,12 @@ namespace {
 constexpr std::string_view kIstioVersions[] = {"v1", "v1beta1", "v1alpha3"};
 constexpr std::string_view kV1[] = {"v1"};
 constexpr std::string_view kIstioGroup = "networking.istio.io";
+constexpr std::string_view kCanarydGroup = "canaryd.io";
+constexpr std::string_view kV1Alpha1[] = {"v1alpha1"};
 // Kubernetes' own groups first, as kube-apiserver lists them, then the CRD group.
-constexpr std::string_view kGroups[] = {"apps",  "events.k8s.io",     "authorization.k8s.io",
-                                        "batch", "networking.k8s.io", kIstioGroup};
+constexpr std::string_view kGroups[] = {"apps",       "events.k8s.io",     "authorization.k8s.io",
+                                        "batch",      "networking.k8s.io", kIstioGroup,
+                                        kCanarydGroup};
 
 constexpr std::string_view kGwShort[] = {"gw"};
 constexpr std::string_view kVsShort[] = {"vs"};
@@ -34,6 +37,7 @@ constexpr std::string_view kStsShort[] = {"sts"};
 constexpr std::string_view kDsShort[] = {"ds"};
 constexpr std::string_view kCjShort[] = {"cj"};
 constexpr std::string_view kIngShort[] = {"ing"};
+constexpr std::string_view kCanaryCategories[] = {"canaryd-io"};
 constexpr std::string_view kIstioCategories[] = {"istio-io", "networking-istio-io"};
 constexpr std::string_view kAllCategory[] = {"all"};
 
@@ -88,6 +92,8 @@ constexpr KindInfo kKinds[] = {
      Serving::kStored,
      Kind::kEvent,
      false},
+    Stored(Kind::kCanary, {"Canary", kCanarydGroup, "canaries", "canary"}, {}, kCanaryCategories,
+           true),
     Refused(Kind::kEndpoints, {"Endpoints", "", "endpoints", "endpoints"}, kEpShort),
     Refused(Kind::kPod, {"Pod", "", "pods", "pod"}, kPoShort),
     Refused(Kind::kReplicationController,
@@ -130,6 +136,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 std::span<const std::string_view> GroupVersions(std::string_view group) {
   if (group == kIstioGroup) return kIstioVersions;
+  if (group == kCanarydGroup) return kV1Alpha1;
   if (group.empty()) return kV1;
   for (std::string_view g : kGroups) {
     if (g == group) return kV1;
@@ -218,6 +225,12 @@ std::string_view KindDescription(Kind kind) {
     case Kind::kEventsEvent:
       return "A report of something that happened to an object (reason, message, count), as "
              "kubectl get events and kubectl describe show them.";
+    case Kind::kCanary:
+      return "A progressive release: the controller shifts one route of a VirtualService from a "
+             "stable destination to a canary step by step, checks the canary against its "
+             "thresholds and against the stable every interval and with a continuous "
+             "sequential test, and promotes it or rolls it back by itself, recording every "
+             "decision as an Event.";
     case Kind::kSelfSubjectAccessReview:
     case Kind::kSelfSubjectRulesReview:
       return "A question about what the caller may do (kubectl auth can-i), answered with the "
@@ -265,7 +278,7 @@ std::string ExplainUnservedKind(std::string_view api_version, std::string_view k
   const std::string served =
       "canaryd serves networking.istio.io Gateway, VirtualService, DestinationRule, "
       "ServiceEntry and WorkloadEntry (v1, v1beta1, v1alpha3), and v1 Service, Namespace, "
-      "ConfigMap, Secret and Event";
+      "ConfigMap, Secret and Event, and canaryd.io/v1alpha1 Canary";
   if (const KindInfo* k = FindKind(api_version, kind)) {
     if (k->serving == Serving::kRefused) return what + " is not served: " + UnservedReason(*k);
     if (k->serving == Serving::kReview) {

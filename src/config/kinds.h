@@ -26,6 +26,7 @@ enum class Kind {
   kSecret,
   kEvent,        // core/v1
   kEventsEvent,  // events.k8s.io/v1: the same objects as core/v1 Event, in another shape
+  kCanary,       // canaryd.io/v1alpha1: a progressive release (the rollout controller's)
   // Refused: Kubernetes kinds canaryd lists but does not serve (see ExplainUnservedKind).
   kEndpoints,
   kPod,

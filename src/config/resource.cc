@@ -152,6 +152,9 @@ std::optional<Resource> DecodeResource(const Node& root, Diagnostics& diags,
     case Kind::kEvent:
       DecodeBody<EventBody>(d, root, r);
       break;
+    case Kind::kCanary:
+      DecodeSpec<CanarySpec>(d, root, r, true);
+      break;
     case Kind::kEventsEvent:
     case Kind::kEndpoints:
     case Kind::kPod:

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "config/canary_types.h"
 #include "config/core_types.h"
 #include "config/data_types.h"
 #include "config/decoder.h"
@@ -24,7 +25,7 @@ namespace canaryd::config {
 // beside metadata.
 using Spec = std::variant<GatewaySpec, VirtualServiceSpec, DestinationRuleSpec, ServiceEntrySpec,
                           WorkloadEntrySpec, ServiceSpec, NamespaceSpec, ConfigMapBody, SecretBody,
-                          EventBody>;
+                          EventBody, CanarySpec>;
 
 struct Resource {
   Kind kind = Kind::kVirtualService;

@@ -39,6 +39,9 @@ void ValidateResource(const Resource& r, Diagnostics& diags) {
     case Kind::kEvent:
       ValidateEvent(c, r.As<EventBody>(), r.metadata);
       break;
+    case Kind::kCanary:
+      ValidateCanary(c, r.As<CanarySpec>());
+      break;
     case Kind::kEventsEvent:
     case Kind::kEndpoints:
     case Kind::kPod:

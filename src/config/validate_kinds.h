@@ -16,5 +16,6 @@ void ValidateService(Checker& c, const ServiceSpec& svc);
 void ValidateConfigMap(Checker& c, const ConfigMapBody& cm);
 void ValidateSecret(Checker& c, const SecretBody& s, const ObjectMeta& meta);
 void ValidateEvent(Checker& c, const EventBody& e, const ObjectMeta& meta);
+void ValidateCanary(Checker& c, const CanarySpec& s);
 
 }  // namespace canaryd::config

@@ -82,9 +82,11 @@ std::string GatewayRuntime::RenderPrometheus() {
   health.config_resources = st.resources;
   health.listeners = server_->listeners();
   health.listener_bind_failures = server_->bind_failures();
-  return telemetry_->RenderPrometheus(
+  std::string out = telemetry_->RenderPrometheus(
       [this](std::function<void(int)> fn) { return server_->RunOnEachWorker(std::move(fn)); },
       health);
+  for (const auto& section : sections_) out += section();
+  return out;
 }
 
 std::string GatewayRuntime::DestinationsJson(int64_t window_seconds) {

@@ -5,9 +5,11 @@
 // Start/Drain/Stop from the main thread; the admin handlers run on admin threads.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/router.h"
 #include "common/status.h"
@@ -40,6 +42,11 @@ class GatewayRuntime {
   telemetry::Telemetry& telemetry() { return *telemetry_; }
   proxy::GatewayServer& server() { return *server_; }
   std::string RenderPrometheus();
+  // Adds text to every /stats/prometheus answer (another component's metrics, such as the
+  // rollout controller's). Call before RegisterAdminRoutes; `render` runs on admin threads.
+  void AddPrometheusSection(std::function<std::string()> render) {
+    sections_.push_back(std::move(render));
+  }
   // "" when ready to serve: a route table is published and every Gateway port is listening;
   // otherwise why not. Any thread.
   std::string NotReadyReason() const;
@@ -57,6 +64,7 @@ class GatewayRuntime {
   // The listener errors last logged, by Gateway port, so that a port that stays down is logged
   // once, not at every publish (config thread).
   std::map<uint32_t, std::string> logged_errors_;
+  std::vector<std::function<std::string()>> sections_;
 };
 
 }  // namespace canaryd::control

@@ -190,6 +190,7 @@ class TableBuilder {
         case config::Kind::kSecret:
         case config::Kind::kEvent:
         case config::Kind::kEventsEvent:
+        case config::Kind::kCanary:
         case config::Kind::kEndpoints:
         case config::Kind::kPod:
         case config::Kind::kReplicationController:

@@ -3,14 +3,15 @@
 namespace canaryd::telemetry {
 
 void LiveStats::Add(const std::string& service, const std::string& service_name,
-                    const std::string& service_namespace, const std::string& version,
-                    const SecondBucket& bucket) {
+                    const std::string& service_namespace, const std::string& subset,
+                    const std::string& version, const SecondBucket& bucket) {
   std::lock_guard<std::mutex> lock(mu_);
-  Series& s = series_[service + "|" + version];
+  Series& s = series_[service + "|" + subset + "|" + version];
   if (s.service.empty()) {
     s.service = service;
     s.service_name = service_name;
     s.service_namespace = service_namespace;
+    s.subset = subset;
     s.version = version;
   }
   // Workers hand over the same second at slightly different times: merge into it.
@@ -55,6 +56,26 @@ std::vector<DestinationStats> LiveStats::Query(int64_t window_seconds, int64_t n
   return out;
 }
 
+std::vector<SecondBucket> LiveStats::SecondsOf(const std::string& service,
+                                               const std::string& subset, int64_t from_second,
+                                               int64_t to_second) const {
+  std::map<int64_t, SecondBucket> by_second;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key, s] : series_) {
+    if (s.service != service || s.subset != subset) continue;
+    for (const SecondBucket& b : s.seconds) {
+      if (b.second < from_second || b.second > to_second) continue;
+      SecondBucket& into = by_second[b.second];
+      into.second = b.second;
+      into.Merge(b);
+    }
+  }
+  std::vector<SecondBucket> out;
+  out.reserve(by_second.size());
+  for (auto& [second, b] : by_second) out.push_back(b);
+  return out;
+}
+
 WorkerWindow::Destination* WorkerWindow::Find(const proxy::RequestInfo& info) {
   if (info.table_generation != generation_) {
     fast_.clear();
@@ -73,10 +94,12 @@ WorkerWindow::Destination* WorkerWindow::Find(const proxy::RequestInfo& info) {
   std::string service = c ? c->service_fqdn : "unknown";
   std::string version = info.endpoint ? info.endpoint->version : (c ? c->subset : "");
   if (version.empty()) version = "unknown";
-  std::unique_ptr<Destination>& d = by_key_[service + "|" + version];
+  std::string subset = c ? c->subset : "";
+  std::unique_ptr<Destination>& d = by_key_[service + "|" + subset + "|" + version];
   if (!d) {
     d = std::make_unique<Destination>();
     d->service = service;
+    d->subset = subset;
     d->service_name = c ? c->service_name : "unknown";
     d->service_namespace = c ? c->service_namespace : "unknown";
     d->version = version;
@@ -105,7 +128,7 @@ void WorkerWindow::Flush(int64_t now_second, LiveStats& store) {
       d->current = SecondBucket();
     }
     for (const SecondBucket& b : d->finished) {
-      store.Add(d->service, d->service_name, d->service_namespace, d->version, b);
+      store.Add(d->service, d->service_name, d->service_namespace, d->subset, d->version, b);
     }
     d->finished.clear();
   }

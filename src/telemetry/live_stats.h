@@ -50,19 +50,25 @@ class LiveStats {
   static constexpr int64_t kMaxWindowSeconds = 600;
 
   // Adds a worker's finished second for a destination.
+  // `subset` is the route destination's subset ("" for none), `version` the endpoint's label.
   void Add(const std::string& service, const std::string& service_name,
-           const std::string& service_namespace, const std::string& version,
-           const SecondBucket& bucket);
+           const std::string& service_namespace, const std::string& subset,
+           const std::string& version, const SecondBucket& bucket);
   // Every destination seen in the window: the `window_seconds` whole seconds before `now_second`.
   std::vector<DestinationStats> Query(int64_t window_seconds, int64_t now_second) const;
+  // One route destination (service FQDN and subset, "" for none; every version summed), one
+  // bucket per second in [from_second, to_second] that saw requests, ascending. For the rollout
+  // controller's checks and sequential tests.
+  std::vector<SecondBucket> SecondsOf(const std::string& service, const std::string& subset,
+                                      int64_t from_second, int64_t to_second) const;
 
  private:
   struct Series {
-    std::string service, service_name, service_namespace, version;
+    std::string service, service_name, service_namespace, subset, version;
     std::deque<SecondBucket> seconds;  // ascending
   };
   mutable std::mutex mu_;
-  std::map<std::string, Series> series_;  // by "service|version"
+  std::map<std::string, Series> series_;  // by "service|subset|version"
 };
 
 // One worker's current second. Loop thread of its worker only.
@@ -74,13 +80,13 @@ class WorkerWindow {
 
  private:
   struct Destination {
-    std::string service, service_name, service_namespace, version;
+    std::string service, service_name, service_namespace, subset, version;
     SecondBucket current;
     std::vector<SecondBucket> finished;
   };
   Destination* Find(const proxy::RequestInfo& info);
 
-  std::map<std::string, std::unique_ptr<Destination>> by_key_;  // "service|version"
+  std::map<std::string, std::unique_ptr<Destination>> by_key_;  // "service|subset|version"
   // Endpoint (or cluster) of the current route table -> destination, so the per-request cost
   // is one hash lookup, mostly a slot's. Cleared when the table changes.
   SlotCache<const void*, Destination> slots_;  // in front of fast_

@@ -1,0 +1,162 @@
+#include "rollout/analysis.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "config/duration.h"
+
+namespace canaryd::rollout {
+namespace {
+
+std::string Number(double v, int decimals = 3) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  std::string s = buf;
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+std::string Value(const MetricPlan& m, double v) {
+  if (m.kind == MetricKind::kSuccessRate) return Number(v, 2) + "%";
+  if (m.kind == MetricKind::kDuration) return Number(v, 1) + "ms";
+  return Number(v, 6);
+}
+
+// The first violated bound of the absolute range, or "".
+std::string RangeViolation(const MetricPlan& m, double v) {
+  if (m.min && v < *m.min) return Value(m, v) + " < " + Value(m, *m.min);
+  if (m.max && v > *m.max) return Value(m, v) + " > " + Value(m, *m.max);
+  return "";
+}
+
+std::string RelativeViolation(const MetricPlan& m, double canary, double stable) {
+  const config::CanaryRelativeBound& b = *m.relative;
+  double diff = canary - stable;
+  if (b.min_difference && diff < *b.min_difference) {
+    return "canary - stable = " + Number(diff) + " < " + Number(*b.min_difference);
+  }
+  if (b.max_difference && diff > *b.max_difference) {
+    return "canary - stable = " + Number(diff) + " > " + Number(*b.max_difference);
+  }
+  if (b.min_ratio || b.max_ratio) {
+    if (stable <= 0) {
+      // A ratio to zero: only a canary at zero too is within any ratio.
+      if (canary > 0 && b.max_ratio) return "canary " + Value(m, canary) + " against stable 0";
+    } else {
+      double ratio = canary / stable;
+      if (b.min_ratio && ratio < *b.min_ratio) {
+        return "canary / stable = " + Number(ratio) + " < " + Number(*b.min_ratio);
+      }
+      if (b.max_ratio && ratio > *b.max_ratio) {
+        return "canary / stable = " + Number(ratio) + " > " + Number(*b.max_ratio);
+      }
+    }
+  }
+  return "";
+}
+
+double ValueOf(const MetricPlan& m, const WindowStats& w) {
+  if (m.kind == MetricKind::kSuccessRate) {
+    return 100.0 * static_cast<double>(w.requests - w.errors) / static_cast<double>(w.requests);
+  }
+  return w.latency.Quantile(m.quantile);
+}
+
+}  // namespace
+
+std::string WindowText(int64_t ms) {
+  return config::FormatDuration(ms * 1'000'000);
+}
+
+std::string ThresholdText(const MetricPlan& m) {
+  std::string out;
+  auto add = [&](const std::string& s) { out += (out.empty() ? "" : " ") + s; };
+  if (m.min) add("min " + Number(*m.min));
+  if (m.max) add("max " + Number(*m.max));
+  if (m.relative) {
+    const config::CanaryRelativeBound& b = *m.relative;
+    if (b.min_difference) add("canary - stable >= " + Number(*b.min_difference));
+    if (b.max_difference) add("canary - stable <= " + Number(*b.max_difference));
+    if (b.min_ratio) add("canary / stable >= " + Number(*b.min_ratio));
+    if (b.max_ratio) add("canary / stable <= " + Number(*b.max_ratio));
+  }
+  return out;
+}
+
+CheckRecord EvaluateBuiltIn(const MetricPlan& m, const WindowStats& canary,
+                            const WindowStats& stable, int64_t min_requests) {
+  CheckRecord r;
+  r.name = m.name;
+  r.threshold = ThresholdText(m);
+  r.window_ms = m.window_ms;
+  r.canary_requests = canary.requests;
+  r.stable_requests = stable.requests;
+  uint64_t needed = static_cast<uint64_t>(std::max<int64_t>(min_requests, 1));
+  std::string window = WindowText(m.window_ms);
+  if (canary.requests < needed) {
+    r.result = CheckResult::kHold;
+    r.message = m.name + ": holding: " + std::to_string(canary.requests) + " of " +
+                std::to_string(needed) + " canary requests in " + window;
+    if (stable.requests > 0) r.stable = ValueOf(m, stable);
+    return r;
+  }
+  double c = ValueOf(m, canary);
+  r.canary = c;
+  bool stable_enough = stable.requests >= needed;
+  if (stable.requests > 0) r.stable = ValueOf(m, stable);
+  std::string context =
+      " (canary, " + window + ", " + std::to_string(canary.requests) + " requests";
+  if (r.stable) {
+    context +=
+        "; stable " + Value(m, *r.stable) + ", " + std::to_string(stable.requests) + " requests";
+  }
+  context += ")";
+  std::string why = RangeViolation(m, c);
+  if (why.empty() && m.relative) {
+    if (stable_enough) {
+      why = RelativeViolation(m, c, *r.stable);
+    } else {
+      context += "; relative bound not checked: " + std::to_string(stable.requests) + " of " +
+                 std::to_string(needed) + " stable requests";
+    }
+  }
+  if (!why.empty()) {
+    r.result = CheckResult::kFail;
+    r.message = m.name + " " + why + context;
+  } else {
+    r.result = CheckResult::kPass;
+    r.message = m.name + " " + Value(m, c) + " within " + r.threshold + context;
+  }
+  return r;
+}
+
+CheckRecord EvaluateCustom(const MetricPlan& m, const ProviderValue& v) {
+  CheckRecord r;
+  r.name = m.name;
+  r.threshold = ThresholdText(m);
+  r.window_ms = m.window_ms;
+  switch (v.kind) {
+    case ProviderValue::Kind::kNoData:
+      r.result = CheckResult::kHold;
+      r.message = m.name + ": holding: the query returned no data" +
+                  (v.error.empty() ? "" : " (" + v.error + ")");
+      return r;
+    case ProviderValue::Kind::kError:
+      r.result = CheckResult::kError;
+      r.message = m.name + ": provider error: " + v.error;
+      return r;
+    case ProviderValue::Kind::kValue:
+      break;
+  }
+  r.canary = v.value;
+  std::string why = RangeViolation(m, v.value);
+  r.result = why.empty() ? CheckResult::kPass : CheckResult::kFail;
+  r.message = m.name + " " + (why.empty() ? Value(m, v.value) + " within " + r.threshold : why) +
+              " (" + m.provider_type + ", " + WindowText(m.window_ms) + ")";
+  return r;
+}
+
+}  // namespace canaryd::rollout
