@@ -7,7 +7,10 @@
 // the status), ignores http_proxy/https_proxy/all_proxy from the environment (Flagger, using
 // Go's default transport, honours them; ours would otherwise send hook bodies through a proxy
 // meant for other traffic), asks for no compression, and verifies https certificates against
-// the system's CAs.
+// the system's CAs. The timeout bounds the whole call, name resolution included (libcurl's
+// threaded resolver), so a call returns within about `timeout` whatever the remote does. Each
+// call opens its own connection: calls are seconds apart and a pooled connection is state a
+// hostile remote could poison.
 //
 // Success is any 2xx. Flagger accepts only 200-202 (webhook.go); we also accept 203-206, since a
 // 204 No Content from a gate that has nothing to say is a common way to say yes.
