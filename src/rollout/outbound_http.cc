@@ -212,9 +212,12 @@ OutboundResponse Perform(const OutboundRequest& request) {
       Fail(&r, TransportFailure::kConnect, ConnectError(os_errno));
       break;
     }
-    case CURLE_COULDNT_RESOLVE_HOST:
-      Fail(&r, TransportFailure::kConnect, "cannot resolve host: " + detail);
+    case CURLE_COULDNT_RESOLVE_HOST: {
+      std::string_view host = detail;
+      if (host.rfind("Could not resolve host: ", 0) == 0) host.remove_prefix(24);
+      Fail(&r, TransportFailure::kConnect, "cannot resolve host " + std::string(host));
       break;
+    }
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:

@@ -38,7 +38,7 @@ struct WebhookOutcome {
   bool ok = false;       // a 2xx arrived
   long http_status = 0;  // 0 when no response arrived
   // Empty when ok. Otherwise one short printable line, e.g. "timeout after 10s",
-  // "connect timeout after 5s", "connection refused", "cannot resolve host: ...",
+  // "connect timeout after 5s", "connection refused", "cannot resolve host <name>",
   // "TLS: ...", "connection closed before a response", "connection closed mid-response (after
   // HTTP 200)", "HTTP 500: <first 200 bytes of the body, non-printable bytes as '?'>",
   // "HTTP 301: redirect to <Location> not followed", "URL must start with http:// or

@@ -144,6 +144,15 @@ TEST(CallWebhook, ConnectionRefused) {
   EXPECT_EQ(out.error, "connection refused");
 }
 
+// .invalid never resolves (RFC 6761).
+TEST(CallWebhook, AnUnknownHost) {
+  WebhookOutcome out =
+      CallWebhook({.url = "http://canaryd-test.invalid/", .body = "{}", .timeout = 5s});
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.http_status, 0);
+  EXPECT_EQ(out.error, "cannot resolve host canaryd-test.invalid");
+}
+
 TEST(CallWebhook, AHugeBodyIsCutAndTheStatusStillDecides) {
   std::string huge(16 * 1024 * 1024, 'y');
   for (int status : {200, 500}) {
