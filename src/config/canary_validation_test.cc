@@ -149,5 +149,29 @@ TEST(QueryTemplate, PlaceholdersAreRenderedWithOrWithoutSpaces) {
   EXPECT_NE(error.find("not closed"), std::string::npos);
 }
 
+TEST(QueryTemplate, PromQlBracesAndFlaggersDottedNamesAreLeftAlone) {
+  std::string error;
+  EXPECT_EQ(RenderQueryTemplate(R"(up{job="a"} and on() vector(1) } }{)", {}, &error),
+            R"(up{job="a"} and on() vector(1) } }{)");
+  EXPECT_EQ(RenderQueryTemplate("x{a=\"{{ variables.app }}\"}", {{"variables.app", "web"}}, &error),
+            "x{a=\"web\"}");
+}
+
+TEST(QueryTemplate, GoTemplateSyntaxIsRefused) {
+  std::string error;
+  for (const char* t : {"{{ .Name }}", "{{ printf \"%s\" x }}", "{{- interval -}}", "{{}}", "{{ }}",
+                        "x{{ interval"}) {
+    EXPECT_FALSE(RenderQueryTemplate(t, {{"interval", "1m"}}, &error)) << t;
+    EXPECT_NE(CheckQueryTemplate(t, kCanaryQueryPlaceholders), "") << t;
+  }
+}
+
+TEST(QueryTemplate, ValuesThatWouldEndAPromQlStringAreRefused) {
+  std::string error;
+  for (const char* v : {"a\"b", "a\\b", "a\nb", "a`b"}) {
+    EXPECT_FALSE(RenderQueryTemplate("x{a=\"{{ canary }}\"}", {{"canary", v}}, &error)) << v;
+  }
+}
+
 }  // namespace
 }  // namespace canaryd::config

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -14,6 +15,7 @@
 
 #include "integration/canaryd_instance.h"
 #include "integration/harness.h"
+#include "integration/prometheus_server.h"
 #include "testing/net.h"
 #include "testing/piece_backend.h"
 #include "testing/walkthrough_yaml.h"
@@ -34,8 +36,10 @@ struct Backend {
     Backend b;
     b.port = FreePort();
     SpawnOptions s;
-    s.argv = {BinPath("canary-demoapp"), "--version", version, "--port",
-              std::to_string(b.port),    "--seed",    "7"};
+    s.argv = {BinPath("canary-demoapp"), "--version", version, "--port", std::to_string(b.port)};
+    if (std::find(extra.begin(), extra.end(), "--seed") == extra.end()) {
+      extra.insert(extra.end(), {"--seed", "7"});
+    }
     s.argv.insert(s.argv.end(), extra.begin(), extra.end());
     std::string error;
     b.process = Process::Spawn(s, &error);
@@ -311,7 +315,9 @@ TEST_F(RolloutTest, AfterKill9ItResumesAtTheSameStep) {
   ASSERT_FALSE(weights.empty());
   for (size_t i = 1; i < weights.size(); ++i) {
     EXPECT_GT(weights[i], weights[i - 1]) << ::testing::PrintToString(weights);
-    if (weights[i] < 100) EXPECT_EQ(weights[i] - weights[i - 1], 10) << "no step doubled";
+    if (weights[i] < 100) {
+      EXPECT_EQ(weights[i] - weights[i - 1], 10) << "no step doubled";
+    }
   }
   EXPECT_EQ(weights.back(), 100) << ::testing::PrintToString(weights);
 }
@@ -386,6 +392,55 @@ TEST_F(RolloutTest, EquallyBadVersionsWithARelativeBoundAreNotRolledBack) {
                    "      interval: 4s\n      relativeToStable: {minDifference: -5}\n"));
   std::vector<std::string> seen = WaitForPhase("Succeeded", 60s);
   EXPECT_EQ(seen.back(), "Succeeded") << ::testing::PrintToString(seen) << Events();
+}
+
+TEST_F(RolloutTest, APrometheusOutageHoldsThenCountsAsOneFailedCheck) {
+  std::string prometheus = PrometheusPath();
+  if (prometheus.empty()) GTEST_SKIP() << "prometheus not found (scripts/setup.sh installs it)";
+  Setup({});
+  TempDir pdir("canaryd-prom");
+  PrometheusServer server =
+      StartPrometheus(prometheus, pdir,
+                      "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                      "scrape_configs:\n- job_name: canaryd\n  metrics_path: /stats/prometheus\n"
+                      "  static_configs: [{targets: ['127.0.0.1:" +
+                          std::to_string(canaryd_.port()) + "']}]\n");
+  ASSERT_TRUE(server.process) << server.error;
+  Traffic traffic(canaryd_.gateway_port(), 100);
+  // The canary's 5xx per second from the gateway's own istio_requests_total, as scraped.
+  Apply("canary.yaml",
+        CanaryYaml("    interval: 2s\n    threshold: 5\n    stepWeights: [10, 20, 30, 40, 50]\n"
+                   "    minRequests: 5\n    providerErrorLimit: 2\n    metrics:\n"
+                   "    - name: canary-5xx-rate\n      interval: 10s\n"
+                   "      provider: {type: prometheus, address: \"" +
+                   server.address() +
+                   "\"}\n"
+                   "      query: sum(rate(istio_requests_total{destination_service_name=\"{{ "
+                   "canary }}\",response_code=~\"5..\"}[{{ interval }}])) or vector(0)\n"
+                   "      thresholdRange: {max: 1}\n"));
+  int weight = 0;
+  for (int i = 0; i < 300 && weight < 20; ++i) {
+    weight = Canary().value("status", json::object()).value("canaryWeight", 0);
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_GE(weight, 20) << "the query passes while Prometheus runs\n" << Events();
+  server.process->Stop(SIGTERM);
+  // Holds (the weight stays) while the errors are counted; the limit makes one failed check.
+  json c;
+  bool counted = false;
+  for (int i = 0; i < 150 && !counted; ++i) {
+    c = Canary();
+    counted = c["status"].value("failedChecks", 0) >= 1;
+    if (!counted) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(counted) << c.dump() << Events();
+  EXPECT_EQ(c["status"]["phase"], "Progressing");
+  EXPECT_LE(c["status"]["canaryWeight"].get<int>(), weight + 10)
+      << "no step while the provider is down (at most the one decided before the stop)";
+  std::string events = Events();
+  EXPECT_NE(events.find("provider error 1 of 2"), std::string::npos) << events;
+  EXPECT_NE(events.find("consecutive provider errors count as one failed check"), std::string::npos)
+      << events;
 }
 
 }  // namespace

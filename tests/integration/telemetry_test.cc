@@ -13,6 +13,7 @@
 
 #include "integration/canaryd_instance.h"
 #include "integration/harness.h"
+#include "integration/prometheus_server.h"
 #include "testing/net.h"
 #include "testing/paths.h"
 #include "testing/walkthrough_yaml.h"
@@ -121,21 +122,15 @@ spec:
   ASSERT_EQ(applied.exit_code, 0) << applied.err;
 
   // Prometheus scrapes canaryd's Envoy-compatible path every second.
-  uint16_t prom_port = FreePort();
-  WriteFile(canaryd.dir().File("prometheus.yml"),
-            "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-            "scrape_configs:\n"
-            "- job_name: canaryd\n"
-            "  metrics_path: /stats/prometheus\n"
-            "  static_configs: [{targets: ['127.0.0.1:" +
-                std::to_string(canaryd.port()) + "']}]\n");
-  SpawnOptions ps;
-  ps.argv = {prometheus, "--config.file=" + canaryd.dir().File("prometheus.yml"),
-             "--storage.tsdb.path=" + canaryd.dir().File("tsdb"),
-             "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)};
-  auto prom = Process::Spawn(ps, &error);
-  ASSERT_TRUE(prom) << error;
-  ASSERT_TRUE(WaitForPort("127.0.0.1", prom_port, 30s)) << prom->Stderr();
+  PrometheusServer prom = StartPrometheus(prometheus, canaryd.dir(),
+                                          "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                                          "scrape_configs:\n"
+                                          "- job_name: canaryd\n"
+                                          "  metrics_path: /stats/prometheus\n"
+                                          "  static_configs: [{targets: ['127.0.0.1:" +
+                                              std::to_string(canaryd.port()) + "']}]\n");
+  ASSERT_TRUE(prom.process) << prom.error;
+  uint16_t prom_port = prom.port;
 
   // 16 s of traffic from four keep-alive clients.
   std::atomic<bool> stop{false};
@@ -266,7 +261,7 @@ spec:
     EXPECT_EQ(j["data"]["result"].size(), 2u) << panel["title"] << ": " << r.body;
   }
 
-  prom->Stop(SIGTERM, 10s);
+  prom.process->Stop(SIGTERM, 10s);
   canaryd.Stop();
   // The JSON access log has one line per request, each a JSON object with Envoy's fields.
   std::string log = ReadFile(logs.File("access.log"));
