@@ -147,7 +147,7 @@ std::string StoreKind(const config::KindInfo& kind) {
 }
 
 ObjectService::ObjectService(store::Store& store, const Clock& clock)
-    : store_(store), clock_(clock) {}
+    : store_(store), clock_(clock), references_(std::make_unique<StoredReferences>(store)) {}
 
 std::string ObjectService::Now() const {
   return FormatTimestamp(clock_.WallNanos());
@@ -637,7 +637,8 @@ ApiResult<json> ObjectService::Prepare(const Target& t, json obj, const json& ex
     if (std::optional<ApiError> invalid = CheckCreate(k, *stored)) return *invalid;
   }
   const config::KindInfo& stored_kind = config::InfoOf(k.stored_as);
-  if (std::optional<ApiError> invalid = ValidateObject(stored_kind, *stored, &store_, warnings)) {
+  if (std::optional<ApiError> invalid =
+          ValidateObject(stored_kind, *stored, references_.get(), &store_, warnings)) {
     if (invalid->name.empty()) invalid->name = obj["metadata"].value("name", "");
     if (Converted(k)) {  // told in the shape the client wrote
       for (ApiCause& c : invalid->causes) c.field = EventsV1FieldPath(c.field);

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "api/api_error.h"
 #include "api/patch.h"
 #include "api/selector.h"
+#include "api/stored_references.h"
 #include "api/system_objects.h"
 #include "common/clock.h"
 #include "config/kinds.h"
@@ -157,6 +159,8 @@ class ObjectService {
   store::Store& store_;
   const Clock& clock_;
   const SystemObjects* system_ = nullptr;
+  // What VirtualService writes are analyzed against, so that a write costs what it refers to.
+  std::unique_ptr<StoredReferences> references_;
 };
 
 }  // namespace canaryd::api

@@ -30,6 +30,12 @@ void LoadPeers(store::Store& store, const json& self, std::vector<config::Resour
 
 std::optional<ApiError> ValidateObject(const config::KindInfo& kind, const json& obj,
                                        store::Store* store, std::vector<std::string>* warnings) {
+  return ValidateObject(kind, obj, nullptr, store, warnings);
+}
+
+std::optional<ApiError> ValidateObject(const config::KindInfo& kind, const json& obj,
+                                       StoredReferences* references, store::Store* store,
+                                       std::vector<std::string>* warnings) {
   config::Diagnostics diags;
   std::optional<config::Resource> r = config::DecodeResource(JsonToNode(obj), diags, "default");
   if (r) config::ValidateResource(*r, diags);
@@ -54,12 +60,16 @@ std::optional<ApiError> ValidateObject(const config::KindInfo& kind, const json&
     if (causes.empty()) causes.push_back({"FieldValueInvalid", "not a valid resource", ""});
     return InvalidError(kind, name, std::move(causes));
   }
-  if (store != nullptr && warnings != nullptr && r->kind == config::Kind::kVirtualService) {
-    std::vector<config::Resource> all;
-    LoadPeers(*store, obj, &all);
-    all.push_back(std::move(*r));
+  if ((store != nullptr || references != nullptr) && warnings != nullptr &&
+      r->kind == config::Kind::kVirtualService) {
     config::Diagnostics analysis;
-    config::AnalyzeReferences(all, analysis);
+    if (references == nullptr || !references->Analyze(*r, analysis)) {
+      if (store == nullptr) return std::nullopt;
+      std::vector<config::Resource> all;
+      LoadPeers(*store, obj, &all);
+      all.push_back(std::move(*r));
+      config::AnalyzeReferences(all, analysis);
+    }
     for (const config::Diagnostic& d : analysis.items()) {
       warnings->push_back(d.path.empty() ? d.message : d.path + ": " + d.message);
     }

@@ -9,12 +9,11 @@
 namespace canaryd::config {
 namespace {
 
-struct ServiceInfo {
-  std::string fqdn;
-  std::vector<uint32_t> ports;
-};
+using ServiceInfo = ServiceRef;
 
-class Registry {
+// The lookup over a whole set of resources: later definitions of a host replace earlier ones
+// (Services, then ServiceEntries, each in the order given); the first matching wildcard wins.
+class Registry final : public ReferenceLookup {
  public:
   explicit Registry(const std::vector<Resource>& resources) {
     for (const Resource& r : resources) {
@@ -41,12 +40,12 @@ class Registry {
       if (r.kind != Kind::kDestinationRule) continue;
       const auto& dr = r.As<DestinationRuleSpec>();
       std::string host = dr.host;
-      if (const ServiceInfo* s = Find(dr.host, r.ns())) host = s->fqdn;
+      if (const ServiceInfo* s = FindService(dr.host, r.ns())) host = s->fqdn;
       for (const Subset& sub : dr.subsets) subsets_[host].insert(sub.name);
     }
   }
 
-  const ServiceInfo* Find(const std::string& host, const std::string& ns) const {
+  const ServiceInfo* FindService(const std::string& host, const std::string& ns) const override {
     for (const std::string& c : HostCandidates(host, ns)) {
       if (auto it = services_.find(c); it != services_.end()) return &it->second;
     }
@@ -58,12 +57,12 @@ class Registry {
     return nullptr;
   }
 
-  bool HasSubset(const std::string& fqdn, const std::string& subset) const {
+  bool HasSubset(const std::string& fqdn, const std::string& subset) const override {
     auto it = subsets_.find(fqdn);
     return it != subsets_.end() && it->second.contains(subset);
   }
 
-  bool HasGateway(const std::string& key) const { return gateways_.contains(key); }
+  bool HasGateway(const std::string& key) const override { return gateways_.contains(key); }
 
  private:
   std::map<std::string, ServiceInfo> services_;
@@ -72,9 +71,9 @@ class Registry {
   std::set<std::string> gateways_;
 };
 
-void CheckDestination(Checker& c, const Registry& reg, const Destination& d) {
+void CheckDestination(Checker& c, const ReferenceLookup& reg, const Destination& d) {
   const std::string& ns = c.resource().ns();
-  const ServiceInfo* s = reg.Find(d.host, ns);
+  const ServiceInfo* s = reg.FindService(d.host, ns);
   if (s == nullptr) {
     c.WarningAt("host", "host \"" + d.host +
                             "\" matches no Service or ServiceEntry; requests routed here get 503 "
@@ -98,7 +97,7 @@ void CheckDestination(Checker& c, const Registry& reg, const Destination& d) {
   }
 }
 
-void AnalyzeVirtualService(Checker& c, const Registry& reg, const VirtualServiceSpec& vs) {
+void AnalyzeSpec(Checker& c, const ReferenceLookup& reg, const VirtualServiceSpec& vs) {
   auto spec = c.path().Field("spec");
   {
     auto scope = c.path().Field("gateways");
@@ -142,8 +141,15 @@ void AnalyzeReferences(const std::vector<Resource>& resources, Diagnostics& diag
   for (const Resource& r : resources) {
     if (r.kind != Kind::kVirtualService) continue;
     Checker c(r, diags);
-    AnalyzeVirtualService(c, reg, r.As<VirtualServiceSpec>());
+    AnalyzeSpec(c, reg, r.As<VirtualServiceSpec>());
   }
+}
+
+void AnalyzeVirtualService(const Resource& virtual_service, const ReferenceLookup& refs,
+                           Diagnostics& diags) {
+  if (virtual_service.kind != Kind::kVirtualService) return;
+  Checker c(virtual_service, diags);
+  AnalyzeSpec(c, refs, virtual_service.As<VirtualServiceSpec>());
 }
 
 }  // namespace canaryd::config
