@@ -196,6 +196,13 @@ TEST_F(StatusTest, KindsWithoutTheSubresourceAnswerNotFound) {
   EXPECT_EQ(service_.PatchStatus(cm, PatchType::kMerge, R"({"status":{}})", Opts("c")).error().code,
             404);
   EXPECT_EQ(service_.GetStatus(cm).error().code, 404);
+  // Such a kind's status is an ordinary field: a ConfigMap has none, so it is unknown.
+  json with_status = obj;
+  with_status["metadata"]["name"] = "other";
+  with_status["status"] = {{"x", 1}};
+  auto unknown = service_.Create({cm.kind, "v1", "default", ""}, with_status, Opts("kubectl"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, 422) << unknown.error().message;
   EXPECT_TRUE(service_.GetStatus(Vs("web")).ok());
   // A status write never creates the object.
   EXPECT_EQ(service_.MergeStatus(Vs("nope"), {{"phase", "A"}}, Opts("c")).error().code, 404);

@@ -2,6 +2,7 @@
 // --subresource=status, a person's apply never clobbering a status, a status write never
 // touching the spec, watches seeing status changes, and kinds without the subresource.
 #include <csignal>
+#include <nlohmann/json.hpp>
 
 #include "integration/kubectl_fixture.h"
 
@@ -9,6 +10,7 @@ namespace canaryd::testing {
 namespace {
 
 using namespace std::chrono_literals;
+using nlohmann::json;
 
 constexpr const char* kConditions =
     R"({"status":{"observedGeneration":1,"conditions":[{"type":"Reconciled","status":"True"}]}})";
@@ -43,11 +45,19 @@ TEST_F(KubectlTest, StatusSubresourceGetAndPatch) {
       R"({"status":{"observedGeneration":99}})"});
   EXPECT_EQ(Ok({"get", "vs", "web-virtualservice", "-o", "jsonpath={.status.observedGeneration}"}),
             "2");
+  // kubectl replace --subresource=status: PUT of the whole object, of which the status counts.
+  json obj = json::parse(Ok({"get", "vs", "web-virtualservice", "-o", "json"}));
+  obj["status"]["observedGeneration"] = 4;
+  obj["spec"]["hosts"] = {"replaced.example.com"};
+  Ok({"replace", "--subresource=status", "-f", Write("replace.json", obj.dump())});
+  EXPECT_EQ(Ok({"get", "vs", "web-virtualservice", "-o",
+                "jsonpath={.spec.hosts} {.status.observedGeneration}"}),
+            "[\"*\"] 4");
   // JSON patch, and a Service's strategic merge patch (kubectl's default type).
   Ok({"patch", "vs", "web-virtualservice", "--subresource=status", "--type=json", "-p",
-      R"([{"op":"replace","path":"/status/observedGeneration","value":3}])"});
+      R"([{"op":"replace","path":"/status/observedGeneration","value":5}])"});
   EXPECT_EQ(Ok({"get", "vs", "web-virtualservice", "-o", "jsonpath={.status.observedGeneration}"}),
-            "3");
+            "5");
   Ok({"apply", "-f", Example("web-v1-service.yaml")});
   Ok({"patch", "svc", "web-v1-service", "--subresource=status", "-p",
       R"({"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.10"}]}}})"});
