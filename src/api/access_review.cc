@@ -81,11 +81,14 @@ json ResourceStatus(const json& attrs, const AccessPolicy& policy, ObjectService
   if (kinds.empty()) {
     return Status(false, "canaryd does not serve " + resource + (group.empty() ? "" : "." + group));
   }
-  if (!sub.empty() && !(sub == "status" && (verb == "get" || verb == "*"))) {
+  const bool status_verb = verb == "get" || verb == "update" || verb == "patch" || verb == "*";
+  if (!sub.empty() && !(sub == "status" && status_verb)) {
     return Status(false, "canaryd does not serve " + verb + " on the " + sub + " subresource");
   }
   std::vector<std::string> verbs;
-  if (verb == "*") {
+  if (verb == "*" && !sub.empty()) {
+    verbs = {"get", "update", "patch"};
+  } else if (verb == "*") {
     for (const char* v :
          {"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}) {
       verbs.push_back(v);
@@ -94,6 +97,10 @@ json ResourceStatus(const json& attrs, const AccessPolicy& policy, ObjectService
     verbs.push_back(verb);
   }
   for (const config::KindInfo* k : kinds) {
+    if (!sub.empty() && verb != "get" && k->serving == config::Serving::kStored &&
+        !config::HasStatusSubresource(*k)) {
+      return Status(false, QualifiedResource(*k) + " have no status subresource");
+    }
     for (const std::string& v : verbs) {
       std::string why = Refusal(*k, v, ns, name, service);
       if (!why.empty()) return Status(false, why);

@@ -84,8 +84,14 @@ TEST_F(AccessReviewTest, WhatTheServerRefusesWhoeverAsksIsDeniedWithTheReason) {
             "canaryd does not serve list on selfsubjectrulesreviews.authorization.k8s.io");
   EXPECT_EQ(reason(Can("create", "example.com", "widgets")),
             "canaryd does not serve widgets.example.com");
-  EXPECT_EQ(reason(Can("update", "", "services", "web", "default", "status")),
-            "canaryd does not serve update on the status subresource");
+  EXPECT_EQ(Can("update", "", "services", "web", "default", "status")["allowed"], true);
+  EXPECT_EQ(
+      Can("patch", "networking.istio.io", "virtualservices", "web", "default", "status")["allowed"],
+      true);
+  EXPECT_EQ(reason(Can("delete", "", "services", "web", "default", "status")),
+            "canaryd does not serve delete on the status subresource");
+  EXPECT_EQ(reason(Can("update", "", "configmaps", "web", "default", "status")),
+            "configmaps have no status subresource");
   EXPECT_EQ(reason(Can("*", "", "namespaces")),
             "canaryd does not serve deletecollection on namespaces");
   json escalate = {{"spec", {{"nonResourceAttributes", {{"verb", "post"}, {"path", "/x"}}}}}};

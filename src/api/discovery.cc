@@ -20,6 +20,11 @@ json GroupVersionsJson(std::string_view group) {
   return versions;
 }
 
+// What the status subresource serves: no create, delete, list or watch of a status alone.
+json StatusVerbs() {
+  return json::array({"get", "patch", "update"});
+}
+
 }  // namespace
 
 json VerbsOf(const config::KindInfo& kind) {
@@ -89,6 +94,13 @@ json ResourceList(const std::string& group, const std::string& version) {
     if (!k.short_names.empty()) r["shortNames"] = Strings(k.short_names);
     if (!k.categories.empty()) r["categories"] = Strings(k.categories);
     resources.push_back(std::move(r));
+    if (config::HasStatusSubresource(k)) {
+      resources.push_back({{"name", std::string(k.plural) + "/status"},
+                           {"singularName", ""},
+                           {"namespaced", k.namespaced},
+                           {"kind", std::string(k.name)},
+                           {"verbs", StatusVerbs()}});
+    }
   }
   return {{"kind", "APIResourceList"},
           {"apiVersion", "v1"},
@@ -114,6 +126,11 @@ json AggregatedGroup(const std::string& group) {
                 {"verbs", VerbsOf(k)}};
       if (!k.short_names.empty()) r["shortNames"] = Strings(k.short_names);
       if (!k.categories.empty()) r["categories"] = Strings(k.categories);
+      if (config::HasStatusSubresource(k)) {
+        r["subresources"] = json::array({{{"subresource", "status"},
+                                          {"responseKind", r["responseKind"]},
+                                          {"verbs", StatusVerbs()}}});
+      }
       resources.push_back(std::move(r));
     }
     versions.push_back({{"version", std::string(v)},

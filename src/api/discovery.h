@@ -1,5 +1,6 @@
 // The discovery documents of the Kubernetes API for the kinds canaryd knows (config/kinds.h),
-// refused and review kinds included (with the verbs they serve):
+// refused and review kinds included (with the verbs they serve), and the status subresource of
+// the kinds that have it (<plural>/status: get, patch, update):
 // /version, /api, /api/v1, /apis, /apis/<group>, /apis/<group>/<version>, and the aggregated
 // form (apidiscovery.k8s.io/v2) kubectl 1.32 asks for first, which saves it a request per
 // group version. Pure functions: any thread.

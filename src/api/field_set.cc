@@ -7,14 +7,14 @@
 namespace canaryd::api {
 namespace {
 
-// The tracked part of an object: no apiVersion, kind or status, and of metadata only what a
-// user sets (labels, annotations, finalizers, ownerReferences).
-json Tracked(const json& obj) {
+// The tracked part of an object: no apiVersion or kind, status only `with_status`, and of
+// metadata only what a user sets (labels, annotations, finalizers, ownerReferences).
+json Tracked(const json& obj, bool with_status) {
   if (!obj.is_object()) return json::object();
   json out = json::object();
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     const std::string& k = it.key();
-    if (k == "apiVersion" || k == "kind" || k == "status") continue;
+    if (k == "apiVersion" || k == "kind" || (k == "status" && !with_status)) continue;
     if (k == "metadata") {
       if (!it->is_object()) continue;
       json meta = json::object();
@@ -250,11 +250,11 @@ void FromTree(const json& node, FieldPath& path, FieldSet& out) {
 
 }  // namespace
 
-FieldSet FieldSet::Of(const json& obj, config::Kind kind) {
+FieldSet FieldSet::Of(const json& obj, config::Kind kind, bool with_status) {
   FieldSet out;
   FieldPath path;
   std::vector<std::string> names;
-  Walker(kind).Collect(Tracked(obj), path, names, out);
+  Walker(kind).Collect(Tracked(obj, with_status), path, names, out);
   return out;
 }
 
@@ -299,11 +299,11 @@ FieldSet FieldSet::Minus(const FieldSet& other) const {
   return out;
 }
 
-FieldSet ChangedFields(const json& before, const json& after, config::Kind kind) {
+FieldSet ChangedFields(const json& before, const json& after, config::Kind kind, bool with_status) {
   FieldSet out;
   FieldPath path;
   std::vector<std::string> names;
-  json a = Tracked(before), b = Tracked(after);
+  json a = Tracked(before, with_status), b = Tracked(after, with_status);
   Walker(kind).Diff(&a, &b, path, names, out);
   return out;
 }

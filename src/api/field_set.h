@@ -6,8 +6,9 @@
 // Path elements are Kubernetes' own: "f:<field>", "k:<key as JSON>" for an item of a list
 // keyed by some of its fields (list_types.h), "v:<value as JSON>" for an item of a set. Lists
 // that are neither are atomic: one path for the whole list. The metadata fields the server
-// manages (name, uid, resourceVersion, managedFields, ...), apiVersion, kind and status are not
-// tracked. Plain values: any thread.
+// manages (name, uid, resourceVersion, managedFields, ...), apiVersion and kind are not tracked;
+// status only for writes to the status subresource (`with_status`): writes to the object itself
+// never change a status, so their managers never own one. Plain values: any thread.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -25,7 +26,7 @@ using FieldPath = std::vector<std::string>;
 class FieldSet {
  public:
   // Every tracked field of `obj` (interior fields included).
-  static FieldSet Of(const json& obj, config::Kind kind);
+  static FieldSet Of(const json& obj, config::Kind kind, bool with_status = false);
   // From a FieldsV1 object; malformed parts are skipped.
   static FieldSet FromFieldsV1(const json& fields);
   json ToFieldsV1() const;
@@ -49,7 +50,8 @@ class FieldSet {
 
 // The fields whose values differ between `before` and `after`: changed leaves, and every field
 // of a subtree present on one side only.
-FieldSet ChangedFields(const json& before, const json& after, config::Kind kind);
+FieldSet ChangedFields(const json& before, const json& after, config::Kind kind,
+                       bool with_status = false);
 
 // `live` with `applied` merged in: objects field by field, keyed lists item by item, sets by
 // union, anything else replaced.

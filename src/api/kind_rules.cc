@@ -101,7 +101,9 @@ void ApplyDefaults(config::Kind kind, json& obj) {
     json& spec = obj["spec"];
     if (!spec.is_object()) spec = json::object();
     if (!spec.contains("finalizers")) spec["finalizers"] = json::array({"kubernetes"});
-    if (!obj.contains("status")) obj["status"] = {{"phase", "Active"}};
+    json& status = obj["status"];
+    if (status.is_null()) status = json::object();
+    if (status.is_object() && !status.contains("phase")) status["phase"] = "Active";
   } else if (kind == config::Kind::kSecret) {
     if (!obj.contains("type") || obj["type"] == "") obj["type"] = "Opaque";
     // stringData is write-only: Kubernetes merges it into data (it wins) and never stores it.
@@ -150,6 +152,27 @@ std::optional<ApiError> CheckUpdate(const config::KindInfo& kind, const json& ob
   }
   if (causes.empty()) return std::nullopt;
   return Invalid(kind, obj, std::move(causes));
+}
+
+std::optional<ApiError> CheckStatusUpdate(const config::KindInfo& kind, const json& obj) {
+  const json& status = Member(obj, "status");
+  if (!status.is_null() && !status.is_object()) {
+    return Invalid(kind, obj,
+                   {{"FieldValueInvalid", "Invalid value: must be an object", "status"}});
+  }
+  if (kind.kind != config::Kind::kNamespace) return std::nullopt;
+  const json& phase = Member(status, "phase");
+  const std::string shown = phase.is_string() ? phase.get<std::string>() : phase.dump();
+  // NamespaceController moves a namespace to Terminating when it is deleted; no one else may.
+  const json& deleted = Member(Member(obj, "metadata"), "deletionTimestamp");
+  const bool terminating = deleted.is_string() && !deleted.get<std::string>().empty();
+  const char* want = terminating ? "Terminating" : "Active";
+  if (phase == want) return std::nullopt;
+  return Invalid(kind, obj,
+                 {{"FieldValueInvalid",
+                   "Invalid value: \"" + shown + "\": may only be '" + want + "' if " +
+                       "`deletionTimestamp` is " + (terminating ? "not empty" : "empty"),
+                   "status.Phase"}});
 }
 
 std::optional<ApiError> CheckCreate(const config::KindInfo& kind, const json& stored) {

@@ -2,8 +2,9 @@
 // defaults (Service type, session affinity, ports' protocol and targetPort; Namespace
 // finalizers and phase; Secret type), Secret stringData merged into data (base64) and dropped,
 // what an update may not change (a Secret's type; the data of an immutable ConfigMap or
-// Secret), and the stricter checks of an events.k8s.io/v1 create. ObjectService applies them
-// around the config layer's validation. Pure functions: any thread.
+// Secret), what a status write may set (a Namespace's phase), and the stricter checks of an
+// events.k8s.io/v1 create. ObjectService applies them around the config layer's validation. Pure
+// functions: any thread.
 #pragma once
 
 #include <optional>
@@ -19,6 +20,10 @@ void ApplyDefaults(config::Kind kind, json& obj);
 // Checks an update of `existing` to `obj` (both as stored); the Invalid error, or nullopt.
 std::optional<ApiError> CheckUpdate(const config::KindInfo& kind, const json& obj,
                                     const json& existing);
+
+// Checks a write to the status subresource, `obj` as it will be stored: the status is an object,
+// and a Namespace's phase is Active, or Terminating once it is being deleted.
+std::optional<ApiError> CheckStatusUpdate(const config::KindInfo& kind, const json& obj);
 
 // Checks a create through `kind` of `stored` (the object as stored, after conversion): the
 // events.k8s.io/v1 rules (eventTime required, type Normal or Warning, the deprecated fields

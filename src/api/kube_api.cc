@@ -395,8 +395,20 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
   if (kind == nullptr) return ErrorResponse(GenericNotFound());
   if (!kind->namespaced && ns_path) return ErrorResponse(GenericNotFound());
   if (kind->namespaced && !ns_path && !name.empty()) return ErrorResponse(GenericNotFound());
-  if (!sub.empty() && (sub != "status" || req.method != "GET")) {
-    return ErrorResponse(GenericNotFound());
+  const bool status_path = sub == "status";
+  if (!sub.empty() && !status_path) return ErrorResponse(GenericNotFound());
+  if (status_path) {
+    // Refused kinds keep the path, to refuse its writes with their reason.
+    if (kind->serving != config::Serving::kRefused && !config::HasStatusSubresource(*kind)) {
+      return ErrorResponse(GenericNotFound());
+    }
+    if (req.method != "GET" && req.method != "HEAD" && req.method != "PUT" &&
+        req.method != "PATCH") {
+      return ErrorResponse(
+          MethodNotAllowedError("the server does not allow this method on the "
+                                "requested resource: " +
+                                QualifiedResource(*kind) + "/status"));
+    }
   }
   if (kind->serving == config::Serving::kReview) {
     return HandleReview(req, *kind, name.empty() && !watch_path);
@@ -526,7 +538,8 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
   if (method == "PUT") {
     std::optional<json> body = ParseBody(req, &error);
     if (!body) return ErrorResponse(error);
-    ApiResult<WriteOutcome> out = service_.Replace(t, std::move(*body), options);
+    ApiResult<WriteOutcome> out = status_path ? service_.UpdateStatus(t, std::move(*body), options)
+                                              : service_.Replace(t, std::move(*body), options);
     if (!out.ok()) return ErrorResponse(out.error());
     return WriteResponse(200, *out);
   }
@@ -541,7 +554,8 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
     if (type == PatchType::kApply && req.QueryOr("fieldManager", "").empty()) {
       return ErrorResponse(BadRequestError("fieldManager is required for apply requests"));
     }
-    ApiResult<WriteOutcome> out = service_.Patch(t, type, req.body, options);
+    ApiResult<WriteOutcome> out = status_path ? service_.PatchStatus(t, type, req.body, options)
+                                              : service_.Patch(t, type, req.body, options);
     if (!out.ok()) return ErrorResponse(out.error());
     return WriteResponse(out->created ? 201 : 200, *out);
   }

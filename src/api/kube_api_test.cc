@@ -70,7 +70,7 @@ TEST_F(KubeApiTest, Discovery) {
   for (const char* v : {"v1", "v1beta1", "v1alpha3"}) {
     json rl = Body(Call("GET", std::string("/apis/networking.istio.io/") + v));
     EXPECT_EQ(rl["groupVersion"], std::string("networking.istio.io/") + v);
-    EXPECT_EQ(rl["resources"].size(), 5u);
+    EXPECT_EQ(rl["resources"].size(), 10u);  // and each one's status subresource
   }
   EXPECT_EQ(Call("GET", "/apis/networking.istio.io/v2").status, 404);
   EXPECT_EQ(Call("GET", "/apis/apps/v2").status, 404);

@@ -42,11 +42,13 @@ json ManagedFieldsJson(const std::vector<ManagedEntry>& entries) {
 namespace {
 
 ManagedEntry& EntryFor(std::vector<ManagedEntry>& entries, const std::string& manager,
-                       const std::string& operation) {
+                       const std::string& operation, const std::string& subresource) {
   for (ManagedEntry& m : entries) {
-    if (m.manager == manager && m.operation == operation && m.subresource.empty()) return m;
+    if (m.manager == manager && m.operation == operation && m.subresource == subresource) {
+      return m;
+    }
   }
-  entries.push_back(ManagedEntry{manager, operation, "", "", "", {}});
+  entries.push_back(ManagedEntry{manager, operation, "", "", subresource, {}});
   return entries.back();
 }
 
@@ -58,13 +60,14 @@ void DropEmpty(std::vector<ManagedEntry>& entries) {
 
 void TrackUpdate(std::vector<ManagedEntry>& entries, const json& before, const json& after,
                  config::Kind kind, const std::string& manager, const std::string& api_version,
-                 const std::string& time) {
-  FieldSet changed =
-      before.is_null() ? FieldSet::Of(after, kind) : ChangedFields(before, after, kind);
+                 const std::string& time, const std::string& subresource) {
+  const bool with_status = subresource == "status";
+  FieldSet changed = before.is_null() ? FieldSet::Of(after, kind, with_status)
+                                      : ChangedFields(before, after, kind, with_status);
   if (changed.empty()) return;
-  FieldSet present = FieldSet::Of(after, kind);
+  FieldSet present = FieldSet::Of(after, kind, with_status);
   for (ManagedEntry& m : entries) m.fields = m.fields.Minus(changed);
-  ManagedEntry& mine = EntryFor(entries, manager, "Update");
+  ManagedEntry& mine = EntryFor(entries, manager, "Update", subresource);
   mine.fields.Merge(changed.Intersect(present));
   mine.api_version = api_version;
   mine.time = time;
@@ -74,15 +77,16 @@ void TrackUpdate(std::vector<ManagedEntry>& entries, const json& before, const j
 ApplyResult ServerSideApply(const json& live, const json& applied,
                             std::vector<ManagedEntry> entries, config::Kind kind,
                             const std::string& manager, const std::string& api_version,
-                            const std::string& time, bool force) {
+                            const std::string& time, bool force, const std::string& subresource) {
+  const bool with_status = subresource == "status";
   ApplyResult result;
-  FieldSet applied_set = FieldSet::Of(applied, kind);
+  FieldSet applied_set = FieldSet::Of(applied, kind, with_status);
   json base = live.is_null() ? json::object() : live;
   json merged = MergeApplied(base, applied, kind);
-  FieldSet changed = ChangedFields(base, merged, kind);
+  FieldSet changed = ChangedFields(base, merged, kind, with_status);
 
   for (ManagedEntry& m : entries) {
-    if (m.manager == manager && m.operation == "Apply") continue;
+    if (m.manager == manager && m.operation == "Apply" && m.subresource == subresource) continue;
     FieldSet clash = m.fields.Intersect(changed);
     if (clash.empty()) continue;
     if (force) {
@@ -100,7 +104,7 @@ ApplyResult ServerSideApply(const json& live, const json& applied,
   }
   if (!result.conflicts.empty()) return result;
 
-  ManagedEntry& mine = EntryFor(entries, manager, "Apply");
+  ManagedEntry& mine = EntryFor(entries, manager, "Apply", subresource);
   FieldSet dropped = mine.fields.Minus(applied_set);
   FieldSet others;
   for (const ManagedEntry& m : entries) {

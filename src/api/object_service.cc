@@ -75,6 +75,11 @@ json WithoutVolatile(json obj) {
   return obj;
 }
 
+// managedFields' name of what a write addresses.
+std::string SubresourceName(bool status) {
+  return status ? "status" : "";
+}
+
 bool Equivalent(const json& a, const json& b) {
   return WithoutVolatile(a) == WithoutVolatile(b);
 }
@@ -122,6 +127,55 @@ void SetManagedFields(json& obj, const std::vector<ManagedEntry>& entries) {
   } else {
     obj["metadata"]["managedFields"] = std::move(mf);
   }
+}
+
+// A write to the status subresource takes the status from `obj` (and managedFields, which the
+// caller tracks) and everything else from `existing`, as kube-apiserver's status strategies
+// do: for a custom resource, the metadata too; a built-in kind's status write may change the
+// metadata a user sets, which `obj` already holds with the server-managed fields restored.
+void KeepAllButStatus(const config::KindInfo& kind, json& obj, const json& existing) {
+  json out = existing;
+  for (const char* f : {"apiVersion", "kind"}) out[f] = obj[f];
+  if (auto s = obj.find("status"); s != obj.end() && !s->is_null()) {
+    out["status"] = *s;
+  } else {
+    out.erase("status");
+  }
+  if (kind.status_subresource == config::StatusSubresource::kBuiltIn) {
+    out["metadata"] = obj["metadata"];
+  } else {
+    json& meta = out["metadata"];
+    if (!meta.is_object()) meta = json::object();
+    if (auto mf = obj["metadata"].find("managedFields"); mf != obj["metadata"].end()) {
+      meta["managedFields"] = *mf;
+    } else {
+      meta.erase("managedFields");
+    }
+  }
+  out["metadata"].erase("resourceVersion");
+  obj = std::move(out);
+}
+
+// Of an applied configuration, what a write to the status subresource may change: the status,
+// and for a built-in kind the metadata.
+json StatusPart(const config::KindInfo& kind, const json& applied) {
+  if (!applied.is_object()) return applied;
+  json out = json::object();
+  for (const char* f : {"apiVersion", "kind", "status"}) {
+    if (auto it = applied.find(f); it != applied.end()) out[f] = *it;
+  }
+  if (auto meta = applied.find("metadata"); meta != applied.end() && meta->is_object()) {
+    if (kind.status_subresource == config::StatusSubresource::kBuiltIn) {
+      out["metadata"] = *meta;
+    } else {
+      json& m = out["metadata"];
+      m = json::object();
+      for (const char* f : {"name", "namespace", "resourceVersion", "managedFields"}) {
+        if (auto it = meta->find(f); it != meta->end()) m[f] = *it;
+      }
+    }
+  }
+  return out;
 }
 
 const json& SpecOf(const json& obj) {
@@ -503,7 +557,7 @@ ApiResult<ListOutcome> ObjectService::ListForTable(const Target& t, const LabelS
 }
 
 ApiResult<json> ObjectService::Prepare(const Target& t, json obj, const json& existing, Op op,
-                                       std::vector<std::string>* warnings) {
+                                       Part part, std::vector<std::string>* warnings) {
   const config::KindInfo& k = *t.kind;
   if (!obj.is_object()) return BadRequestError("the object must be a JSON object");
   const std::string api_version = t.ApiVersion();
@@ -575,7 +629,8 @@ ApiResult<json> ObjectService::Prepare(const Target& t, json obj, const json& ex
     meta["uid"] = NewUid();
     meta["creationTimestamp"] = Now();
     meta["generation"] = 1;
-    obj.erase("status");
+    // What a controller reports is not a person's to create (kube-apiserver drops it too).
+    if (config::HasStatusSubresource(k)) obj.erase("status");
   } else {
     const json& em = Meta(existing);
     if (meta.contains("uid") && meta["uid"].is_string() &&
@@ -592,6 +647,16 @@ ApiResult<json> ObjectService::Prepare(const Target& t, json obj, const json& ex
         meta[f] = em[f];
       } else {
         meta.erase(f);
+      }
+    }
+    if (part == Part::kStatus) {
+      KeepAllButStatus(k, obj, existing);
+    } else if (config::HasStatusSubresource(k)) {
+      // The status is its controller's: a person's apply or edit never clobbers it.
+      if (existing.contains("status")) {
+        obj["status"] = existing["status"];
+      } else {
+        obj.erase("status");
       }
     }
     if (BeingDeleted(existing)) {
@@ -613,18 +678,18 @@ ApiResult<json> ObjectService::Prepare(const Target& t, json obj, const json& ex
                               "metadata.finalizers"}});
       }
     }
-    if (existing.contains("status")) {
-      obj["status"] = existing["status"];
-    } else {
-      obj.erase("status");
-    }
   }
   ApplyDefaults(k.kind, obj);
   if (op == Op::kUpdate) {
+    // A status write keeps the spec, so it never bumps the generation: a controller compares
+    // status.observedGeneration with it to tell whether it has seen the latest spec.
     int64_t generation = Meta(existing).value("generation", int64_t{1});
     if (SpecOf(obj) != SpecOf(existing)) ++generation;
     obj["metadata"]["generation"] = generation;
     if (std::optional<ApiError> invalid = CheckUpdate(k, obj, existing)) return *invalid;
+    if (part == Part::kStatus) {
+      if (std::optional<ApiError> invalid = CheckStatusUpdate(k, obj)) return *invalid;
+    }
   }
   // Validated in the shape it is stored in, by the config layer's decoder and rules.
   std::string unknown;
@@ -660,7 +725,8 @@ ApiResult<WriteOutcome> ObjectService::DoCreate(const Target& t, json obj,
     if (std::optional<ApiError> e = CheckNamespaceForCreate(k, t.ns, name)) return *e;
   }
   WriteOutcome out;
-  ApiResult<json> prepared = Prepare(t, std::move(obj), json(), Op::kCreate, &out.warnings);
+  ApiResult<json> prepared =
+      Prepare(t, std::move(obj), json(), Op::kCreate, Part::kObject, &out.warnings);
   if (!prepared.ok()) return prepared.error();
   json& p = *prepared;
   if (!managed_fields_given) {
@@ -700,17 +766,19 @@ ApiResult<WriteOutcome> ObjectService::DoUpdate(const Target& t, json desired,
                                                 const store::StoredObject& cur,
                                                 const WriteOptions& options,
                                                 bool track_managed_fields,
-                                                int64_t expected_revision, bool* stale) {
+                                                int64_t expected_revision, Part part, bool* stale) {
   const config::KindInfo& k = *t.kind;
   *stale = false;
   json current = Present(cur, k, t.version);
   WriteOutcome out;
-  ApiResult<json> prepared = Prepare(t, std::move(desired), current, Op::kUpdate, &out.warnings);
+  ApiResult<json> prepared =
+      Prepare(t, std::move(desired), current, Op::kUpdate, part, &out.warnings);
   if (!prepared.ok()) return prepared.error();
   json& p = *prepared;
   if (track_managed_fields) {
     std::vector<ManagedEntry> entries = ReadManagedFields(current);
-    TrackUpdate(entries, current, p, k.kind, options.field_manager, t.ApiVersion(), Now());
+    TrackUpdate(entries, current, p, k.kind, options.field_manager, t.ApiVersion(), Now(),
+                SubresourceName(part == Part::kStatus));
     SetManagedFields(p, entries);
   } else if (auto& meta = p["metadata"];
              meta.contains("managedFields") &&
@@ -755,8 +823,16 @@ ApiResult<WriteOutcome> ObjectService::DoUpdate(const Target& t, json desired,
 
 ApiResult<WriteOutcome> ObjectService::Replace(const Target& t, json body,
                                                const WriteOptions& options) {
+  return DoReplace(t, std::move(body), options, Part::kObject);
+}
+
+ApiResult<WriteOutcome> ObjectService::DoReplace(const Target& t, json body,
+                                                 const WriteOptions& options, Part part) {
   if (!body.is_object()) return BadRequestError("the request body must be a JSON object");
   if (std::optional<ApiError> refused = CheckWritable(t, t.name)) return *refused;
+  if (part == Part::kStatus) {
+    if (std::optional<ApiError> e = CheckStatusSubresource(*t.kind)) return *e;
+  }
   const json& meta = Meta(body);
   std::string rv = meta.contains("resourceVersion") && meta["resourceVersion"].is_string()
                        ? meta["resourceVersion"].get<std::string>()
@@ -774,7 +850,7 @@ ApiResult<WriteOutcome> ObjectService::Replace(const Target& t, json body,
       track = Meta(current).value("managedFields", json()) == meta["managedFields"];
     }
     bool stale = false;
-    ApiResult<WriteOutcome> r = DoUpdate(t, body, *cur, options, track, expected, &stale);
+    ApiResult<WriteOutcome> r = DoUpdate(t, body, *cur, options, track, expected, part, &stale);
     if (stale && rv.empty()) continue;
     return r;
   }
@@ -783,17 +859,33 @@ ApiResult<WriteOutcome> ObjectService::Replace(const Target& t, json body,
 
 ApiResult<WriteOutcome> ObjectService::Patch(const Target& t, PatchType type,
                                              const std::string& body, const WriteOptions& options) {
+  return DoPatch(t, type, body, options, Part::kObject);
+}
+
+ApiResult<WriteOutcome> ObjectService::DoPatch(const Target& t, PatchType type,
+                                               const std::string& body, const WriteOptions& options,
+                                               Part part) {
   const config::KindInfo& k = *t.kind;
   if (std::optional<ApiError> refused = CheckWritable(t, t.name)) return *refused;
+  if (part == Part::kStatus) {
+    if (std::optional<ApiError> e = CheckStatusSubresource(k)) return *e;
+  }
   if (type == PatchType::kApply) {
     std::string error;
     std::optional<json> applied = ParseYamlOrJson(body, &error);
     if (!applied) return BadRequestError("error decoding YAML: " + error);
-    return DoApply(t, *applied, options);
+    return DoApply(t, *applied, options, part);
   }
   std::string error;
   std::optional<json> patch = ParseJson(body, &error);
   if (!patch) return BadRequestError("error decoding patch: " + error);
+  return PatchParsed(t, type, *patch, options, part);
+}
+
+ApiResult<WriteOutcome> ObjectService::PatchParsed(const Target& t, PatchType type,
+                                                   const json& patch, const WriteOptions& options,
+                                                   Part part) {
+  const config::KindInfo& k = *t.kind;
   if (type == PatchType::kStrategic && !SupportsStrategicMerge(k.kind)) {
     return UnsupportedMediaTypeError(
         "the body of the request was in an unknown format - accepted media types include: "
@@ -803,10 +895,12 @@ ApiResult<WriteOutcome> ObjectService::Patch(const Target& t, PatchType type,
     Result<store::StoredObject> cur = store_.Get(t.Key());
     if (!cur.ok()) return FromStoreStatus(cur.status(), k, t.name);
     json current = Present(*cur, k, t.version);
-    ApiResult<json> patched = type == PatchType::kMerge ? ApplyMergePatch(current, *patch)
+    // A patch of the status subresource applies to the whole object, as GET .../status shows
+    // it; what it changes outside the status is then dropped.
+    ApiResult<json> patched = type == PatchType::kMerge ? ApplyMergePatch(current, patch)
                               : type == PatchType::kJson
-                                  ? ApplyJsonPatch(current, *patch, k, t.name)
-                                  : ApplyStrategicMergePatch(current, *patch, k.kind);
+                                  ? ApplyJsonPatch(current, patch, k, t.name)
+                                  : ApplyStrategicMergePatch(current, patch, k.kind);
     if (!patched.ok()) return patched.error();
     const json& pm = Meta(*patched);
     if (pm.contains("resourceVersion") &&
@@ -818,16 +912,77 @@ ApiResult<WriteOutcome> ObjectService::Patch(const Target& t, PatchType type,
     bool track = pm.value("managedFields", json()) == Meta(current).value("managedFields", json());
     bool stale = false;
     ApiResult<WriteOutcome> r =
-        DoUpdate(t, *patched, *cur, options, track, cur->mod_revision, &stale);
+        DoUpdate(t, *patched, *cur, options, track, cur->mod_revision, part, &stale);
     if (stale) continue;
     return r;
   }
   return ConflictError(k, t.name);
 }
 
-ApiResult<WriteOutcome> ObjectService::DoApply(const Target& t, const json& applied,
-                                               const WriteOptions& options) {
+ApiResult<json> ObjectService::GetStatus(const Target& t) {
+  if (std::optional<ApiError> e = CheckStatusSubresource(*t.kind)) return *e;
+  return Get(t);
+}
+
+ApiResult<WriteOutcome> ObjectService::UpdateStatus(const Target& t, json body,
+                                                    const WriteOptions& options) {
+  return DoReplace(t, std::move(body), options, Part::kStatus);
+}
+
+ApiResult<WriteOutcome> ObjectService::PatchStatus(const Target& t, PatchType type,
+                                                   const std::string& body,
+                                                   const WriteOptions& options) {
+  return DoPatch(t, type, body, options, Part::kStatus);
+}
+
+ApiResult<WriteOutcome> ObjectService::ReplaceStatus(const Target& t, json status,
+                                                     const std::string& expected_resource_version,
+                                                     const WriteOptions& options) {
   const config::KindInfo& k = *t.kind;
+  if (std::optional<ApiError> refused = CheckWritable(t, t.name)) return *refused;
+  if (std::optional<ApiError> e = CheckStatusSubresource(k)) return *e;
+  if (options.field_manager.empty()) return BadRequestError("a field manager is required");
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    Result<store::StoredObject> cur = store_.Get(t.Key());
+    if (!cur.ok()) return FromStoreStatus(cur.status(), k, t.name);
+    if (!expected_resource_version.empty() &&
+        expected_resource_version != std::to_string(cur->mod_revision)) {
+      return ConflictError(k, t.name);
+    }
+    json desired = Present(*cur, k, t.version);
+    desired["status"] = status;
+    bool stale = false;
+    ApiResult<WriteOutcome> r = DoUpdate(t, std::move(desired), *cur, options, true,
+                                         cur->mod_revision, Part::kStatus, &stale);
+    if (stale && expected_resource_version.empty()) continue;
+    return r;
+  }
+  return ConflictError(k, t.name);
+}
+
+ApiResult<WriteOutcome> ObjectService::MergeStatus(const Target& t, const json& status_patch,
+                                                   const WriteOptions& options) {
+  if (std::optional<ApiError> refused = CheckWritable(t, t.name)) return *refused;
+  if (std::optional<ApiError> e = CheckStatusSubresource(*t.kind)) return *e;
+  if (options.field_manager.empty()) return BadRequestError("a field manager is required");
+  if (!status_patch.is_object()) return BadRequestError("a status patch must be an object");
+  return PatchParsed(t, PatchType::kMerge, json{{"status", status_patch}}, options, Part::kStatus);
+}
+
+std::optional<ApiError> ObjectService::CheckStatusSubresource(const config::KindInfo& kind) {
+  if (config::HasStatusSubresource(kind) || kind.serving != config::Serving::kStored) {
+    return std::nullopt;
+  }
+  // kube-apiserver has no route for a subresource a built-in kind does not have.
+  return GenericNotFound();
+}
+
+ApiResult<WriteOutcome> ObjectService::DoApply(const Target& t, const json& given,
+                                               const WriteOptions& options, Part part) {
+  const config::KindInfo& k = *t.kind;
+  // What the subresource may change is all its manager applies, and so all it comes to own:
+  // kubectl apply --subresource=status sends the whole manifest, spec included.
+  const json applied = part == Part::kStatus ? StatusPart(k, given) : given;
   if (std::optional<ApiError> refused = CheckWritable(t, t.name)) return *refused;
   if (!applied.is_object()) return BadRequestError("an apply patch must be an object");
   if (options.field_manager.empty()) {
@@ -847,6 +1002,7 @@ ApiResult<WriteOutcome> ObjectService::DoApply(const Target& t, const json& appl
     if (!cur.ok() && cur.status().code() != StatusCode::kNotFound) {
       return FromStoreStatus(cur.status(), k, t.name);
     }
+    if (!cur.ok() && part == Part::kStatus) return NotFoundError(k, t.name);
     if (!cur.ok()) {
       ApplyResult res = ServerSideApply(json(), applied, {}, k.kind, options.field_manager,
                                         t.ApiVersion(), now, options.force);
@@ -865,8 +1021,9 @@ ApiResult<WriteOutcome> ObjectService::DoApply(const Target& t, const json& appl
         am["resourceVersion"] != Meta(current)["resourceVersion"]) {
       return ConflictError(k, t.name);
     }
-    ApplyResult res = ServerSideApply(current, applied, ReadManagedFields(current), k.kind,
-                                      options.field_manager, t.ApiVersion(), now, options.force);
+    ApplyResult res =
+        ServerSideApply(current, applied, ReadManagedFields(current), k.kind, options.field_manager,
+                        t.ApiVersion(), now, options.force, SubresourceName(part == Part::kStatus));
     if (!res.conflicts.empty()) {
       ApiError e = ConflictError(k, t.name);
       e.message = ConflictMessage(res.conflicts);
@@ -882,7 +1039,7 @@ ApiResult<WriteOutcome> ObjectService::DoApply(const Target& t, const json& appl
     SetManagedFields(merged, res.entries);
     bool stale = false;
     ApiResult<WriteOutcome> r =
-        DoUpdate(t, std::move(merged), *cur, options, false, cur->mod_revision, &stale);
+        DoUpdate(t, std::move(merged), *cur, options, false, cur->mod_revision, part, &stale);
     if (stale) continue;
     return r;
   }
@@ -910,7 +1067,7 @@ ApiResult<WriteOutcome> ObjectService::ApplyManifest(const Target& t, const json
   WriteOptions options;
   options.field_manager = manager;
   options.force = true;
-  return DoApply(t, applied, options);
+  return DoApply(t, applied, options, Part::kObject);
 }
 
 ApiResult<WriteOutcome> ObjectService::Delete(const Target& t, const DeleteOptions& options) {

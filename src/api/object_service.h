@@ -8,8 +8,10 @@
 // is Terminating, refusing new content, until NamespaceController has removed what it holds),
 // finalizers (a deleted object that has some stays, with deletionTimestamp, until an update
 // removes them), kinds stored in another shape (events.k8s.io/v1 Event as core/v1 Event),
-// refused kinds (every write refused with the reason) and system objects (shown, never
-// written). canaryd's start-up apply uses it too.
+// refused kinds (every write refused with the reason), system objects (shown, never written)
+// and the status subresource (config::StatusSubresource: for kinds that have it, writes to the
+// object keep its status, writes to the status keep the rest). canaryd's start-up apply uses it
+// too.
 //
 // Objects are stored as JSON text without metadata.resourceVersion, which is the store's
 // revision and is added on the way out. Thread-safe: any number of threads may call it at once;
@@ -113,6 +115,41 @@ class ObjectService {
   ApiResult<ListOutcome> DeleteCollection(const Target& t, const LabelSelector& labels,
                                           const FieldSelector& fields, bool dry_run);
 
+  // The status subresource (GET, PUT and PATCH of .../<name>/status), for kinds that have it
+  // (config::HasStatusSubresource); for a stored kind without one, each answers NotFound as
+  // kube-apiserver does for a path it does not serve. A status write changes the status and,
+  // for a built-in kind, the metadata a user sets (labels, annotations, finalizers, owners);
+  // the spec and the rest of the metadata are kept from the stored object and the generation
+  // is not bumped. It is recorded in managedFields in entries with subresource "status", the
+  // only ones that own status fields. Dry runs and resourceVersion preconditions as for the
+  // object itself; a status write never creates the object (NotFound).
+  ApiResult<json> GetStatus(const Target& t);
+  // PUT: `body` is the whole object, as GET .../status shows it.
+  ApiResult<WriteOutcome> UpdateStatus(const Target& t, json body, const WriteOptions& options);
+  // PATCH: the patch applies to the whole object; server-side apply (kApply) takes only the
+  // status from the applied configuration (for a built-in kind, its metadata too).
+  ApiResult<WriteOutcome> PatchStatus(const Target& t, PatchType type, const std::string& body,
+                                      const WriteOptions& options);
+
+  // For in-process controllers, which call them from their own threads (see the class comment).
+  // Both change nothing but the status; options.field_manager names the controller in
+  // managedFields and is required (BadRequest when empty). The outcome's object is as stored,
+  // with its new resourceVersion; `changed` is false when the status already was so.
+  //
+  // Sets the whole status to `status` (null removes it). With `expected_resource_version`, a
+  // compare-and-set: Conflict (409) unless the object is still at that version, which is how a
+  // controller that computed the status from what it read makes sure nothing moved meanwhile;
+  // with "", it retries internally when another writer gets in between.
+  ApiResult<WriteOutcome> ReplaceStatus(const Target& t, json status,
+                                        const std::string& expected_resource_version,
+                                        const WriteOptions& options);
+  // Merges `status_patch` (a JSON merge patch, RFC 7386: null removes a field, lists are
+  // replaced whole) into the stored status; retries internally when another writer gets in
+  // between, so a controller sends only the fields it owns. For conditions lists merged by
+  // type, or ownership of fields, use PatchStatus with kApply.
+  ApiResult<WriteOutcome> MergeStatus(const Target& t, const json& status_patch,
+                                      const WriteOptions& options);
+
   // Applies a whole object as canaryd's own manifests are applied at start: server-side apply
   // with `manager`, forced, recording kubectl's last-applied-configuration annotation so that
   // a later `kubectl apply` computes its three-way patch from it.
@@ -132,10 +169,12 @@ class ObjectService {
 
  private:
   enum class Op { kCreate, kUpdate };
+  // What a write addresses: the object, or its status subresource.
+  enum class Part { kObject, kStatus };
   // Applies the server's rules to `obj` for storing as `t` over `existing` (null for a create):
   // checks apiVersion, kind, name and namespace, sets the server-managed metadata, defaults,
-  // validates. Leaves managedFields alone.
-  ApiResult<json> Prepare(const Target& t, json obj, const json& existing, Op op,
+  // validates. Leaves managedFields alone. `part` is kObject for a create.
+  ApiResult<json> Prepare(const Target& t, json obj, const json& existing, Op op, Part part,
                           std::vector<std::string>* warnings);
   ApiResult<WriteOutcome> DoCreate(const Target& t, json obj, const WriteOptions& options,
                                    bool managed_fields_given);
@@ -143,9 +182,18 @@ class ObjectService {
   // store's object moved meanwhile (the caller may retry).
   ApiResult<WriteOutcome> DoUpdate(const Target& t, json desired, const store::StoredObject& cur,
                                    const WriteOptions& options, bool track_managed_fields,
-                                   int64_t expected_revision, bool* stale);
-  ApiResult<WriteOutcome> DoApply(const Target& t, const json& applied,
-                                  const WriteOptions& options);
+                                   int64_t expected_revision, Part part, bool* stale);
+  ApiResult<WriteOutcome> DoReplace(const Target& t, json body, const WriteOptions& options,
+                                    Part part);
+  ApiResult<WriteOutcome> DoPatch(const Target& t, PatchType type, const std::string& body,
+                                  const WriteOptions& options, Part part);
+  // A merge, JSON or strategic merge patch (not apply).
+  ApiResult<WriteOutcome> PatchParsed(const Target& t, PatchType type, const json& patch,
+                                      const WriteOptions& options, Part part);
+  ApiResult<WriteOutcome> DoApply(const Target& t, const json& given, const WriteOptions& options,
+                                  Part part);
+  // NotFound for a stored kind without the status subresource.
+  static std::optional<ApiError> CheckStatusSubresource(const config::KindInfo& kind);
   // Checks that new objects may be created in `ns`: NotFound, or Forbidden while it terminates.
   std::optional<ApiError> CheckNamespaceForCreate(const config::KindInfo& kind,
                                                   const std::string& ns, const std::string& name);

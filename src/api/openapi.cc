@@ -174,7 +174,11 @@ json BuildDocument(const std::string& group, const std::string& version) {
       spec["description"] = "What this " + std::string(k.name) + " configures.";
       properties["spec"] = spec;
       properties["status"] = {{"type", "object"},
-                              {"description", "Status reported by controllers; kept as written."},
+                              {"description", config::HasStatusSubresource(k)
+                                                  ? "What controllers report, written through "
+                                                    "the status subresource (.../status); "
+                                                    "writes to the object keep it."
+                                                  : "Status reported by controllers."},
                               {"x-kubernetes-preserve-unknown-fields", true}};
     } else {
       properties.update(BodyProperties(k.kind));
@@ -253,6 +257,20 @@ json BuildDocument(const std::string& group, const std::string& version) {
         {"delete",
          Operation("delete" + kind_name, "delete", gvk, write_params,
                    Responses(Ref("io.k8s.apimachinery.pkg.apis.meta.v1.Status"), false))}};
+    if (config::HasStatusSubresource(k)) {
+      json status_put = Operation("replace" + kind_name + "Status", "put", gvk, write_params,
+                                  Responses(Ref(name), true));
+      status_put["requestBody"] = body;
+      json status_patch = Operation("patch" + kind_name + "Status", "patch", gvk, patch_params,
+                                    Responses(Ref(name), true));
+      status_patch["requestBody"] = patch["requestBody"];
+      paths[collection + "/{name}/status"] = {
+          {"parameters", item_params},
+          {"get", Operation("read" + kind_name + "Status", "get", gvk, json::array(),
+                            Responses(Ref(name), false))},
+          {"put", status_put},
+          {"patch", status_patch}};
+    }
   }
   return {{"openapi", "3.0.0"},
           {"info",

@@ -49,51 +49,65 @@ constexpr KindInfo Stored(Kind k, Names n, std::span<const std::string_view> sho
                           std::span<const std::string_view> categories, bool namespaced,
                           bool has_spec = true) {
   return {k,          n.name,     n.group,          n.plural, n.singular, short_names,
-          categories, namespaced, Serving::kStored, k,        has_spec};
+          categories, namespaced, Serving::kStored, k,        has_spec,   StatusSubresource::kNone};
 }
 // Refused kinds keep Kubernetes' naming, but not its "all" category: `kubectl get all` would
 // list each of them only to say it holds nothing.
 constexpr KindInfo Refused(Kind k, Names n, std::span<const std::string_view> short_names,
                            bool namespaced = true) {
   return {k,  n.name,     n.group,           n.plural, n.singular, short_names,
-          {}, namespaced, Serving::kRefused, k,        true};
+          {}, namespaced, Serving::kRefused, k,        true,       StatusSubresource::kNone};
 }
 constexpr KindInfo Review(Kind k, Names n) {
-  return {k, n.name, n.group, n.plural, n.singular, {}, {}, false, Serving::kReview, k, true};
+  return {k,  n.name, n.group,          n.plural, n.singular, {},
+          {}, false,  Serving::kReview, k,        true,       StatusSubresource::kNone};
 }
 
+// A kind that another group serves in another shape, stored as `stored_as`.
+constexpr KindInfo StoredAs(Kind stored_as, KindInfo k) {
+  k.stored_as = stored_as;
+  return k;
+}
+// The status subresource (StatusSubresource), wrapped around one of the above:
+// WithCrdStatus(Stored(...)).
+constexpr KindInfo WithCrdStatus(KindInfo k) {
+  k.status_subresource = StatusSubresource::kCustomResource;
+  return k;
+}
+constexpr KindInfo WithBuiltInStatus(KindInfo k) {
+  k.status_subresource = StatusSubresource::kBuiltIn;
+  return k;
+}
+
+// Istio's CRDs declare `subresources: status` for each of its kinds; Kubernetes serves
+// services/status and namespaces/status.
 constexpr KindInfo kKinds[] = {
-    Stored(Kind::kGateway, {"Gateway", kIstioGroup, "gateways", "gateway"}, kGwShort,
-           kIstioCategories, true),
-    Stored(Kind::kVirtualService,
-           {"VirtualService", kIstioGroup, "virtualservices", "virtualservice"}, kVsShort,
-           kIstioCategories, true),
-    Stored(Kind::kDestinationRule,
-           {"DestinationRule", kIstioGroup, "destinationrules", "destinationrule"}, kDrShort,
-           kIstioCategories, true),
-    Stored(Kind::kServiceEntry, {"ServiceEntry", kIstioGroup, "serviceentries", "serviceentry"},
-           kSeShort, kIstioCategories, true),
-    Stored(Kind::kWorkloadEntry, {"WorkloadEntry", kIstioGroup, "workloadentries", "workloadentry"},
-           kWeShort, kIstioCategories, true),
-    Stored(Kind::kService, {"Service", "", "services", "service"}, kSvcShort, kAllCategory, true),
-    Stored(Kind::kNamespace, {"Namespace", "", "namespaces", "namespace"}, kNsShort, {}, false),
+    WithCrdStatus(Stored(Kind::kGateway, {"Gateway", kIstioGroup, "gateways", "gateway"}, kGwShort,
+                         kIstioCategories, true)),
+    WithCrdStatus(Stored(Kind::kVirtualService,
+                         {"VirtualService", kIstioGroup, "virtualservices", "virtualservice"},
+                         kVsShort, kIstioCategories, true)),
+    WithCrdStatus(Stored(Kind::kDestinationRule,
+                         {"DestinationRule", kIstioGroup, "destinationrules", "destinationrule"},
+                         kDrShort, kIstioCategories, true)),
+    WithCrdStatus(Stored(Kind::kServiceEntry,
+                         {"ServiceEntry", kIstioGroup, "serviceentries", "serviceentry"}, kSeShort,
+                         kIstioCategories, true)),
+    WithCrdStatus(Stored(Kind::kWorkloadEntry,
+                         {"WorkloadEntry", kIstioGroup, "workloadentries", "workloadentry"},
+                         kWeShort, kIstioCategories, true)),
+    WithBuiltInStatus(Stored(Kind::kService, {"Service", "", "services", "service"}, kSvcShort,
+                             kAllCategory, true)),
+    WithBuiltInStatus(Stored(Kind::kNamespace, {"Namespace", "", "namespaces", "namespace"},
+                             kNsShort, {}, false)),
     Stored(Kind::kConfigMap, {"ConfigMap", "", "configmaps", "configmap"}, kCmShort, {}, true,
            false),
     Stored(Kind::kSecret, {"Secret", "", "secrets", "secret"}, {}, {}, true, false),
     Stored(Kind::kEvent, {"Event", "", "events", "event"}, kEvShort, {}, true, false),
-    {Kind::kEventsEvent,
-     "Event",
-     "events.k8s.io",
-     "events",
-     "event",
-     kEvShort,
-     {},
-     true,
-     Serving::kStored,
-     Kind::kEvent,
-     false},
-    Stored(Kind::kCanary, {"Canary", kCanarydGroup, "canaries", "canary"}, {}, kCanaryCategories,
-           true),
+    StoredAs(Kind::kEvent, Stored(Kind::kEventsEvent, {"Event", "events.k8s.io", "events", "event"},
+                                  kEvShort, {}, true, false)),
+    WithCrdStatus(Stored(Kind::kCanary, {"Canary", kCanarydGroup, "canaries", "canary"}, {},
+                         kCanaryCategories, true)),
     Refused(Kind::kEndpoints, {"Endpoints", "", "endpoints", "endpoints"}, kEpShort),
     Refused(Kind::kPod, {"Pod", "", "pods", "pod"}, kPoShort),
     Refused(Kind::kReplicationController,

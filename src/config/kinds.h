@@ -55,6 +55,22 @@ enum class Serving {
   kReview,
 };
 
+// Whether and how a kind serves Kubernetes' status subresource (<plural>/<name>/status): the
+// way a controller reports what it observed without touching what a person declared. Where a
+// kind has it, writes to the object itself keep the stored status (and a create drops the one
+// it is given), and writes to /status change the status alone.
+enum class StatusSubresource {
+  // None: a status, for a kind that has one, is written with the rest of the object.
+  kNone,
+  // As kube-apiserver serves a CustomResourceDefinition that declares `subresources: status`
+  // (Istio's kinds): a status write changes status and nothing else; metadata is kept from the
+  // stored object, but for managedFields.
+  kCustomResource,
+  // As kube-apiserver serves its built-in kinds (Service, Namespace): a status write keeps the
+  // spec, but may change the metadata a user sets (labels, annotations, finalizers, owners).
+  kBuiltIn,
+};
+
 struct KindInfo {
   Kind kind;
   std::string_view name;      // "VirtualService"
@@ -71,7 +87,12 @@ struct KindInfo {
   // Whether the kind's own fields are under `spec`; false for kinds whose fields sit beside
   // metadata (ConfigMap data, Secret type, Event reason).
   bool has_spec;
+  StatusSubresource status_subresource = StatusSubresource::kNone;
 };
+
+constexpr bool HasStatusSubresource(const KindInfo& kind) {
+  return kind.status_subresource != StatusSubresource::kNone;
+}
 
 // The served API versions of a group, newest (preferred) first.
 std::span<const std::string_view> GroupVersions(std::string_view group);

@@ -297,15 +297,13 @@ std::string RolloutController::Payload(const CanaryPlan& plan, const CanaryStatu
 }
 
 bool RolloutController::WriteStatus(const json& canary, const CanaryStatus& status) {
-  // The stored text with only the status replaced, compare-and-set on the revision read.
-  store::ObjectKey key{"Canary", Meta(canary, "namespace"), Meta(canary, "name")};
-  std::string rv = Meta(canary, "resourceVersion");
-  Result<store::StoredObject> cur = objects_.store().Get(key);
-  if (!cur.ok() || std::to_string(cur->mod_revision) != rv) return false;
-  json obj = json::parse(cur->value, nullptr, false);
-  if (obj.is_discarded()) return false;
-  obj["status"] = StatusToJson(status);
-  Result<store::StoredObject> w = objects_.store().Update(key, obj.dump(), cur->mod_revision);
+  api::WriteOptions options;
+  options.field_manager = options_.component;
+  // Through the status subresource, compare-and-set on the resourceVersion read: a person's
+  // concurrent edit (409) makes this tick's decision void; the next tick re-reads.
+  api::ApiResult<api::WriteOutcome> w =
+      objects_.ReplaceStatus(CanaryTarget(Meta(canary, "namespace"), Meta(canary, "name")),
+                             StatusToJson(status), Meta(canary, "resourceVersion"), options);
   return w.ok();
 }
 

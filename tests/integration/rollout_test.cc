@@ -194,6 +194,13 @@ TEST_F(RolloutTest, AHealthyCanaryIsPromotedThroughEveryStep) {
   json c = Canary();
   EXPECT_EQ(c["spec"]["analysis"]["providerErrorLimit"], 4);
   EXPECT_EQ(c["spec"]["progressDeadlineSeconds"], 600);
+  CommandResult explain = canaryd_.Kubectl({"explain", "canary.spec.analysis"});
+  EXPECT_EQ(explain.exit_code, 0) << explain.err;
+  EXPECT_NE(explain.out.find("stepWeights"), std::string::npos) << explain.out;
+  EXPECT_NE(explain.out.find("minRequests"), std::string::npos) << explain.out;
+  CommandResult for_canary = canaryd_.Kubectl({"events", "--for", "canary/web"});
+  EXPECT_EQ(for_canary.exit_code, 0) << for_canary.err;
+  EXPECT_NE(for_canary.out.find("Advance"), std::string::npos) << for_canary.out;
   CommandResult describe = canaryd_.Kubectl({"describe", "canary", "web"});
   EXPECT_NE(describe.out.find("Advance"), std::string::npos) << describe.out;
   HttpReply metrics = Http(canaryd_.port(), "GET", "/stats/prometheus");
