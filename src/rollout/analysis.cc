@@ -1,5 +1,6 @@
 #include "rollout/analysis.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -131,6 +132,44 @@ CheckRecord EvaluateBuiltIn(const MetricPlan& m, const WindowStats& canary,
     r.message = m.name + " " + Value(m, c) + " within " + r.threshold + context;
   }
   return r;
+}
+
+std::vector<CheckRecord> BuiltInChecks(const CanaryPlan& plan, const CanaryStatus& status,
+                                       int64_t through, const WindowSum& sum) {
+  std::vector<CheckRecord> out;
+  constexpr int64_t kMaxWindow = 600;  // what the live statistics keep
+  int64_t interval_s = std::clamp<int64_t>(plan.interval_ms / 1000, 1, kMaxWindow);
+  int64_t window_s = interval_s;
+  uint64_t needed = static_cast<uint64_t>(std::max<int64_t>(plan.min_requests, 0));
+  WindowStats in_window = sum(true, through - window_s + 1, through);
+  if (in_window.requests < needed && status.step_start_ms > 0) {
+    int64_t since_step = through - status.step_start_ms / 1000 + 1;
+    if (since_step > window_s) {
+      window_s = std::min(since_step, kMaxWindow);
+      in_window = sum(true, through - window_s + 1, through);
+    }
+  }
+  if (in_window.requests < needed) {
+    CheckRecord hold;
+    hold.name = "minRequests";
+    hold.result = CheckResult::kHold;
+    hold.window_ms = window_s * 1000;
+    hold.canary_requests = in_window.requests;
+    hold.message = "holding: " + std::to_string(in_window.requests) + " of " +
+                   std::to_string(needed) + " canary requests in " + WindowText(window_s * 1000);
+    out.push_back(hold);
+    return out;
+  }
+  for (const MetricPlan& m : plan.metrics) {
+    if (m.kind == MetricKind::kCustom) continue;
+    int64_t w = std::clamp<int64_t>(m.window_ms / 1000, 1, kMaxWindow);
+    if (window_s > interval_s) w = std::max(w, window_s);  // widened with the interval's
+    MetricPlan widened = m;
+    widened.window_ms = w * 1000;
+    out.push_back(EvaluateBuiltIn(widened, sum(true, through - w + 1, through),
+                                  sum(false, through - w + 1, through), 1));
+  }
+  return out;
 }
 
 CheckRecord EvaluateCustom(const MetricPlan& m, const ProviderValue& v) {

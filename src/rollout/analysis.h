@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "rollout/canary_plan.h"
 #include "rollout/canary_status.h"
@@ -36,6 +38,18 @@ struct ProviderValue {
 // A value is checked against the range; no data is a hold; an error is an error (the
 // controller counts consecutive errors against providerErrorLimit).
 CheckRecord EvaluateCustom(const MetricPlan& metric, const ProviderValue& value);
+
+// Sums one destination's (canary when `canary`, else stable) whole seconds in [from, to].
+using WindowSum = std::function<WindowStats(bool canary, int64_t from_second, int64_t to_second)>;
+
+// The built-in metrics' checks at the whole second `through_second`, the controller's and the
+// release-safety benchmark's one definition. The interval needs `plan.min_requests` canary
+// requests; when it has fewer, the data since the step began counts too (up to the live
+// statistics' 10 minutes), so that low traffic slows the steps instead of holding them until the
+// deadline; with fewer still, a "minRequests" hold says how many of how many. The metrics are
+// computed over their windows, widened to the step's when that was needed.
+std::vector<CheckRecord> BuiltInChecks(const CanaryPlan& plan, const CanaryStatus& status,
+                                       int64_t through_second, const WindowSum& sum);
 
 // "min 99", "max 500", "min 1 max 2", plus the relative bounds.
 std::string ThresholdText(const MetricPlan& metric);

@@ -195,3 +195,61 @@ TEST(CanaryStatusJson, AStatusNotWrittenByTheControllerIsFresh) {
 
 }  // namespace
 }  // namespace canaryd::rollout
+
+namespace canaryd::rollout {
+namespace {
+
+// A destination at `per_second` requests each second from second 0, no errors.
+WindowSum Steady(double canary_per_second) {
+  return [canary_per_second](bool canary, int64_t from, int64_t to) {
+    WindowStats w;
+    double rate = canary ? canary_per_second : 100;
+    w.requests = static_cast<uint64_t>(rate * static_cast<double>(to - from + 1));
+    for (uint64_t i = 0; i < w.requests; ++i) w.latency.Record(10);
+    return w;
+  };
+}
+
+CanaryPlan LowTrafficPlan() {
+  config::CanarySpec spec;
+  spec.virtual_service = "web";
+  spec.stable.host = "a";
+  spec.canary.host = "b";
+  return MakePlan(spec, "default", "web");  // interval 1m, minRequests 50
+}
+
+TEST(BuiltInChecks, EnoughRequestsInTheIntervalEvaluateEveryMetric) {
+  CanaryStatus s;
+  s.step_start_ms = 1'000'000;
+  std::vector<CheckRecord> r = BuiltInChecks(LowTrafficPlan(), s, 2000, Steady(5));
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].result, CheckResult::kPass);
+  EXPECT_EQ(r[0].window_ms, 60'000);
+}
+
+TEST(BuiltInChecks, TooFewInTheIntervalCountTheRequestsSinceTheStepBegan) {
+  CanaryStatus s;
+  s.step_start_ms = 1000 * 1000;  // second 1000
+  // 0.2 canary requests a second: 12 in the interval, 60 after 300 s at this step.
+  std::vector<CheckRecord> early = BuiltInChecks(LowTrafficPlan(), s, 1100, Steady(0.2));
+  ASSERT_EQ(early.size(), 1u);
+  EXPECT_EQ(early[0].result, CheckResult::kHold);
+  EXPECT_EQ(early[0].message, "holding: 20 of 50 canary requests in 1m41s");
+  std::vector<CheckRecord> later = BuiltInChecks(LowTrafficPlan(), s, 1299, Steady(0.2));
+  ASSERT_EQ(later.size(), 2u);
+  EXPECT_EQ(later[0].result, CheckResult::kPass) << later[0].message;
+  EXPECT_EQ(later[0].window_ms, 300'000);
+  EXPECT_EQ(later[0].canary_requests, 60u);
+}
+
+TEST(BuiltInChecks, TheWideningStopsAtTenMinutes) {
+  CanaryStatus s;
+  s.step_start_ms = 1000;
+  std::vector<CheckRecord> r = BuiltInChecks(LowTrafficPlan(), s, 5000, Steady(0.05));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].window_ms, 600'000);
+  EXPECT_EQ(r[0].message, "holding: 30 of 50 canary requests in 10m0s");
+}
+
+}  // namespace
+}  // namespace canaryd::rollout

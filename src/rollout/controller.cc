@@ -207,51 +207,32 @@ void RolloutController::FoldSequential(const CanaryPlan& plan, CanaryStatus& sta
 std::vector<CheckRecord> RolloutController::RunChecks(const CanaryPlan& plan,
                                                       const CanaryStatus& status,
                                                       std::optional<std::string>* rollback) {
-  std::vector<CheckRecord> out;
   int64_t now_s = clock_.WallNanos() / 1'000'000'000 - options_.settle_seconds;
   std::string canary = StatsService(plan.canary, plan.ns);
   std::string stable = StatsService(plan.stable, plan.ns);
-  // Data-volume gate of the interval itself: minRequests canary requests over the interval.
-  int64_t interval_s = std::max<int64_t>(1, plan.interval_ms / 1000);
-  WindowStats interval_canary =
-      Sum(traffic_.Seconds(canary, plan.canary.subset.value_or(""), now_s - interval_s + 1, now_s));
-  if (plan.min_requests > 0 &&
-      interval_canary.requests < static_cast<uint64_t>(plan.min_requests)) {
-    CheckRecord hold;
-    hold.name = "minRequests";
-    hold.result = CheckResult::kHold;
-    hold.window_ms = interval_s * 1000;
-    hold.canary_requests = interval_canary.requests;
-    hold.message = "holding: " + std::to_string(interval_canary.requests) + " of " +
-                   std::to_string(plan.min_requests) + " canary requests in " +
-                   WindowText(interval_s * 1000);
-    out.push_back(hold);
-  }
+  std::string canary_subset = plan.canary.subset.value_or("");
+  std::string stable_subset = plan.stable.subset.value_or("");
+  std::vector<CheckRecord> out =
+      BuiltInChecks(plan, status, now_s, [&](bool is_canary, int64_t from, int64_t to) {
+        return Sum(is_canary ? traffic_.Seconds(canary, canary_subset, from, to)
+                             : traffic_.Seconds(stable, stable_subset, from, to));
+      });
   for (const MetricPlan& m : plan.metrics) {
-    if (m.kind == MetricKind::kCustom) {
-      std::map<std::string, std::string> vars = {{"interval", WindowText(m.window_ms)},
-                                                 {"namespace", plan.ns},
-                                                 {"canary", plan.canary.host},
-                                                 {"stable", plan.stable.host}};
-      std::string error;
-      std::optional<std::string> query = config::RenderQueryTemplate(m.query, vars, &error);
-      ProviderValue v;
-      if (!query) {
-        v.kind = ProviderValue::Kind::kError;
-        v.error = error;
-      } else {
-        v = outbound_.QueryMetric(m, *query);
-      }
-      out.push_back(EvaluateCustom(m, v));
-      continue;
+    if (m.kind != MetricKind::kCustom) continue;
+    std::map<std::string, std::string> vars = {{"interval", WindowText(m.window_ms)},
+                                               {"namespace", plan.ns},
+                                               {"canary", plan.canary.host},
+                                               {"stable", plan.stable.host}};
+    std::string error;
+    std::optional<std::string> query = config::RenderQueryTemplate(m.query, vars, &error);
+    ProviderValue v;
+    if (!query) {
+      v.kind = ProviderValue::Kind::kError;
+      v.error = error;
+    } else {
+      v = outbound_.QueryMetric(m, *query);
     }
-    int64_t window_s = std::max<int64_t>(1, m.window_ms / 1000);
-    WindowStats c =
-        Sum(traffic_.Seconds(canary, plan.canary.subset.value_or(""), now_s - window_s + 1, now_s));
-    WindowStats s =
-        Sum(traffic_.Seconds(stable, plan.stable.subset.value_or(""), now_s - window_s + 1, now_s));
-    // The per-metric hold uses at least one request; the interval's minRequests is above.
-    out.push_back(EvaluateBuiltIn(m, c, s, 1));
+    out.push_back(EvaluateCustom(m, v));
   }
   for (const WebhookPlan* hook : plan.WebhooksOf("rollout")) {
     WebhookAnswer a = outbound_.CallWebhook(*hook, Payload(plan, status, hook->metadata));
