@@ -200,9 +200,8 @@ class Policy {
 };
 
 // canaryd: Decide driven as RolloutController::TickOne does: fold the sequential tests
-// (FoldSequential), Decide, compute the checks when asked (RunChecks: the interval's
-// minRequests hold, then EvaluateBuiltIn on each metric's window with at least one request) and
-// Decide again, then apply the weight write. The status stays in memory between ticks; the
+// (FoldSequential), Decide, compute the checks when asked (RunChecks: BuiltInChecks, the
+// controller's own function) and Decide again, then apply the weight write. The status stays in memory between ticks; the
 // controller stores it (and re-folds unstored seconds from the stored accumulators), which
 // gives the same accumulators because every second is folded exactly once either way.
 class Canaryd : public Policy {
@@ -292,26 +291,12 @@ class Canaryd : public Policy {
     return w;
   }
 
+  // The controller's own definition of the built-in checks (RolloutController::RunChecks).
   std::vector<CheckRecord> RunChecks(int64_t now_s) const {
-    std::vector<CheckRecord> out;
-    int64_t interval_s = std::max<int64_t>(1, plan_.interval_ms / 1000);
-    rollout::WindowStats interval_canary = Sum(true, now_s - interval_s + 1, now_s);
-    if (plan_.min_requests > 0 &&
-        interval_canary.requests < static_cast<uint64_t>(plan_.min_requests)) {
-      CheckRecord hold;
-      hold.name = "minRequests";
-      hold.result = CheckResult::kHold;
-      hold.message = "holding: " + std::to_string(interval_canary.requests) + " of " +
-                     std::to_string(plan_.min_requests) + " canary requests";
-      out.push_back(hold);
-    }
-    for (const rollout::MetricPlan& m : plan_.metrics) {
-      int64_t window_s = std::max<int64_t>(1, m.window_ms / 1000);
-      rollout::WindowStats c = Sum(true, now_s - window_s + 1, now_s);
-      rollout::WindowStats s = Sum(false, now_s - window_s + 1, now_s);
-      out.push_back(rollout::EvaluateBuiltIn(m, c, s, 1));
-    }
-    return out;
+    return rollout::BuiltInChecks(plan_, status_, now_s,
+                                  [this](bool canary, int64_t from, int64_t to) {
+                                    return Sum(canary, from, to);
+                                  });
   }
 
   std::string name_;
