@@ -201,9 +201,10 @@ class Policy {
 
 // canaryd: Decide driven as RolloutController::TickOne does: fold the sequential tests
 // (FoldSequential), Decide, compute the checks when asked (RunChecks: BuiltInChecks, the
-// controller's own function) and Decide again, then apply the weight write. The status stays in memory between ticks; the
-// controller stores it (and re-folds unstored seconds from the stored accumulators), which
-// gives the same accumulators because every second is folded exactly once either way.
+// controller's own function) and Decide again, then apply the weight write. The status stays in
+// memory between ticks; the controller stores it (and re-folds unstored seconds from the stored
+// accumulators), which gives the same accumulators because every second is folded exactly once
+// either way.
 class Canaryd : public Policy {
  public:
   Canaryd(std::string name, CanaryPlan plan, std::string revision, int64_t settle)
@@ -293,10 +294,9 @@ class Canaryd : public Policy {
 
   // The controller's own definition of the built-in checks (RolloutController::RunChecks).
   std::vector<CheckRecord> RunChecks(int64_t now_s) const {
-    return rollout::BuiltInChecks(plan_, status_, now_s,
-                                  [this](bool canary, int64_t from, int64_t to) {
-                                    return Sum(canary, from, to);
-                                  });
+    return rollout::BuiltInChecks(
+        plan_, status_, now_s,
+        [this](bool canary, int64_t from, int64_t to) { return Sum(canary, from, to); });
   }
 
   std::string name_;
@@ -433,7 +433,7 @@ struct Options {
   int64_t horizon_s = 3600;
   int64_t settle = 0;
   Latency latency;
-  int64_t low_traffic_min_requests = 10;
+  int64_t low_traffic_min_requests = 100;
   uint64_t seed_base = 1;
 };
 

@@ -54,7 +54,8 @@ TEST_F(KubeApiTest, Discovery) {
   EXPECT_EQ(groups["groups"][5]["preferredVersion"]["version"], "v1");
   EXPECT_EQ(groups["groups"][6]["preferredVersion"]["version"], "v1alpha1");
   json canaries = Body(Call("GET", "/apis/canaryd.io/v1alpha1"));
-  ASSERT_EQ(canaries["resources"].size(), 1u);
+  ASSERT_EQ(canaries["resources"].size(), 2u);  // canaries and canaries/status
+  EXPECT_EQ(canaries["resources"][1]["name"], "canaries/status");
   EXPECT_EQ(canaries["resources"][0]["name"], "canaries");
   EXPECT_EQ(canaries["resources"][0]["kind"], "Canary");
   json core = Body(Call("GET", "/api/v1"));

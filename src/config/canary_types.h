@@ -27,7 +27,7 @@ inline constexpr int64_t kStepWeight = 10;
 inline constexpr int64_t kMaxWeight = 50;
 inline constexpr int64_t kStepWeightPromotion = 100;
 inline constexpr int64_t kIterations = 1;
-inline constexpr int64_t kMinRequests = 50;
+inline constexpr int64_t kMinRequests = 10;
 inline constexpr int64_t kProviderErrorLimit = 4;
 inline constexpr int64_t kProgressDeadlineSeconds = 600;
 inline constexpr double kAlpha = 0.01;
@@ -203,7 +203,7 @@ void Describe(V& v, CanaryAnalysis& t) {
   v("iterations", t.iterations,
     {.doc = "Passing intervals required at the last weight before promotion (default 1)."});
   v("minRequests", t.min_requests,
-    {.doc = "Canary requests an interval needs before its checks count (default 50); when it "
+    {.doc = "Canary requests an interval needs before its checks count (default 10); when it "
             "has fewer, the requests since the step began count too (up to 10m), and with fewer "
             "still the rollout holds, neither passing nor failing, until "
             "progressDeadlineSeconds."});

@@ -142,8 +142,10 @@ std::vector<CheckRecord> BuiltInChecks(const CanaryPlan& plan, const CanaryStatu
   int64_t window_s = interval_s;
   uint64_t needed = static_cast<uint64_t>(std::max<int64_t>(plan.min_requests, 0));
   WindowStats in_window = sum(true, through - window_s + 1, through);
-  if (in_window.requests < needed && status.step_start_ms > 0) {
-    int64_t since_step = through - status.step_start_ms / 1000 + 1;
+  // Back to the step's start, but not before the last evaluated check: a request is judged once.
+  int64_t since_ms = std::max(status.step_start_ms, status.last_evaluated_ms);
+  if (in_window.requests < needed && since_ms > 0) {
+    int64_t since_step = through - since_ms / 1000 + 1;
     if (since_step > window_s) {
       window_s = std::min(since_step, kMaxWindow);
       in_window = sum(true, through - window_s + 1, through);

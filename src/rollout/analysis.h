@@ -44,8 +44,9 @@ using WindowSum = std::function<WindowStats(bool canary, int64_t from_second, in
 
 // The built-in metrics' checks at the whole second `through_second`, the controller's and the
 // release-safety benchmark's one definition. The interval needs `plan.min_requests` canary
-// requests; when it has fewer, the data since the step began counts too (up to the live
-// statistics' 10 minutes), so that low traffic slows the steps instead of holding them until the
+// requests; when it has fewer, the data since the step began (or since the last check that
+// passed or failed, so that no request is judged twice) counts too (up to the live statistics'
+// 10 minutes), so that low traffic slows the steps instead of holding them until the
 // deadline; with fewer still, a "minRequests" hold says how many of how many. The metrics are
 // computed over their windows, widened to the step's when that was needed.
 std::vector<CheckRecord> BuiltInChecks(const CanaryPlan& plan, const CanaryStatus& status,

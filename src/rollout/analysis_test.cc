@@ -215,7 +215,8 @@ CanaryPlan LowTrafficPlan() {
   spec.virtual_service = "web";
   spec.stable.host = "a";
   spec.canary.host = "b";
-  return MakePlan(spec, "default", "web");  // interval 1m, minRequests 50
+  spec.analysis.min_requests = 50;
+  return MakePlan(spec, "default", "web");  // interval 1m
 }
 
 TEST(BuiltInChecks, EnoughRequestsInTheIntervalEvaluateEveryMetric) {
@@ -240,6 +241,16 @@ TEST(BuiltInChecks, TooFewInTheIntervalCountTheRequestsSinceTheStepBegan) {
   EXPECT_EQ(later[0].result, CheckResult::kPass) << later[0].message;
   EXPECT_EQ(later[0].window_ms, 300'000);
   EXPECT_EQ(later[0].canary_requests, 60u);
+}
+
+TEST(BuiltInChecks, TheWideningStopsAtTheLastEvaluatedCheck) {
+  CanaryStatus s;
+  s.step_start_ms = 1000 * 1000;
+  s.last_evaluated_ms = 1200 * 1000;  // a check judged the requests before second 1200
+  std::vector<CheckRecord> r = BuiltInChecks(LowTrafficPlan(), s, 1299, Steady(0.2));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].result, CheckResult::kHold);
+  EXPECT_EQ(r[0].message, "holding: 20 of 50 canary requests in 1m40s");
 }
 
 TEST(BuiltInChecks, TheWideningStopsAtTenMinutes) {

@@ -142,6 +142,7 @@ json StatusToJson(const CanaryStatus& s) {
   PutTime(timers, "stepStart", s.step_start_ms);
   PutTime(timers, "nextCheck", s.next_check_ms);
   PutTime(timers, "lastProgress", s.last_progress_ms);
+  PutTime(timers, "lastEvaluated", s.last_evaluated_ms);
   PutTime(timers, "suspendedSince", s.suspended_since_ms);
   j["timers"] = timers;
 
@@ -207,6 +208,7 @@ CanaryStatus StatusFromJson(const json& j) {
     s.step_start_ms = GetTime(*t, "stepStart");
     s.next_check_ms = GetTime(*t, "nextCheck");
     s.last_progress_ms = GetTime(*t, "lastProgress");
+    s.last_evaluated_ms = GetTime(*t, "lastEvaluated");
     s.suspended_since_ms = GetTime(*t, "suspendedSince");
   }
   if (auto seq = j.find("sequential"); seq != j.end() && seq->is_object()) {

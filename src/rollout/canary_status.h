@@ -70,7 +70,8 @@ struct CanaryStatus {
   int64_t analysis_start_ms = 0;
   int64_t step_start_ms = 0;
   int64_t next_check_ms = 0;
-  int64_t last_progress_ms = 0;  // for progressDeadlineSeconds
+  int64_t last_progress_ms = 0;   // for progressDeadlineSeconds
+  int64_t last_evaluated_ms = 0;  // the last check that passed or failed (not a hold)
   int64_t suspended_since_ms = 0;
   int64_t sequential_through_second = 0;  // the last whole second the tests have seen
   std::string reason;                     // of the last transition or hold, CamelCase

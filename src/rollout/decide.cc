@@ -396,6 +396,7 @@ class Machine {
         hold = &c;
       }
     }
+    if (failed || !hold) s.last_evaluated_ms = now_;  // later widened windows start here
     if (failed) {
       if (!error) s.provider_errors = 0;
       return FailedCheck(failed->message);

@@ -139,7 +139,7 @@ TEST(CanaryPlan, DefaultsAreFlaggersWhereFlaggerHasThem) {
   EXPECT_EQ(p.step_weights, (std::vector<int>{10, 20, 30, 40, 50}));
   EXPECT_EQ(p.metrics.size(), 2u);
   EXPECT_EQ(p.LatencyBoundMs(), 500);
-  EXPECT_EQ(p.min_requests, 50);
+  EXPECT_EQ(p.min_requests, 10);
   EXPECT_EQ(p.provider_error_limit, 4);
   EXPECT_DOUBLE_EQ(p.alpha, 0.01);
 }
