@@ -1,5 +1,7 @@
 #include "rollout/canary_status.h"
 
+#include "api/object_util.h"
+
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -81,31 +83,11 @@ std::string FormatTimeMillis(int64_t ms) {
 }
 
 std::optional<int64_t> ParseTimeMillis(std::string_view text) {
-  int y, mo, d, h, mi, s;
-  std::string t(text);
-  int consumed = 0;
-  if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &consumed) <
-      6) {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
-  size_t i = static_cast<size_t>(consumed);
-  if (i < t.size() && t[i] == '.') {
-    int64_t scale = 100;
-    for (++i; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i) {
-      ms += (t[i] - '0') * scale;
-      scale /= 10;
-    }
-  }
-  if (i >= t.size() || t[i] != 'Z') return std::nullopt;  // the controller writes UTC only
-  return ms;
+  // The controller writes UTC only; the API's parser reads the fraction.
+  if (text.empty() || text.back() != 'Z') return std::nullopt;
+  std::optional<int64_t> nanos = api::ParseTimestamp(std::string(text));
+  if (!nanos) return std::nullopt;
+  return *nanos / 1'000'000;
 }
 
 json StatusToJson(const CanaryStatus& s) {
