@@ -77,11 +77,84 @@ void ApplyCanaryDefaults(json& obj) {
   }
 }
 
+// Kubernetes' defaults of a Pod spec (pkg/apis/core/v1/defaults.go), those canaryd serves.
+void ApplyPodSpecDefaults(json& spec) {
+  if (!spec.is_object()) return;
+  auto set = [](json& o, const char* key, json value) {
+    if (o.is_object() && !o.contains(key)) o[key] = std::move(value);
+  };
+  set(spec, "restartPolicy", "Always");
+  set(spec, "terminationGracePeriodSeconds", 30);
+  if (auto cs = spec.find("containers"); cs != spec.end() && cs->is_array()) {
+    for (json& c : *cs) {
+      if (!c.is_object()) continue;
+      if (!c.contains("imagePullPolicy") && c.contains("image") && c["image"].is_string()) {
+        // Always for :latest or no tag, IfNotPresent otherwise, as Kubernetes defaults it.
+        std::string image = c["image"].get<std::string>();
+        size_t slash = image.rfind('/');
+        size_t colon = image.rfind(':');
+        bool tagged = colon != std::string::npos && (slash == std::string::npos || colon > slash);
+        bool latest = !tagged || image.substr(colon + 1) == "latest";
+        c["imagePullPolicy"] =
+            latest && image.find('@') == std::string::npos ? "Always" : "IfNotPresent";
+      }
+      if (auto ports = c.find("ports"); ports != c.end() && ports->is_array()) {
+        for (json& p : *ports) set(p, "protocol", "TCP");
+      }
+      for (const char* probe : {"readinessProbe", "livenessProbe", "startupProbe"}) {
+        auto p = c.find(probe);
+        if (p == c.end() || !p->is_object()) continue;
+        set(*p, "timeoutSeconds", 1);
+        set(*p, "periodSeconds", 10);
+        set(*p, "successThreshold", 1);
+        set(*p, "failureThreshold", 3);
+        if (auto g = p->find("httpGet"); g != p->end() && g->is_object()) {
+          set(*g, "path", "/");
+          set(*g, "scheme", "HTTP");
+        }
+      }
+    }
+  }
+}
+
+void ApplyWorkloadDefaults(config::Kind kind, json& obj) {
+  auto set = [](json& o, const char* key, json value) {
+    if (o.is_object() && !o.contains(key)) o[key] = std::move(value);
+  };
+  json& spec = obj["spec"];
+  if (!spec.is_object()) return;
+  if (kind == config::Kind::kPod) {
+    ApplyPodSpecDefaults(spec);
+    return;
+  }
+  set(spec, "replicas", 1);
+  if (kind == config::Kind::kDeployment) {
+    set(spec, "revisionHistoryLimit", 10);
+    set(spec, "progressDeadlineSeconds", 600);
+    set(spec, "strategy", json::object());
+    json& st = spec["strategy"];
+    set(st, "type", "RollingUpdate");
+    if (st.is_object() && st["type"] == "RollingUpdate") {
+      set(st, "rollingUpdate", json::object());
+      set(st["rollingUpdate"], "maxSurge", "25%");
+      set(st["rollingUpdate"], "maxUnavailable", "25%");
+    }
+  }
+  if (auto t = spec.find("template"); t != spec.end() && t->is_object()) {
+    if (auto ps = t->find("spec"); ps != t->end()) ApplyPodSpecDefaults(*ps);
+  }
+}
+
 }  // namespace
 
 void ApplyDefaults(config::Kind kind, json& obj) {
   if (kind == config::Kind::kCanary) {
     ApplyCanaryDefaults(obj);
+    return;
+  }
+  if (kind == config::Kind::kDeployment || kind == config::Kind::kReplicaSet ||
+      kind == config::Kind::kPod) {
+    ApplyWorkloadDefaults(kind, obj);
     return;
   }
   if (kind == config::Kind::kService) {

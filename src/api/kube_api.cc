@@ -6,6 +6,7 @@
 #include "api/field_labels.h"
 #include "api/json_node.h"
 #include "api/object_util.h"
+#include "api/patch.h"
 #include "api/protobuf_body.h"
 #include "api/table.h"
 #include "api/watch.h"
@@ -396,7 +397,12 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
   if (!kind->namespaced && ns_path) return ErrorResponse(GenericNotFound());
   if (kind->namespaced && !ns_path && !name.empty()) return ErrorResponse(GenericNotFound());
   const bool status_path = sub == "status";
-  if (!sub.empty() && !status_path) return ErrorResponse(GenericNotFound());
+  const bool scale_path = sub == "scale" && (kind->kind == config::Kind::kDeployment ||
+                                             kind->kind == config::Kind::kReplicaSet);
+  const bool log_path = sub == "log" && kind->kind == config::Kind::kPod;
+  if (!sub.empty() && !status_path && !scale_path && !log_path) {
+    return ErrorResponse(GenericNotFound());
+  }
   if (status_path) {
     // Refused kinds keep the path, to refuse its writes with their reason.
     if (kind->serving != config::Serving::kRefused && !config::HasStatusSubresource(*kind)) {
@@ -523,6 +529,8 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
     return ErrorResponse(MethodNotAllowedError("the server does not allow this method"));
   }
 
+  if (scale_path) return HandleScale(req, t, options);
+  if (log_path) return HandleLog(req, t);
   if (method == "GET" || method == "HEAD") {
     if (watch_path || QueryBool(req, "watch")) {
       return ErrorResponse(BadRequestError("watch a collection, with a fieldSelector on the name"));
@@ -578,6 +586,122 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
     return WriteResponse(200, *out);
   }
   return ErrorResponse(MethodNotAllowedError("the server does not allow this method"));
+}
+
+namespace {
+
+// autoscaling/v1 Scale of a Deployment or ReplicaSet, as kube-apiserver shows it.
+json ScaleOf(const json& obj) {
+  const json& meta = obj.value("metadata", json::object());
+  json scale_meta = json::object();
+  for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    if (meta.contains(k)) scale_meta[k] = meta[k];
+  }
+  const json& spec = obj.value("spec", json::object());
+  const json& status = obj.value("status", json::object());
+  std::string selector;
+  if (auto ml = spec.find("selector"); ml != spec.end() && ml->is_object()) {
+    if (auto labels = ml->find("matchLabels"); labels != ml->end() && labels->is_object()) {
+      for (auto it = labels->begin(); it != labels->end(); ++it) {
+        if (!selector.empty()) selector += ",";
+        selector += it.key() + "=" + (it->is_string() ? it->get<std::string>() : "");
+      }
+    }
+  }
+  return {{"kind", "Scale"},
+          {"apiVersion", "autoscaling/v1"},
+          {"metadata", scale_meta},
+          {"spec", {{"replicas", spec.value("replicas", 1)}}},
+          {"status", {{"replicas", status.value("replicas", 0)}, {"selector", selector}}}};
+}
+
+}  // namespace
+
+HttpResponse KubeApi::HandleScale(const HttpRequest& req, const Target& t,
+                                  const WriteOptions& options) {
+  ApiResult<json> obj = service_.Get(t);
+  if (!obj.ok()) return ErrorResponse(obj.error());
+  json scale = ScaleOf(*obj);
+  if (req.method == "GET" || req.method == "HEAD") return JsonResponse(200, scale);
+  if (req.method != "PUT" && req.method != "PATCH") {
+    return ErrorResponse(
+        MethodNotAllowedError("the server does not allow this method on the "
+                              "requested resource: " +
+                              QualifiedResource(*t.kind) + "/scale"));
+  }
+  ApiError error;
+  json wanted;
+  if (req.method == "PUT") {
+    std::optional<json> body = ParseBody(req, &error);
+    if (!body) return ErrorResponse(error);
+    wanted = std::move(*body);
+  } else {
+    const std::string* ct = req.Header("content-type");
+    PatchType type;
+    if (ct == nullptr || !PatchTypeFromContentType(*ct, &type) || type == PatchType::kApply) {
+      return ErrorResponse(
+          UnknownFormat("application/json-patch+json, "
+                        "application/merge-patch+json, "
+                        "application/strategic-merge-patch+json"));
+    }
+    std::string parse_error;
+    std::optional<json> patch = ParseJson(req.body, &parse_error);
+    if (!patch) return ErrorResponse(BadRequestError(parse_error));
+    ApiResult<json> patched = type == PatchType::kJson
+                                  ? ApplyJsonPatch(scale, *patch, *t.kind, t.name)
+                                  : ApplyMergePatch(scale, *patch);
+    if (!patched.ok()) return ErrorResponse(patched.error());
+    wanted = std::move(*patched);
+  }
+  const json& replicas =
+      wanted.is_object() ? wanted.value("spec", json::object()).value("replicas", json()) : json();
+  if (!replicas.is_number_integer() || replicas.get<int64_t>() < 0) {
+    return ErrorResponse(
+        InvalidError(*t.kind, t.name,
+                     {{"FieldValueInvalid", "Invalid value: must be greater than or equal to 0",
+                       "spec.replicas"}}));
+  }
+  std::string rv = wanted.value("metadata", json::object()).value("resourceVersion", "");
+  json desired = *obj;
+  desired["spec"]["replicas"] = replicas;
+  if (!rv.empty()) desired["metadata"]["resourceVersion"] = rv;
+  ApiResult<WriteOutcome> out = service_.Replace(t, std::move(desired), options);
+  if (!out.ok()) return ErrorResponse(out.error());
+  return JsonResponse(200, ScaleOf(out->object));
+}
+
+HttpResponse KubeApi::HandleLog(const HttpRequest& req, const Target& t) {
+  if (req.method != "GET" && req.method != "HEAD") {
+    return ErrorResponse(
+        MethodNotAllowedError("the server does not allow this method on the "
+                              "requested resource: pods/log"));
+  }
+  ApiResult<json> obj = service_.Get(t);
+  if (!obj.ok()) return ErrorResponse(obj.error());
+  if (logs_ == nullptr) {
+    return ErrorResponse(BadRequestError("this canaryd runs no workloads, so it keeps no logs"));
+  }
+  PodLogRequest r;
+  r.ns = t.ns;
+  r.pod = t.name;
+  r.container = req.QueryOr("container", "");
+  r.follow = QueryBool(req, "follow");
+  r.previous = QueryBool(req, "previous");
+  auto number = [&](const char* key, std::optional<int64_t>* out) -> bool {
+    std::string v = req.QueryOr(key, "");
+    if (v.empty()) return true;
+    char* end = nullptr;
+    long long n = std::strtoll(v.c_str(), &end, 10);
+    if (end == v.c_str() || *end != '\0' || n < 0) return false;
+    *out = n;
+    return true;
+  };
+  if (!number("tailLines", &r.tail_lines) || !number("limitBytes", &r.limit_bytes)) {
+    return ErrorResponse(BadRequestError("tailLines and limitBytes must be non-negative integers"));
+  }
+  ApiResult<HttpResponse> out = logs_->Logs(r);
+  if (!out.ok()) return ErrorResponse(out.error());
+  return std::move(*out);
 }
 
 HttpResponse KubeApi::HandleReview(const HttpRequest& req, const config::KindInfo& kind,

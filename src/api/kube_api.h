@@ -16,6 +16,7 @@
 #include "api/http_message.h"
 #include "api/object_service.h"
 #include "api/openapi.h"
+#include "api/pod_logs.h"
 #include "api/router.h"
 
 namespace canaryd::api {
@@ -33,12 +34,17 @@ class KubeApi {
   // reason is the body. Any thread.
   void SetReady(bool ready) { ready_ = ready; }
   void SetReadinessCheck(std::function<std::string()> check);
+  // Where pods/log reads from; none: pods/log answers that no logs are kept. Call before
+  // serving.
+  void SetPodLogSource(PodLogSource* source) { logs_ = source; }
 
  private:
   HttpResponse HandleApi(const HttpRequest& req, const std::string& group,
                          const std::vector<std::string>& rest);
   HttpResponse HandleOpenApi(const HttpRequest& req);
   HttpResponse HandleReview(const HttpRequest& req, const config::KindInfo& kind, bool collection);
+  HttpResponse HandleScale(const HttpRequest& req, const Target& t, const WriteOptions& options);
+  HttpResponse HandleLog(const HttpRequest& req, const Target& t);
 
   ObjectService& service_;
   const std::string server_address_;
@@ -47,6 +53,7 @@ class KubeApi {
   std::atomic<bool> ready_{true};
   std::mutex readiness_mu_;
   std::function<std::string()> readiness_check_;  // guarded by readiness_mu_
+  PodLogSource* logs_ = nullptr;
 };
 
 }  // namespace canaryd::api

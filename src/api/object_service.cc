@@ -385,7 +385,9 @@ json ParseForTable(const std::string& text, config::Kind kind) {
     if (depth == 1) {
       top = key;
       return key != "status" || kind == config::Kind::kService ||
-             kind == config::Kind::kNamespace || kind == config::Kind::kCanary;
+             kind == config::Kind::kNamespace || kind == config::Kind::kCanary ||
+             kind == config::Kind::kDeployment || kind == config::Kind::kReplicaSet ||
+             kind == config::Kind::kPod;
     }
     if (depth == 3) {
       // kubectl's last-applied copy of the whole object is most of a row's bytes; tables only
@@ -711,6 +713,12 @@ ApiResult<json> ObjectService::Prepare(const Target& t, json obj, const json& ex
       invalid->message = InvalidError(k, invalid->name, invalid->causes).message;
     }
     return *invalid;
+  }
+  if (admission_ && part == Part::kObject) {
+    if (std::optional<ApiError> refused = admission_(k, obj)) {
+      if (refused->name.empty()) refused->name = obj["metadata"].value("name", "");
+      return *refused;
+    }
   }
   return obj;
 }

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -86,6 +87,10 @@ class ObjectService {
   // Objects shown but never stored (system_objects.h); null for none. Set before serving; must
   // outlive the service.
   void SetSystemObjects(const SystemObjects* objects) { system_ = objects; }
+  // A last check of every object write (not status writes) after validation, e.g. the workload
+  // runtime's image catalog: returns the Invalid error to refuse with. Set before serving.
+  using Admission = std::function<std::optional<ApiError>(const config::KindInfo&, const json&)>;
+  void SetAdmission(Admission admission) { admission_ = std::move(admission); }
   // The system object at `key`, or null.
   const SystemObject* SystemObjectAt(const store::ObjectKey& key) const;
   // The system objects a list or watch of `t` covers.
@@ -207,6 +212,7 @@ class ObjectService {
   store::Store& store_;
   const Clock& clock_;
   const SystemObjects* system_ = nullptr;
+  Admission admission_;
   // What VirtualService writes are analyzed against, so that a write costs what it refers to.
   std::unique_ptr<StoredReferences> references_;
 };

@@ -89,6 +89,31 @@ json Columns(config::Kind kind) {
                             "secret data."));
       cols.push_back(Column("Data", "string", "The number of keys in data."));
       break;
+    case config::Kind::kDeployment:
+      cols.push_back(Column("Ready", "string", "Number of the pod with ready state"));
+      cols.push_back(Column("Up-to-date", "string",
+                            "Total number of non-terminated pods targeted by this deployment "
+                            "that have the desired template spec."));
+      cols.push_back(Column("Available", "string",
+                            "Total number of available pods (ready for at least "
+                            "minReadySeconds) targeted by this deployment."));
+      break;
+    case config::Kind::kReplicaSet:
+      cols.push_back(Column("Desired", "integer", "Number of desired pods."));
+      cols.push_back(Column("Current", "integer", "Number of actual replicas."));
+      cols.push_back(Column("Ready", "integer", "The number of ready replicas."));
+      break;
+    case config::Kind::kPod:
+      cols.push_back(Column("Ready", "string",
+                            "The aggregate readiness state of this pod for accepting traffic."));
+      cols.push_back(Column("Status", "string", "The aggregate status of the containers."));
+      cols.push_back(Column("Restarts", "string",
+                            "The number of times the containers in this pod have been "
+                            "restarted and when the last container restarted."));
+      break;
+    case config::Kind::kEndpoints:
+      cols.push_back(Column("Endpoints", "string", "Endpoints of the service."));
+      break;
     case config::Kind::kCanary:
       cols.push_back(Column("Status", "string", "The phase of the rollout."));
       cols.push_back(Column("Weight", "integer", "The canary's weight on the shifted route."));
@@ -106,6 +131,18 @@ json Columns(config::Kind kind) {
   }
   if (kind == config::Kind::kService) {
     cols.push_back(Column("Selector", "string", "The label selector of the service.", 1));
+  }
+  if (kind == config::Kind::kDeployment || kind == config::Kind::kReplicaSet) {
+    cols.push_back(Column("Containers", "string", "Names of each container in the template.", 1));
+    cols.push_back(Column("Images", "string",
+                          "Images referenced by each container in the "
+                          "template.",
+                          1));
+    cols.push_back(Column("Selector", "string", "Label selector for pods.", 1));
+  }
+  if (kind == config::Kind::kPod) {
+    cols.push_back(Column("IP", "string", "The IP address assigned to the pod.", 1));
+    cols.push_back(Column("Node", "string", "The node the pod runs on.", 1));
   }
   return cols;
 }
@@ -217,6 +254,117 @@ std::string TrimSpace(std::string s) {
   return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
+int64_t IntOr(const json& v, int64_t fallback) {
+  return v.is_number_integer() ? v.get<int64_t>() : fallback;
+}
+
+// metav1.FormatLabelSelector: "app=web,version in (v1,v2)".
+std::string LabelSelectorText(const json& sel) {
+  std::string out;
+  if (const json& ml = Field(sel, {"matchLabels"}); ml.is_object()) {
+    for (auto it = ml.begin(); it != ml.end(); ++it) {
+      if (!out.empty()) out += ",";
+      out += it.key() + "=" + (it->is_string() ? it->get<std::string>() : "");
+    }
+  }
+  if (const json& me = Field(sel, {"matchExpressions"}); me.is_array()) {
+    for (const json& r : me) {
+      if (!out.empty()) out += ",";
+      std::string key = StringOr(Field(r, {"key"}), ""), op = StringOr(Field(r, {"operator"}), "");
+      std::string values;
+      if (const json& vs = Field(r, {"values"}); vs.is_array()) {
+        for (const json& v : vs) {
+          if (!values.empty()) values += ",";
+          values += v.is_string() ? v.get<std::string>() : "";
+        }
+      }
+      if (op == "In")
+        out += key + " in (" + values + ")";
+      else if (op == "NotIn")
+        out += key + " notin (" + values + ")";
+      else if (op == "Exists")
+        out += key;
+      else
+        out += "!" + key;
+    }
+  }
+  return out.empty() ? "<none>" : out;
+}
+
+// kubectl's printPod: READY, STATUS (the phase, or the reason of the first container that is
+// waiting or terminated, Terminating once deleted), RESTARTS with when the last one was.
+void PodCells(const json& obj, int64_t now_nanos, json& cells) {
+  const json& st = Field(obj, {"status"});
+  const json& statuses = Field(st, {"containerStatuses"});
+  int64_t total = 0, ready = 0, restarts = 0;
+  if (const json& cs = Field(obj, {"spec", "containers"}); cs.is_array()) total = cs.size();
+  std::string reason = StringOr(Field(st, {"reason"}), StringOr(Field(st, {"phase"}), "Pending"));
+  std::optional<int64_t> last_restart;
+  if (statuses.is_array()) {
+    for (auto it = statuses.rbegin(); it != statuses.rend(); ++it) {
+      const json& c = *it;
+      restarts += IntOr(Field(c, {"restartCount"}), 0);
+      if (const json& fin = Field(c, {"lastState", "terminated", "finishedAt"}); fin.is_string()) {
+        if (std::optional<int64_t> t = ParseTimestamp(fin.get<std::string>())) {
+          if (!last_restart || *t > *last_restart) last_restart = t;
+        }
+      }
+      if (const json& w = Field(c, {"state", "waiting", "reason"});
+          w.is_string() && !w.get<std::string>().empty()) {
+        reason = w.get<std::string>();
+      } else if (const json& t = Field(c, {"state", "terminated"}); t.is_object()) {
+        std::string r = StringOr(Field(t, {"reason"}), "");
+        if (r.empty()) {
+          r = Field(t, {"signal"}).is_number_integer() && Field(t, {"signal"}).get<int64_t>() != 0
+                  ? "Signal:" + std::to_string(Field(t, {"signal"}).get<int64_t>())
+                  : "ExitCode:" + std::to_string(IntOr(Field(t, {"exitCode"}), 0));
+        }
+        reason = r;
+      } else if (Field(c, {"ready"}).is_boolean() && Field(c, {"ready"}).get<bool>() &&
+                 Field(c, {"state", "running"}).is_object()) {
+        ++ready;
+      }
+    }
+  }
+  if (!Unset(Field(obj, {"metadata", "deletionTimestamp"}))) reason = "Terminating";
+  cells.push_back(std::to_string(ready) + "/" + std::to_string(total));
+  cells.push_back(reason);
+  std::string r = std::to_string(restarts);
+  if (restarts > 0 && last_restart) r += " (" + HumanDuration(now_nanos - *last_restart) + " ago)";
+  cells.push_back(r);
+}
+
+// kubectl's formatEndpoints: up to three ip:port pairs, then "+ N more...".
+std::string EndpointsCell(const json& obj) {
+  std::vector<std::string> pairs;
+  size_t count = 0;
+  if (const json& subsets = Field(obj, {"subsets"}); subsets.is_array()) {
+    for (const json& s : subsets) {
+      const json& addrs = Field(s, {"addresses"});
+      const json& ports = Field(s, {"ports"});
+      if (!addrs.is_array()) continue;
+      for (const json& a : addrs) {
+        std::string ip = StringOr(Field(a, {"ip"}), "");
+        if (!ports.is_array() || ports.empty()) {
+          ++count;
+          if (pairs.size() < 3) pairs.push_back(ip);
+          continue;
+        }
+        for (const json& p : ports) {
+          ++count;
+          if (pairs.size() < 3)
+            pairs.push_back(ip + ":" + std::to_string(IntOr(Field(p, {"port"}), 0)));
+        }
+      }
+    }
+  }
+  if (pairs.empty()) return "<none>";
+  std::string out;
+  for (const std::string& p : pairs) out += (out.empty() ? "" : ",") + p;
+  if (count > pairs.size()) out += " + " + std::to_string(count - pairs.size()) + " more...";
+  return out;
+}
+
 // A core/v1 event's row, as Kubernetes' printer makes it: first and last seen from the
 // timestamps (eventTime for events written in the events.k8s.io form), a series' count and
 // last observation, the involved object as kind/name.
@@ -290,6 +438,29 @@ json TableCells(const config::KindInfo& kind, const json& obj, int64_t now_nanos
       cells.push_back(StringOr(Field(obj, {"type"}), ""));
       cells.push_back(Size(Field(obj, {"data"})));
       break;
+    case config::Kind::kDeployment: {
+      const json& st = Field(obj, {"status"});
+      int64_t want = IntOr(Field(spec, {"replicas"}), 1);
+      cells.push_back(std::to_string(IntOr(Field(st, {"readyReplicas"}), 0)) + "/" +
+                      std::to_string(want));
+      cells.push_back(IntOr(Field(st, {"updatedReplicas"}), 0));
+      cells.push_back(IntOr(Field(st, {"availableReplicas"}), 0));
+      break;
+    }
+    case config::Kind::kReplicaSet: {
+      const json& st = Field(obj, {"status"});
+      cells.push_back(IntOr(Field(spec, {"replicas"}), 1));
+      cells.push_back(IntOr(Field(st, {"replicas"}), 0));
+      cells.push_back(IntOr(Field(st, {"readyReplicas"}), 0));
+      break;
+    }
+    case config::Kind::kPod: {
+      PodCells(obj, now_nanos, cells);
+      break;
+    }
+    case config::Kind::kEndpoints:
+      cells.push_back(EndpointsCell(obj));
+      break;
     case config::Kind::kCanary: {
       const json& st = Field(obj, {"status"});
       cells.push_back(StringOr(Field(st, {"phase"}), "Pending"));
@@ -308,6 +479,23 @@ json TableCells(const config::KindInfo& kind, const json& obj, int64_t now_nanos
     cells.push_back(Field(spec, {"address"}).is_string() ? Field(spec, {"address"}) : json());
   }
   if (kind.kind == config::Kind::kService) cells.push_back(Selector(spec));
+  if (kind.kind == config::Kind::kDeployment || kind.kind == config::Kind::kReplicaSet) {
+    std::string names, images;
+    if (const json& cs = Field(spec, {"template", "spec", "containers"}); cs.is_array()) {
+      for (const json& c : cs) {
+        if (!names.empty()) names += ",", images += ",";
+        names += StringOr(Field(c, {"name"}), "");
+        images += StringOr(Field(c, {"image"}), "");
+      }
+    }
+    cells.push_back(names);
+    cells.push_back(images);
+    cells.push_back(LabelSelectorText(Field(spec, {"selector"})));
+  }
+  if (kind.kind == config::Kind::kPod) {
+    cells.push_back(StringOr(Field(obj, {"status", "podIP"}), "<none>"));
+    cells.push_back(StringOr(Field(spec, {"nodeName"}), "<none>"));
+  }
   return cells;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -30,6 +31,11 @@
 #include "rollout/controller.h"
 #include "rollout/http_outbound.h"
 #include "store/sqlite_store.h"
+#include "workload/image_catalog.h"
+#include "workload/kubelet.h"
+#include "workload/process_supervisor.h"
+#include "workload/workload_admission.h"
+#include "workload/workload_controller.h"
 
 namespace {
 
@@ -175,6 +181,13 @@ int main(int argc, char** argv) {
   app.add_option("--admin-port-file", port_file,
                  "Write the admin listener's bound port to this file once serving");
   app.add_option("--data-dir", data_dir, "Directory of the embedded store")->capture_default_str();
+  std::string image_catalog;
+  bool no_workloads = false;
+  app.add_option("--image-catalog", image_catalog,
+                 "YAML file mapping container images to local commands (see the README); "
+                 "gardnera/canarytester:<tag> is built in");
+  app.add_flag("--no-workloads", no_workloads,
+               "Run no Pods: Deployments, ReplicaSets and Pods are stored, nothing starts them");
   app.add_option("--watch-history", watch_history,
                  "Changes kept for watches to resume from; older resourceVersions get 410 Gone")
       ->capture_default_str()
@@ -371,6 +384,42 @@ int main(int argc, char** argv) {
     admin.tls = *tls;
   }
 
+  // Workloads: the catalog decides what may run; processes of a previous run that survived its
+  // kill -9 are ended before anything starts.
+  canaryd::workload::ImageCatalog catalog;
+  std::unique_ptr<canaryd::workload::ProcessSupervisor> supervisor;
+  const std::string workload_dir = data_dir + "/workloads";
+  if (!no_workloads) {
+    if (!image_catalog.empty()) {
+      auto loaded = canaryd::workload::LoadImageCatalog(image_catalog);
+      if (!loaded.ok()) {
+        spdlog::error("image catalog: {}", loaded.status().ToString());
+        return 1;
+      }
+      catalog = std::move(*loaded);
+    }
+    std::error_code ec;
+    std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    canaryd::workload::AddBuiltinEntries(
+        catalog, (std::filesystem::path(self).parent_path() / "canary-demoapp").string());
+    std::filesystem::create_directories(workload_dir, ec);
+    if (auto left = canaryd::workload::ProcessSupervisor::KillLeftovers(workload_dir + "/run");
+        left.ok() && left->killed > 0) {
+      spdlog::warn("workloads: ended {} process(es) left by a previous run", left->killed);
+    }
+    auto created =
+        canaryd::workload::ProcessSupervisor::Create({.state_dir = workload_dir + "/run"});
+    if (!created.ok()) {
+      spdlog::error("workloads: {}", created.status().ToString());
+      return 1;
+    }
+    supervisor = std::move(*created);
+    service.SetAdmission([&catalog, identity = canaryd::workload::CurrentIdentity()](
+                             const canaryd::config::KindInfo& kind, const canaryd::api::json& obj) {
+      return canaryd::workload::AdmitWorkload(catalog, identity, kind, obj);
+    });
+  }
+
   canaryd::api::Router router;
   auto server = canaryd::api::AdminServer::Start(admin, router);
   if (!server.ok()) {
@@ -394,6 +443,20 @@ int main(int argc, char** argv) {
   canaryd::rollout::RolloutController rollouts(service, canaryd::SystemClock::Instance(), traffic,
                                                outbound);
   gateway.AddPrometheusSection([&rollouts] { return rollouts.RenderPrometheus(); });
+  std::unique_ptr<canaryd::workload::WorkloadController> workloads;
+  std::unique_ptr<canaryd::workload::Kubelet> kubelet;
+  if (supervisor) {
+    workloads = std::make_unique<canaryd::workload::WorkloadController>(
+        service, canaryd::SystemClock::Instance());
+    canaryd::workload::KubeletOptions kopts;
+    kopts.state_dir = workload_dir;
+    kopts.wait_routed = [&gateway](int64_t revision) {
+      (void)gateway.watcher().WaitForRevision(revision, 2'000'000'000);
+    };
+    kubelet = std::make_unique<canaryd::workload::Kubelet>(service, catalog, *supervisor,
+                                                           canaryd::SystemClock::Instance(), kopts);
+    kube_api.SetPodLogSource(kubelet.get());
+  }
   gateway.RegisterAdminRoutes(router);
   kube_api.SetReadinessCheck([&gateway] { return gateway.NotReadyReason(); });
   kube_api.SetReady(true);
@@ -411,6 +474,8 @@ int main(int argc, char** argv) {
   }
   for (const std::string& w : gateway.watcher().status().warnings) spdlog::warn("routes: {}", w);
   rollouts.Start();
+  if (workloads) workloads->Start();
+  if (kubelet) kubelet->Start();
   spdlog::info("gateway: {} workers on {}, route table generation {}", runtime.proxy.workers,
                runtime.proxy.listen_host, gateway.watcher().status().generation);
   spdlog::info("admin API listening on {}://{}{}", (*server)->tls() ? "https" : "http",
@@ -429,6 +494,9 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   spdlog::info("signal {}: draining (up to {})", sig, drain_timeout);
   rollouts.Stop();
+  if (workloads) workloads->Stop();
+  if (kubelet) kubelet->Stop();
+  if (supervisor) supervisor->StopAll(std::chrono::seconds(10));
   gateway.Drain();
   (*server)->Stop();
   namespaces.Stop();

@@ -108,8 +108,9 @@ constexpr KindInfo kKinds[] = {
                                   kEvShort, {}, true, false)),
     WithCrdStatus(Stored(Kind::kCanary, {"Canary", kCanarydGroup, "canaries", "canary"}, {},
                          kCanaryCategories, true)),
-    Refused(Kind::kEndpoints, {"Endpoints", "", "endpoints", "endpoints"}, kEpShort),
-    Refused(Kind::kPod, {"Pod", "", "pods", "pod"}, kPoShort),
+    Stored(Kind::kEndpoints, {"Endpoints", "", "endpoints", "endpoints"}, kEpShort, {}, true,
+           false),
+    WithBuiltInStatus(Stored(Kind::kPod, {"Pod", "", "pods", "pod"}, kPoShort, kAllCategory, true)),
     Refused(Kind::kReplicationController,
             {"ReplicationController", "", "replicationcontrollers", "replicationcontroller"},
             kRcShort),
@@ -118,8 +119,10 @@ constexpr KindInfo kKinds[] = {
             kPvcShort),
     Refused(Kind::kPersistentVolume,
             {"PersistentVolume", "", "persistentvolumes", "persistentvolume"}, kPvShort, false),
-    Refused(Kind::kDeployment, {"Deployment", "apps", "deployments", "deployment"}, kDeployShort),
-    Refused(Kind::kReplicaSet, {"ReplicaSet", "apps", "replicasets", "replicaset"}, kRsShort),
+    WithBuiltInStatus(Stored(Kind::kDeployment, {"Deployment", "apps", "deployments", "deployment"},
+                             kDeployShort, kAllCategory, true)),
+    WithBuiltInStatus(Stored(Kind::kReplicaSet, {"ReplicaSet", "apps", "replicasets", "replicaset"},
+                             kRsShort, kAllCategory, true)),
     Refused(Kind::kStatefulSet, {"StatefulSet", "apps", "statefulsets", "statefulset"}, kStsShort),
     Refused(Kind::kDaemonSet, {"DaemonSet", "apps", "daemonsets", "daemonset"}, kDsShort),
     Refused(Kind::kJob, {"Job", "batch", "jobs", "job"}, {}),
@@ -220,12 +223,12 @@ std::string_view KindDescription(Kind kind) {
       return "Adds a service to canaryd's registry by host name, with its ports and endpoints "
              "(in place, selected WorkloadEntries, or DNS), so that routes can send to it.";
     case Kind::kWorkloadEntry:
-      return "A workload that is not a Pod: its address, ports and labels. canaryd runs no "
-             "containers; Services and ServiceEntries select WorkloadEntries as their "
-             "endpoints.";
+      return "A workload that is not a Pod (one canaryd does not start): its address, ports and "
+             "labels. Services and ServiceEntries select WorkloadEntries as their endpoints, as "
+             "Services select Pods.";
     case Kind::kService:
-      return "A named set of ports backed by the workloads its selector picks (WorkloadEntries "
-             "in canaryd); routes' destination hosts name Services.";
+      return "A named set of ports backed by the workloads its selector picks (ready Pods and "
+             "WorkloadEntries); routes' destination hosts name Services.";
     case Kind::kNamespace:
       return "A scope for names. Objects are written into a namespace that exists; deleting one "
              "marks it Terminating, removes what it holds, then removes it.";
@@ -245,17 +248,28 @@ std::string_view KindDescription(Kind kind) {
              "thresholds and against the stable every interval and with a continuous "
              "sequential test, and promotes it or rolls it back by itself, recording every "
              "decision as an Event.";
+    case Kind::kDeployment:
+      return "Runs replicas of a Pod template and replaces them by a rolling update when the "
+             "template changes. canaryd runs the Pods' containers as local processes, commands "
+             "taken from its image catalog.";
+    case Kind::kReplicaSet:
+      return "Keeps a number of Pods of one template running; a Deployment makes one per "
+             "template revision.";
+    case Kind::kPod:
+      return "Containers run together: canaryd starts each as a supervised local process "
+             "(command from the image catalog, its own loopback address, a free port per "
+             "containerPort), probes it, restarts it with back-off and logs its output.";
+    case Kind::kEndpoints:
+      return "The addresses behind a Service: written by canaryd from the ready Pods and "
+             "WorkloadEntries a Service's selector matches; for a Service without a selector, "
+             "written by a person and routed to.";
     case Kind::kSelfSubjectAccessReview:
     case Kind::kSelfSubjectRulesReview:
       return "A question about what the caller may do (kubectl auth can-i), answered with the "
              "caller's real permissions and never stored.";
-    case Kind::kEndpoints:
-    case Kind::kPod:
     case Kind::kReplicationController:
     case Kind::kPersistentVolumeClaim:
     case Kind::kPersistentVolume:
-    case Kind::kDeployment:
-    case Kind::kReplicaSet:
     case Kind::kStatefulSet:
     case Kind::kDaemonSet:
     case Kind::kJob:
@@ -269,10 +283,6 @@ std::string_view KindDescription(Kind kind) {
 
 std::string UnservedReason(const KindInfo& kind) {
   switch (kind.kind) {
-    case Kind::kEndpoints:
-      return "canaryd finds a Service's endpoints itself: the networking.istio.io WorkloadEntry "
-             "resources (address, ports, labels) that its selector matches; describe each "
-             "endpoint with a WorkloadEntry";
     case Kind::kIngress:
       return "canaryd routes by Istio's resources: write a networking.istio.io Gateway (port, "
              "hosts) and a VirtualService bound to it";
@@ -280,10 +290,10 @@ std::string UnservedReason(const KindInfo& kind) {
     case Kind::kPersistentVolume:
       return "canaryd runs no containers, so it has no volumes to offer";
     default:
-      return "canaryd runs no containers. It routes to workloads registered as "
-             "networking.istio.io WorkloadEntry resources (address, ports, labels such as app "
-             "and version) that a Service selector or a ServiceEntry workloadSelector selects; "
-             "start the workload yourself and describe it with a WorkloadEntry";
+      return "canaryd runs Deployments (apps/v1) and Pods as local processes, and routes to "
+             "workloads it does not start through networking.istio.io WorkloadEntry resources; "
+             "write a Deployment, or start the workload yourself and describe it with a "
+             "WorkloadEntry";
   }
 }
 
@@ -291,8 +301,9 @@ std::string ExplainUnservedKind(std::string_view api_version, std::string_view k
   std::string what = std::string(api_version) + " " + std::string(kind);
   const std::string served =
       "canaryd serves networking.istio.io Gateway, VirtualService, DestinationRule, "
-      "ServiceEntry and WorkloadEntry (v1, v1beta1, v1alpha3), and v1 Service, Namespace, "
-      "ConfigMap, Secret and Event, and canaryd.io/v1alpha1 Canary";
+      "ServiceEntry and WorkloadEntry (v1, v1beta1, v1alpha3), v1 Service, Namespace, "
+      "ConfigMap, Secret, Event, Pod and Endpoints, apps/v1 Deployment and ReplicaSet, and "
+      "canaryd.io/v1alpha1 Canary";
   if (const KindInfo* k = FindKind(api_version, kind)) {
     if (k->serving == Serving::kRefused) return what + " is not served: " + UnservedReason(*k);
     if (k->serving == Serving::kReview) {

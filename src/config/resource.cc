@@ -155,14 +155,22 @@ std::optional<Resource> DecodeResource(const Node& root, Diagnostics& diags,
     case Kind::kCanary:
       DecodeSpec<CanarySpec>(d, root, r, true);
       break;
-    case Kind::kEventsEvent:
-    case Kind::kEndpoints:
+    case Kind::kDeployment:
+      DecodeSpec<DeploymentSpec>(d, root, r, true);
+      break;
+    case Kind::kReplicaSet:
+      DecodeSpec<ReplicaSetSpec>(d, root, r, true);
+      break;
     case Kind::kPod:
+      DecodeSpec<PodSpec>(d, root, r, true);
+      break;
+    case Kind::kEndpoints:
+      DecodeBody<EndpointsBody>(d, root, r);
+      break;
+    case Kind::kEventsEvent:
     case Kind::kReplicationController:
     case Kind::kPersistentVolumeClaim:
     case Kind::kPersistentVolume:
-    case Kind::kDeployment:
-    case Kind::kReplicaSet:
     case Kind::kStatefulSet:
     case Kind::kDaemonSet:
     case Kind::kJob:

@@ -18,14 +18,16 @@
 #include "config/istio_types.h"
 #include "config/kinds.h"
 #include "config/node.h"
+#include "config/workload_types.h"
 
 namespace canaryd::config {
 
 // A kind's own fields: its spec, or for kinds without one (KindInfo::has_spec false) the fields
 // beside metadata.
-using Spec = std::variant<GatewaySpec, VirtualServiceSpec, DestinationRuleSpec, ServiceEntrySpec,
-                          WorkloadEntrySpec, ServiceSpec, NamespaceSpec, ConfigMapBody, SecretBody,
-                          EventBody, CanarySpec>;
+using Spec =
+    std::variant<GatewaySpec, VirtualServiceSpec, DestinationRuleSpec, ServiceEntrySpec,
+                 WorkloadEntrySpec, ServiceSpec, NamespaceSpec, ConfigMapBody, SecretBody,
+                 EventBody, CanarySpec, DeploymentSpec, ReplicaSetSpec, PodSpec, EndpointsBody>;
 
 struct Resource {
   Kind kind = Kind::kVirtualService;

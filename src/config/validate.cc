@@ -42,14 +42,22 @@ void ValidateResource(const Resource& r, Diagnostics& diags) {
     case Kind::kCanary:
       ValidateCanary(c, r.As<CanarySpec>());
       break;
-    case Kind::kEventsEvent:
-    case Kind::kEndpoints:
+    case Kind::kDeployment:
+      ValidateDeployment(c, r.As<DeploymentSpec>());
+      break;
+    case Kind::kReplicaSet:
+      ValidateReplicaSet(c, r.As<ReplicaSetSpec>());
+      break;
     case Kind::kPod:
+      ValidatePod(c, r.As<PodSpec>());
+      break;
+    case Kind::kEndpoints:
+      ValidateEndpoints(c, r.As<EndpointsBody>());
+      break;
+    case Kind::kEventsEvent:
     case Kind::kReplicationController:
     case Kind::kPersistentVolumeClaim:
     case Kind::kPersistentVolume:
-    case Kind::kDeployment:
-    case Kind::kReplicaSet:
     case Kind::kStatefulSet:
     case Kind::kDaemonSet:
     case Kind::kJob:

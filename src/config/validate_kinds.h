@@ -17,5 +17,9 @@ void ValidateConfigMap(Checker& c, const ConfigMapBody& cm);
 void ValidateSecret(Checker& c, const SecretBody& s, const ObjectMeta& meta);
 void ValidateEvent(Checker& c, const EventBody& e, const ObjectMeta& meta);
 void ValidateCanary(Checker& c, const CanarySpec& s);
+void ValidateDeployment(Checker& c, const DeploymentSpec& d);
+void ValidateReplicaSet(Checker& c, const ReplicaSetSpec& rs);
+void ValidatePod(Checker& c, const PodSpec& pod);
+void ValidateEndpoints(Checker& c, const EndpointsBody& ep);
 
 }  // namespace canaryd::config

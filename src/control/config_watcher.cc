@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "api/json_node.h"
+#include "config/pod_endpoint.h"
 #include "config/validate.h"
 
 namespace canaryd::control {
@@ -10,7 +11,16 @@ namespace {
 
 // The kinds the router reads. Namespaces are not needed to route.
 constexpr const char* kRoutingKinds[] = {"Gateway",      "VirtualService", "DestinationRule",
-                                         "ServiceEntry", "WorkloadEntry",  "Service"};
+                                         "ServiceEntry", "WorkloadEntry",  "Service",
+                                         "Pod",          "Endpoints"};
+
+// Whether a Pod's change leaves what routing reads of it as it was (most of a Pod's status
+// writes: restarts, probe times), so no table needs compiling.
+bool SameForRouting(const config::Resource& a, const config::Resource& b) {
+  if (a.metadata.labels != b.metadata.labels) return false;
+  config::PodEndpoint x = config::PodEndpointOf(a), y = config::PodEndpointOf(b);
+  return x.ready == y.ready && x.ip == y.ip && x.ports == y.ports && x.port_names == y.port_names;
+}
 
 }  // namespace
 
@@ -86,7 +96,19 @@ void ConfigWatcher::Run() {
     int64_t revision = 0;
     bool only_virtual_services = true;
     std::vector<store::ObjectKey> changed;
+    bool routing_changed = false;
     for (const store::WatchEvent& e : batch) {
+      if (e.type == store::EventType::kModified && e.object.key.kind == "Pod") {
+        auto old = cache_.find(e.object.key);
+        std::optional<config::Resource> now = Decode(e.object);
+        if (old != cache_.end() && now && SameForRouting(old->second.resource, *now)) {
+          // The cached copy stays: the last table points into it, and what it routes by is
+          // the same.
+          revision = std::max(revision, e.revision);
+          continue;
+        }
+      }
+      routing_changed = true;
       Apply(e);
       revision = std::max(revision, e.revision);
       only_virtual_services &= e.type == store::EventType::kModified &&
@@ -94,7 +116,7 @@ void ConfigWatcher::Run() {
                                cache_.count(e.object.key) > 0;
       changed.push_back(e.object.key);
     }
-    Compile(only_virtual_services ? &changed : nullptr);
+    if (routing_changed) Compile(only_virtual_services ? &changed : nullptr);
     std::lock_guard<std::mutex> lock(mu_);
     applied_revision_ = std::max(applied_revision_, revision);
     cv_.notify_all();

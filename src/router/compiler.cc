@@ -1,5 +1,7 @@
 #include "router/compiler.h"
 
+#include "config/pod_endpoint.h"
+
 #include <netdb.h>
 
 #include <optional>
@@ -12,6 +14,7 @@
 #include <unordered_set>
 
 #include "config/hosts.h"
+#include "config/pod_endpoint.h"
 
 namespace canaryd::router {
 namespace {
@@ -176,6 +179,12 @@ class TableBuilder {
         case config::Kind::kWorkloadEntry:
           workloads_.push_back(&r);
           break;
+        case config::Kind::kPod:
+          pods_.push_back(&r);
+          break;
+        case config::Kind::kEndpoints:
+          endpoints_[{r.ns(), r.name()}] = &r;
+          break;
         case config::Kind::kDestinationRule:
           destination_rules_.push_back(&r);
           break;
@@ -191,8 +200,6 @@ class TableBuilder {
         case config::Kind::kEvent:
         case config::Kind::kEventsEvent:
         case config::Kind::kCanary:
-        case config::Kind::kEndpoints:
-        case config::Kind::kPod:
         case config::Kind::kReplicationController:
         case config::Kind::kPersistentVolumeClaim:
         case config::Kind::kPersistentVolume:
@@ -609,14 +616,56 @@ class TableBuilder {
     c->endpoints.push_back(std::move(e));
   }
 
+  // A Service without a selector: the ready addresses a person wrote in its Endpoints object,
+  // on the subset port named as the Service port (or the subset's only port).
+  void ManualEndpoints(const Resource& svc, const config::ServicePortSpec* sp, uint32_t port,
+                       const std::map<std::string, std::string>& subset_labels, Cluster* c) {
+    auto it = endpoints_.find({svc.ns(), svc.name()});
+    if (it == endpoints_.end() || !subset_labels.empty()) return;
+    for (const config::EndpointSubset& s : it->second->As<config::EndpointsBody>().subsets) {
+      std::optional<uint32_t> target;
+      for (const config::EndpointPort& p : s.ports) {
+        if (s.ports.size() == 1 || (sp && sp->name && p.name == sp->name)) {
+          target = static_cast<uint32_t>(p.port);
+        }
+      }
+      if (s.ports.empty()) target = port;
+      if (!target) continue;
+      for (const config::EndpointAddress& a : s.addresses) {
+        AddEndpoint(a.ip, *target, {}, c->subset, svc.name(), svc.ns(), 1, c);
+      }
+    }
+  }
+
+  // The ready Pods a Service selects, on the port their targetPort was given.
+  void PodEndpoints(const Resource& svc, const config::ServicePortSpec* sp, uint32_t port,
+                    const std::map<std::string, std::string>& subset_labels, Cluster* c) {
+    const auto& spec = svc.As<config::ServiceSpec>();
+    for (const Resource* p : pods_) {
+      if (p->ns() != svc.ns() || !LabelsContain(p->metadata.labels, spec.selector) ||
+          !LabelsContain(p->metadata.labels, subset_labels)) {
+        continue;
+      }
+      config::PodEndpoint e = config::PodEndpointOf(*p);
+      if (!e.ready || e.ip.empty()) continue;
+      std::optional<uint32_t> target = config::PodTargetPort(e, sp, port);
+      if (!target) continue;
+      AddEndpoint(e.ip, *target, p->metadata.labels, c->subset, p->name(), p->ns(), 1, c);
+    }
+  }
+
   void ServiceEndpoints(const Resource& svc, uint32_t port,
                         const std::map<std::string, std::string>& subset_labels, Cluster* c) {
     const auto& spec = svc.As<config::ServiceSpec>();
-    if (spec.selector.empty()) return;  // no selector: no endpoints we can know
     const config::ServicePortSpec* sp = nullptr;
     for (const auto& p : spec.ports) {
       if (static_cast<uint32_t>(p.port) == port) sp = &p;
     }
+    if (spec.selector.empty()) {
+      ManualEndpoints(svc, sp, port, subset_labels, c);
+      return;
+    }
+    PodEndpoints(svc, sp, port, subset_labels, c);
     for (const Resource* w : workloads_) {
       if (w->ns() != svc.ns()) continue;
       const auto& we = w->As<config::WorkloadEntrySpec>();
@@ -736,6 +785,8 @@ class TableBuilder {
   std::vector<std::pair<std::string, const Resource*>> service_entries_;
   std::vector<std::pair<std::string, const Resource*>> wildcard_entries_;
   std::vector<const Resource*> workloads_;
+  std::vector<const Resource*> pods_;
+  std::map<std::pair<std::string, std::string>, const Resource*> endpoints_;  // by (ns, name)
   std::vector<const Resource*> destination_rules_;
   std::vector<const Resource*> gateways_;
   std::vector<const Resource*> virtual_services_;

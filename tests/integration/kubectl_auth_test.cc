@@ -29,7 +29,8 @@ TEST_F(KubectlTest, AuthCanIAnswersWithTheRealPermissions) {
   // Refused whoever asks: no, with the reason.
   ExpectCanI(canaryd_, {"delete", "namespace/default"}, 1,
              "no - namespaces \"default\" may not be deleted");
-  ExpectCanI(canaryd_, {"create", "deployments"}, 1, "no - deployments.apps are not served");
+  ExpectCanI(canaryd_, {"create", "statefulsets"}, 1, "no - statefulsets.apps are not served");
+  ExpectCanI(canaryd_, {"create", "deployments"}, 0, "yes\n");
   ExpectCanI(canaryd_, {"delete", "service/istio-ingressgateway", "-n", "istio-system"}, 1,
              "no - ");
   ExpectCanI(canaryd_, {"create", "widgets.example.com"}, 1, "no - ");
@@ -43,7 +44,12 @@ TEST_F(KubectlTest, AuthCanIAnswersWithTheRealPermissions) {
       list, RE2("\nvirtualservices.networking.istio.io +\\[\\] +\\[\\] +"
                 "\\[create delete deletecollection get list patch update watch\\]\n")))
       << list;
-  EXPECT_TRUE(RE2::PartialMatch(list, RE2("\npods +\\[\\] +\\[\\] +\\[get list watch\\]\n")))
+  EXPECT_TRUE(
+      RE2::PartialMatch(list, RE2("\nstatefulsets.apps +\\[\\] +\\[\\] +\\[get list watch\\]\n")))
+      << list;
+  EXPECT_TRUE(RE2::PartialMatch(
+      list, RE2("\npods +\\[\\] +\\[\\] +"
+                "\\[create delete deletecollection get list patch update watch\\]\n")))
       << list;
   EXPECT_TRUE(RE2::PartialMatch(
       list, RE2("\nselfsubjectaccessreviews.authorization.k8s.io +\\[\\] +\\[\\] +\\[create\\]\n")))

@@ -1,5 +1,5 @@
 // kubectl against the kinds canaryd lists in discovery without serving them (apps/v1
-// Deployment and ReplicaSet, core Pod and Endpoints, networking.k8s.io Ingress, ...): the server
+// StatefulSet and DaemonSet, batch Job, networking.k8s.io Ingress, ...): the server
 // itself refuses writes with canaryd's explanation and answers reads with an empty list and a
 // Warning; and the Event kinds (core/v1, events.k8s.io/v1) that `kubectl get events` and
 // `kubectl events` read.
@@ -14,11 +14,12 @@ namespace canaryd::testing {
 namespace {
 
 TEST_F(KubectlTest, UnservedKindsAreRefusedByTheServerWithItsExplanation) {
-  std::string deployment = Write("deployment.yaml", R"(apiVersion: apps/v1
-kind: Deployment
+  std::string deployment = Write("statefulset.yaml", R"(apiVersion: apps/v1
+kind: StatefulSet
 metadata:
   name: web-v1
 spec:
+  serviceName: web
   selector: {matchLabels: {app: web}}
   template:
     metadata: {labels: {app: web}}
@@ -26,15 +27,15 @@ spec:
 )");
   CommandResult apply = Fails({"apply", "-f", deployment});
   EXPECT_NE(apply.err.find("Error from server (MethodNotAllowed): error when creating \"" +
-                           deployment + "\": deployments.apps \"web-v1\" is not served: "),
+                           deployment + "\": statefulsets.apps \"web-v1\" is not served: "),
             std::string::npos)
       << apply.err;
-  EXPECT_NE(apply.err.find("canaryd runs no containers"), std::string::npos) << apply.err;
+  EXPECT_NE(apply.err.find("canaryd runs Deployments"), std::string::npos) << apply.err;
   // Server-side apply and create get the same answer.
   CommandResult ssa = Fails({"apply", "--server-side", "-f", deployment});
-  EXPECT_NE(ssa.err.find("canaryd runs no containers"), std::string::npos) << ssa.err;
+  EXPECT_NE(ssa.err.find("canaryd runs Deployments"), std::string::npos) << ssa.err;
   CommandResult create = Fails({"create", "-f", deployment});
-  EXPECT_NE(create.err.find("canaryd runs no containers"), std::string::npos) << create.err;
+  EXPECT_NE(create.err.find("canaryd runs Deployments"), std::string::npos) << create.err;
 
   std::string ingress = Write("ingress.yaml", R"(apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -50,7 +51,7 @@ spec:
   EXPECT_NE(ing.err.find("VirtualService"), std::string::npos) << ing.err;
 
   // Reads: an empty list, explained to whoever looks at the table.
-  for (const char* kind : {"pods", "deployments", "replicasets", "endpoints", "ingresses"}) {
+  for (const char* kind : {"statefulsets", "daemonsets", "jobs", "ingresses"}) {
     CommandResult get = canaryd_.Kubectl({"get", kind});
     EXPECT_EQ(get.exit_code, 0) << kind << ": " << get.err;
     EXPECT_EQ(get.out, "") << kind;
@@ -59,18 +60,18 @@ spec:
         << kind << ": " << get.err;
   }
   // A program reading JSON gets the empty list alone.
-  CommandResult json = canaryd_.Kubectl({"get", "pods", "-o", "json"});
+  CommandResult json = canaryd_.Kubectl({"get", "statefulsets", "-o", "json"});
   EXPECT_EQ(json.exit_code, 0) << json.err;
   EXPECT_NE(json.out.find("\"items\": []"), std::string::npos) << json.out;
   EXPECT_EQ(json.err, "");
-  CommandResult one = Fails({"get", "deployment", "web-v1"});
-  EXPECT_NE(one.err.find("Error from server (NotFound): deployments.apps \"web-v1\" not found"),
+  CommandResult one = Fails({"get", "statefulset", "web-v1"});
+  EXPECT_NE(one.err.find("Error from server (NotFound): statefulsets.apps \"web-v1\" not found"),
             std::string::npos)
       << one.err;
   CommandResult del = Fails({"delete", "pod", "web-1"});
   EXPECT_NE(del.err.find("pods \"web-1\" not found"), std::string::npos) << del.err;
   // kubectl resolves the short names Kubernetes gives them.
-  EXPECT_EQ(canaryd_.Kubectl({"get", "deploy,rs,po"}).exit_code, 0);
+  EXPECT_EQ(canaryd_.Kubectl({"get", "sts,ds,ing"}).exit_code, 0);
 }
 
 std::string CoreEvent(const std::string& name, const std::string& reason,
