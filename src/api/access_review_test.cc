@@ -71,8 +71,8 @@ TEST_F(AccessReviewTest, WhatTheServerRefusesWhoeverAsksIsDeniedWithTheReason) {
             "namespaces \"default\" may not be deleted: canaryd keeps it");
   EXPECT_EQ(reason(Can("delete", "", "namespaces", "istio-system")).find("may not be deleted"),
             26u);
-  EXPECT_EQ(reason(Can("create", "apps", "deployments"))
-                .rfind("deployments.apps are not served: canaryd runs no containers", 0),
+  EXPECT_EQ(reason(Can("create", "apps", "statefulsets"))
+                .rfind("statefulsets.apps are not served: canaryd runs Deployments", 0),
             0u);
   EXPECT_EQ(reason(Can("patch", "", "services", kGatewayServiceName, "istio-system")),
             "services \"istio-ingressgateway\" may not be written: it is canaryd's own");
@@ -128,7 +128,9 @@ TEST_F(AccessReviewTest, RulesListWhatIsServedAndNamesTheExceptions) {
   ASSERT_EQ(vs.size(), 1u);
   EXPECT_EQ(vs[0]["verbs"], json({"create", "delete", "deletecollection", "get", "list", "patch",
                                   "update", "watch"}));
-  EXPECT_EQ(find("", "pods")[0]["verbs"], json({"get", "list", "watch"}));
+  EXPECT_EQ(find("apps", "statefulsets")[0]["verbs"], json({"get", "list", "watch"}));
+  EXPECT_EQ(find("", "pods")[0]["verbs"], json({"create", "delete", "deletecollection", "get",
+                                                "list", "patch", "update", "watch"}));
   json ns = find("", "namespaces");
   ASSERT_EQ(ns.size(), 2u);
   EXPECT_EQ(ns[0]["verbs"], json({"create", "get", "list", "patch", "update", "watch"}));

@@ -43,10 +43,13 @@ constexpr const char* kTable = "application/json;as=Table;v=v1;g=meta.k8s.io,app
 
 TEST_F(KubeApiKindsTest, RefusedKindsAreInDiscoveryAndExplainThemselves) {
   json apps = Body(Call("GET", "/apis/apps/v1"));
-  ASSERT_EQ(apps["resources"].size(), 4u);
-  EXPECT_EQ(apps["resources"][0]["name"], "deployments");
+  std::vector<std::string> app_names;
+  for (const json& r : apps["resources"]) app_names.push_back(r["name"]);
+  EXPECT_EQ(app_names,
+            (std::vector<std::string>{"deployments", "deployments/status", "replicasets",
+                                      "replicasets/status", "statefulsets", "daemonsets"}));
   EXPECT_EQ(apps["resources"][0]["shortNames"], json({"deploy"}));
-  EXPECT_EQ(apps["resources"][0]["verbs"], json({"get", "list", "watch"}));
+  EXPECT_EQ(apps["resources"][4]["verbs"], json({"get", "list", "watch"}));
   json core = Body(Call("GET", "/api/v1"));
   std::vector<std::string> names;
   for (const json& r : core["resources"]) names.push_back(r["name"]);
@@ -55,35 +58,38 @@ TEST_F(KubeApiKindsTest, RefusedKindsAreInDiscoveryAndExplainThemselves) {
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   }
 
-  HttpResponse create = Call("POST", "/apis/apps/v1/namespaces/default/deployments",
-                             R"({"apiVersion":"apps/v1","kind":"Deployment",
+  HttpResponse create = Call("POST", "/apis/apps/v1/namespaces/default/statefulsets",
+                             R"({"apiVersion":"apps/v1","kind":"StatefulSet",
                                  "metadata":{"name":"web-v1"},"spec":{}})");
   EXPECT_EQ(create.status, 405);
   json status = Body(create);
   EXPECT_EQ(status["reason"], "MethodNotAllowed");
   EXPECT_EQ(status["message"].get<std::string>().rfind(
-                "deployments.apps \"web-v1\" is not served: canaryd runs no containers", 0),
+                "statefulsets.apps \"web-v1\" is not served: canaryd runs Deployments", 0),
             0u);
-  EXPECT_EQ(status["details"]["kind"], "deployments");
-  // Whatever the body: a protobuf one (kubectl create deployment) too.
+  EXPECT_EQ(status["details"]["kind"], "statefulsets");
+  // Whatever the body: a protobuf one too.
   HttpResponse pb =
-      Call("POST", "/apis/apps/v1/namespaces/default/deployments", std::string("k8s\0\x0a\x00", 6),
+      Call("POST", "/apis/apps/v1/namespaces/default/statefulsets", std::string("k8s\0\x0a\x00", 6),
            {{"content-type", "application/vnd.kubernetes.protobuf"}});
   EXPECT_EQ(pb.status, 405);
-  EXPECT_EQ(Body(pb)["message"].get<std::string>().rfind("deployments.apps are not served", 0), 0u);
-  EXPECT_EQ(Call("PATCH", "/apis/apps/v1/namespaces/default/deployments/web-v1", "{}",
+  EXPECT_EQ(Body(pb)["message"].get<std::string>().rfind("statefulsets.apps are not served", 0),
+            0u);
+  EXPECT_EQ(Call("PATCH", "/apis/apps/v1/namespaces/default/statefulsets/web-v1", "{}",
                  {{"content-type", "application/merge-patch+json"}})
                 .status,
             405);
-  EXPECT_EQ(Call("GET", "/apis/apps/v1/namespaces/default/deployments/web-v1").status, 404);
+  EXPECT_EQ(Call("GET", "/apis/apps/v1/namespaces/default/statefulsets/web-v1").status, 404);
 
-  HttpResponse table = Call("GET", "/api/v1/namespaces/default/pods", "", {{"accept", kTable}});
+  HttpResponse table =
+      Call("GET", "/apis/apps/v1/namespaces/default/statefulsets", "", {{"accept", kTable}});
   EXPECT_EQ(table.status, 200);
   EXPECT_TRUE(Body(table)["rows"].empty());
   ASSERT_EQ(Warnings(table).size(), 1u);
-  EXPECT_EQ(Warnings(table)[0].rfind("299 - \"pods are not served: canaryd runs no containers", 0),
+  EXPECT_EQ(Warnings(table)[0].rfind(
+                "299 - \"statefulsets.apps are not served: canaryd runs Deployments", 0),
             0u);
-  HttpResponse list = Call("GET", "/api/v1/pods");
+  HttpResponse list = Call("GET", "/apis/apps/v1/statefulsets");
   EXPECT_EQ(list.status, 200);
   EXPECT_TRUE(Body(list)["items"].empty());
   EXPECT_TRUE(Warnings(list).empty());  // programs (kubectl apply --prune) are not told

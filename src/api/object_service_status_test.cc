@@ -364,7 +364,7 @@ TEST_F(StatusHttpTest, RoutesDiscoveryAndOpenApi) {
     EXPECT_EQ(r["subresources"][0]["subresource"], "status");
     EXPECT_EQ(r["subresources"][0]["verbs"], verbs);
   }
-  EXPECT_EQ(with_status, 2);  // services, namespaces
+  EXPECT_EQ(with_status, 3);  // services, namespaces, pods
 
   HttpResponse openapi = Call("GET", "/openapi/v3/apis/networking.istio.io/v1");
   ASSERT_EQ(openapi.status, 200);

@@ -97,22 +97,15 @@ TEST(Corpus, EveryIstioFileIsAcceptedOrRefusedWithAnExplanation) {
   EXPECT_GE(accepted_resources, 100u);
 }
 
-TEST(Corpus, TheSeedIsAcceptedExceptItsDeployments) {
+TEST(Corpus, TheSeedIsAcceptedDeploymentsIncluded) {
   CANARYD_REQUIRE_SHARED(shared);
   for (const auto& e : fs::directory_iterator(fs::path(shared) / "seed")) {
     if (e.path().extension() != ".yaml") continue;
     SCOPED_TRACE(e.path().filename().string());
     LoadResult result;
     LoadPath(e.path().string(), {}, result);
-    if (e.path().filename().string().find("deployment") != std::string::npos) {
-      ASSERT_EQ(result.diagnostics.error_count(), 1u);
-      EXPECT_NE(result.diagnostics.items()[0].message.find(
-                    "It routes to workloads registered as networking.istio.io WorkloadEntry"),
-                std::string::npos);
-    } else {
-      EXPECT_TRUE(result.diagnostics.empty()) << result.diagnostics.ToString();
-      EXPECT_GT(result.resources.size(), 0u);
-    }
+    EXPECT_TRUE(result.diagnostics.empty()) << result.diagnostics.ToString();
+    EXPECT_GT(result.resources.size(), 0u);
   }
 }
 

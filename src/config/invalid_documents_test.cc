@@ -793,18 +793,26 @@ specs: {}
        {"t.yaml:4:1: specs: unknown field \"specs\" (a resource has apiVersion, kind, metadata, "
         "spec and status)",
         "t.yaml:1:1: spec.ports: a Service needs at least one port"}},
-      {"kind_deployment",
+      {"kind_deployment_without_selector_and_template",
        kNone,
        R"(apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web-v1}
 spec: {}
 )",
-       {"t.yaml:2:7: kind: apps/v1 Deployment is not served: canaryd runs no containers. It routes "
-        "to workloads registered as networking.istio.io WorkloadEntry resources (address, ports, "
-        "labels such as app and version) that a Service selector or a ServiceEntry "
-        "workloadSelector selects; start the workload yourself and describe it with a "
-        "WorkloadEntry"}},
+       {"t.yaml:4:7: spec.selector: required field is missing",
+        "t.yaml:4:7: spec.template: required field is missing"}},
+      {"kind_statefulset",
+       kNone,
+       R"(apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web-v1}
+spec: {}
+)",
+       {"t.yaml:2:7: kind: apps/v1 StatefulSet is not served: canaryd runs Deployments (apps/v1) "
+        "and Pods as local processes, and routes to workloads it does not start through "
+        "networking.istio.io WorkloadEntry resources; write a Deployment, or start the workload "
+        "yourself and describe it with a WorkloadEntry"}},
       {"kind_wrong_version",
        kNone,
        R"(apiVersion: networking.istio.io/v2
@@ -823,8 +831,9 @@ spec: {}
 )",
        {"t.yaml:2:7: kind: networking.istio.io/v1 Sidecar is not served: canaryd is an ingress "
         "gateway, not a mesh sidecar; canaryd serves networking.istio.io Gateway, VirtualService, "
-        "DestinationRule, ServiceEntry and WorkloadEntry (v1, v1beta1, v1alpha3), and v1 Service, "
-        "Namespace, ConfigMap, Secret and Event, and canaryd.io/v1alpha1 Canary"}},
+        "DestinationRule, ServiceEntry and WorkloadEntry (v1, v1beta1, v1alpha3), v1 Service, "
+        "Namespace, ConfigMap, Secret, Event, Pod and Endpoints, apps/v1 Deployment and "
+        "ReplicaSet, and canaryd.io/v1alpha1 Canary"}},
       {"fragment",
        kNone,
        R"(attempts: 2

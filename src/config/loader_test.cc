@@ -46,16 +46,20 @@ TEST(Loader, DecodesTheSeedServicesGatewayAndVirtualService) {
   EXPECT_EQ(vs.PositionOf("spec.http[0].route[1].weight").column, 15);
 }
 
-TEST(Loader, TheSeedDeploymentIsRefusedWithWhatToUseInstead) {
+TEST(Loader, TheSeedDeploymentIsAcceptedAsWritten) {
   CANARYD_REQUIRE_SHARED(shared);
   LoadResult result;
   LoadPath(shared + "/seed/web-v1-deployment.yaml", {}, result);
-  ASSERT_EQ(result.diagnostics.error_count(), 1u);
-  const Diagnostic& d = result.diagnostics.items()[0];
-  EXPECT_EQ(d.mark.line, 2);
-  EXPECT_EQ(d.path, "kind");
-  EXPECT_NE(d.message.find("apps/v1 Deployment is not served"), std::string::npos);
-  EXPECT_NE(d.message.find("WorkloadEntry"), std::string::npos);
+  EXPECT_TRUE(result.diagnostics.empty()) << result.diagnostics.ToString();
+  ASSERT_EQ(result.resources.size(), 1u);
+  const Resource& d = result.resources[0];
+  EXPECT_EQ(d.kind, Kind::kDeployment);
+  const auto& spec = d.As<DeploymentSpec>();
+  EXPECT_EQ(spec.replicas, 1);
+  ASSERT_EQ(spec.template_.spec.containers.size(), 1u);
+  EXPECT_EQ(spec.template_.spec.containers[0].image, "gardnera/canarytester:v1");
+  EXPECT_EQ(spec.template_.spec.containers[0].ports[0].container_port, 80);
+  EXPECT_EQ(d.PositionOf("spec.template.spec.containers[0].image").line, 21);
 }
 
 TEST(Loader, ExpandsListsAndAppliesTheDefaultNamespace) {

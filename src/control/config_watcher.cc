@@ -14,6 +14,10 @@ constexpr const char* kRoutingKinds[] = {"Gateway",      "VirtualService", "Dest
                                          "ServiceEntry", "WorkloadEntry",  "Service",
                                          "Pod",          "Endpoints"};
 
+// The mark of the Endpoints canaryd's endpoints controller writes (its managed-by annotation).
+constexpr std::string_view kManagedEndpoints =
+    R"("endpoints.kubernetes.io/managed-by":"canaryd-controller-manager")";
+
 // Whether a Pod's change leaves what routing reads of it as it was (most of a Pod's status
 // writes: restarts, probe times), so no table needs compiling.
 bool SameForRouting(const config::Resource& a, const config::Resource& b) {
@@ -38,6 +42,9 @@ Status ConfigWatcher::Start() {
     Result<store::ListResult> list = store_.List(store::Selector{kind, ""});
     if (!list.ok()) return list.status();
     for (const store::StoredObject& o : list->items) {
+      if (o.key.kind == "Endpoints" && o.value.find(kManagedEndpoints) != std::string::npos) {
+        continue;
+      }
       if (std::optional<config::Resource> r = Decode(o)) {
         cache_[o.key] = Cached{std::move(*r), o.create_revision};
       }
@@ -98,6 +105,13 @@ void ConfigWatcher::Run() {
     std::vector<store::ObjectKey> changed;
     bool routing_changed = false;
     for (const store::WatchEvent& e : batch) {
+      // The Endpoints canaryd writes for Services with a selector are for people to read: the
+      // router takes those Services' Pods themselves.
+      if (e.object.key.kind == "Endpoints" && cache_.count(e.object.key) == 0 &&
+          e.object.value.find(kManagedEndpoints) != std::string::npos) {
+        revision = std::max(revision, e.revision);
+        continue;
+      }
       if (e.type == store::EventType::kModified && e.object.key.kind == "Pod") {
         auto old = cache_.find(e.object.key);
         std::optional<config::Resource> now = Decode(e.object);

@@ -349,11 +349,11 @@ TEST(AdminApi, CanaryctlApplyGetDelete) {
   EXPECT_EQ(all.out.find("NAMESPACE   NAME"), 0u) << all.out;
   CommandResult empty = c.Canaryctl({"get", "dr"});
   EXPECT_EQ(empty.err, "No resources found in default namespace.\n");
-  // Deployments are listed in discovery but not served: an empty list, with the reason.
-  CommandResult deployments = c.Canaryctl({"get", "deployments"});
+  // StatefulSets are listed in discovery but not served: an empty list, with the reason.
+  CommandResult deployments = c.Canaryctl({"get", "statefulsets"});
   EXPECT_EQ(deployments.exit_code, 0) << deployments.err;
-  EXPECT_NE(deployments.err.find("Warning: deployments.apps are not served: canaryd runs no "
-                                 "containers"),
+  EXPECT_NE(deployments.err.find("Warning: statefulsets.apps are not served: canaryd runs "
+                                 "Deployments"),
             std::string::npos)
       << deployments.err;
   CommandResult unknown = c.Canaryctl({"get", "widgets"});

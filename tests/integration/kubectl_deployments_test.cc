@@ -94,8 +94,15 @@ TEST_F(DeploymentsTest, TheWalkthroughRunsUnchangedWithoutWorkloadEntries) {
       << pods;
   EXPECT_TRUE(RE2::PartialMatch(pods, RE2("\nweb-v2-[a-z0-9]+-[a-z0-9]{5} +1/1 +Running +0 ")))
       << pods;
-  std::string deploy = Ok({"get", "deploy"});
-  EXPECT_TRUE(RE2::PartialMatch(deploy, RE2("\nweb-v1 +1/1 +1 +1 "))) << deploy;
+  // The Deployment's status follows its ReplicaSet's, which follows the Pods': a tick or two.
+  std::string deploy;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        deploy = Ok({"get", "deploy"});
+        return RE2::PartialMatch(deploy, RE2("\nweb-v1 +1/1 +1 +1 "));
+      },
+      5s))
+      << deploy;
   ASSERT_TRUE(Eventually(
       [&] {
         return RE2::PartialMatch(Ok({"get", "endpoints", "web-v1-service"}),
