@@ -1,5 +1,6 @@
 #include "api/kube_api.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "api/discovery.h"
@@ -580,6 +581,17 @@ HttpResponse KubeApi::HandleApi(const HttpRequest& req, const std::string& group
     }
     if (auto dr = body->find("dryRun"); dr != body->end() && dr->is_array()) {
       for (const json& v : *dr) del.dry_run |= v == "All";
+    }
+    if (auto g = body->find("gracePeriodSeconds"); g != body->end() && g->is_number_integer()) {
+      del.grace_period_seconds = std::max<int64_t>(0, g->get<int64_t>());
+    }
+    if (std::string g = req.QueryOr("gracePeriodSeconds", ""); !g.empty()) {
+      char* end = nullptr;
+      long long n = std::strtoll(g.c_str(), &end, 10);
+      if (end == g.c_str() || *end != '\0') {
+        return ErrorResponse(BadRequestError("gracePeriodSeconds must be an integer"));
+      }
+      del.grace_period_seconds = std::max<long long>(0, n);
     }
     ApiResult<WriteOutcome> out = service_.Delete(t, del);
     if (!out.ok()) return ErrorResponse(out.error());

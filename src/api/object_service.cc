@@ -1101,7 +1101,8 @@ ApiResult<WriteOutcome> ObjectService::Delete(const Target& t, const DeleteOptio
       return ForbiddenError(k, t.name, "this namespace may not be deleted");
     }
     bool stale = false;
-    ApiResult<WriteOutcome> r = DeleteStored(t, *cur, options.dry_run, &stale);
+    ApiResult<WriteOutcome> r =
+        DeleteStored(t, *cur, options.dry_run, &stale, options.grace_period_seconds);
     if (stale) continue;
     return r;
   }
@@ -1109,12 +1110,38 @@ ApiResult<WriteOutcome> ObjectService::Delete(const Target& t, const DeleteOptio
 }
 
 ApiResult<WriteOutcome> ObjectService::DeleteStored(const Target& t, const store::StoredObject& cur,
-                                                    bool dry_run, bool* stale) {
+                                                    bool dry_run, bool* stale,
+                                                    std::optional<int64_t> grace_period_seconds) {
   const config::KindInfo& k = *t.kind;
   *stale = false;
   WriteOutcome out;
   json current = Present(cur, k, t.version);
-  if (BeingDeleted(current)) {
+  // A Pod that runs is deleted gracefully (see SetGracefulPodDeletion); grace 0 deletes it now,
+  // also one already terminating (kubectl delete --force, and the kubelet once it stopped).
+  const bool graceful_pod = graceful_pods_ && k.kind == config::Kind::kPod &&
+                            !HasFinalizers(current) && grace_period_seconds.value_or(1) != 0;
+  if (graceful_pod && !BeingDeleted(current)) {
+    int64_t grace = grace_period_seconds.value_or(
+        current["spec"].value("terminationGracePeriodSeconds", int64_t{30}));
+    json marked = current;
+    marked["metadata"]["deletionTimestamp"] =
+        FormatTimestamp(clock_.WallNanos() + grace * 1'000'000'000);
+    marked["metadata"]["deletionGracePeriodSeconds"] = grace;
+    if (dry_run) {
+      out.object = std::move(marked);
+      return out;
+    }
+    Result<store::StoredObject> r = store_.Update(t.Key(), Serialize(k, marked), cur.mod_revision);
+    if (!r.ok()) {
+      if (r.status().code() == StatusCode::kConflict) *stale = true;
+      return FromStoreWrite(r.status(), "delete", k, t.ns, t.name);
+    }
+    out.object = Present(*r, k, t.version);
+    return out;
+  }
+  const bool now =
+      k.kind == config::Kind::kPod && grace_period_seconds == 0 && !HasFinalizers(current);
+  if (BeingDeleted(current) && !now) {
     // Already on its way out: Kubernetes answers with the object as it is.
     out.object = std::move(current);
     out.changed = false;

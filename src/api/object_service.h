@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,9 @@ struct WriteOptions {
 
 struct DeleteOptions {
   bool dry_run = false;
+  // DeleteOptions.gracePeriodSeconds: for a Pod (graceful deletion on), how long its
+  // containers get to stop; 0 deletes at once. Unset: the Pod's terminationGracePeriodSeconds.
+  std::optional<int64_t> grace_period_seconds;
   std::string resource_version;  // precondition, when not empty
   std::string uid;               // precondition, when not empty
 };
@@ -91,6 +95,11 @@ class ObjectService {
   // runtime's image catalog: returns the Invalid error to refuse with. Set before serving.
   using Admission = std::function<std::optional<ApiError>(const config::KindInfo&, const json&)>;
   void SetAdmission(Admission admission) { admission_ = std::move(admission); }
+  // Pods are deleted gracefully, as kube-apiserver does it: a delete marks them
+  // (deletionTimestamp, deletionGracePeriodSeconds) and the kubelet, once the containers have
+  // stopped, deletes them with a grace period of 0. Only while a kubelet runs. Set before
+  // serving.
+  void SetGracefulPodDeletion(bool on) { graceful_pods_ = on; }
   // The system object at `key`, or null.
   const SystemObject* SystemObjectAt(const store::ObjectKey& key) const;
   // The system objects a list or watch of `t` covers.
@@ -206,13 +215,15 @@ class ObjectService {
   std::optional<ApiError> CheckWritable(const Target& t, const std::string& name) const;
   // Deletes `cur` (for objects with finalizers: marks it deleted); the deleted object.
   ApiResult<WriteOutcome> DeleteStored(const Target& t, const store::StoredObject& cur,
-                                       bool dry_run, bool* stale);
+                                       bool dry_run, bool* stale,
+                                       std::optional<int64_t> grace_period_seconds = {});
   std::string Now() const;
 
   store::Store& store_;
   const Clock& clock_;
   const SystemObjects* system_ = nullptr;
   Admission admission_;
+  bool graceful_pods_ = false;
   // What VirtualService writes are analyzed against, so that a write costs what it refers to.
   std::unique_ptr<StoredReferences> references_;
 };

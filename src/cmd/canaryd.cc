@@ -414,6 +414,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     supervisor = std::move(*created);
+    service.SetGracefulPodDeletion(true);
     service.SetAdmission([&catalog, identity = canaryd::workload::CurrentIdentity()](
                              const canaryd::config::KindInfo& kind, const canaryd::api::json& obj) {
       return canaryd::workload::AdmitWorkload(catalog, identity, kind, obj);

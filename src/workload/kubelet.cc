@@ -106,6 +106,7 @@ struct Kubelet::PodRun {
   // Stopping: the Pod is gone from the store.
   bool stopping = false;
   int64_t kill_at_mono = 0;
+  int64_t grace_s = 30;  // the spec's terminationGracePeriodSeconds
 };
 
 Kubelet::Kubelet(api::ObjectService& objects, ImageCatalog catalog, ProcessSupervisor& supervisor,
@@ -197,51 +198,35 @@ void Kubelet::Tick() {
     std::string uid = api::MetaString(pod, "uid");
     if (uid.empty()) continue;
     seen.insert(uid);
+    const bool deleting = !api::MetaString(pod, "deletionTimestamp").empty();
     auto it = pods_.find(uid);
     if (it == pods_.end()) {
-      auto run = std::make_unique<PodRun>();
-      run->ns = api::MetaString(pod, "namespace");
-      run->name = api::MetaString(pod, "name");
-      run->uid = uid;
-      run->ip = AllocateIp();
-      run->start_wall = clock_.WallNanos();
-      const api::json& containers = Member(Member(pod, "spec"), "containers");
-      if (containers.is_array()) {
-        for (const api::json& c : containers) {
-          auto cr = std::make_unique<ContainerRun>();
-          cr->name = Str(c, "name");
-          cr->spec = c;
-          cr->backoff = std::make_unique<RestartBackoff>(clock_, options_.backoff);
-          if (const api::json& p = Member(c, "readinessProbe"); p.is_object()) {
-            cr->readiness =
-                std::make_unique<ProbeTracker>(ProbeKind::kReadiness, TimingOf(p), clock_);
-          }
-          if (const api::json& p = Member(c, "livenessProbe"); p.is_object()) {
-            cr->liveness =
-                std::make_unique<ProbeTracker>(ProbeKind::kLiveness, TimingOf(p), clock_);
-          }
-          if (const api::json& p = Member(c, "startupProbe"); p.is_object()) {
-            cr->startup = std::make_unique<ProbeTracker>(ProbeKind::kStartup, TimingOf(p), clock_);
-          }
-          const api::json& ports = Member(c, "ports");
-          if (ports.is_array()) {
-            for (const api::json& p : ports) {
-              int64_t cp = Int(p, "containerPort", 0);
-              if (cp <= 0 || run->ports.count(cp)) continue;
-              if (std::optional<uint32_t> given = FreePort(run->ip)) run->ports[cp] = *given;
-            }
-          }
-          run->containers.push_back(std::move(cr));
-        }
+      if (deleting) {
+        // Marked for deletion before it ever ran here (or in a previous run): nothing to stop.
+        FinishDeletion(pod);
+        continue;
       }
-      it = pods_.emplace(uid, std::move(run)).first;
+      it = pods_.emplace(uid, NewRun(pod)).first;
     }
-    if (!it->second->stopping) SyncPod(pod, *it->second);
+    PodRun& run = *it->second;
+    if (deleting && !run.stopping) {
+      // The marked Pod is no endpoint from the revision that marked it on.
+      int64_t revision = std::strtoll(api::MetaString(pod, "resourceVersion").c_str(), nullptr, 10);
+      const api::json& grace = Member(Member(pod, "metadata"), "deletionGracePeriodSeconds");
+      BeginStopping(run, revision, grace.is_number_integer() ? grace.get<int64_t>() : run.grace_s);
+    }
+    if (!run.stopping) SyncPod(pod, run);
   }
   for (auto it = pods_.begin(); it != pods_.end();) {
     PodRun& run = *it->second;
-    if (!seen.count(it->first) && !run.stopping) BeginStopping(run, list->revision);
+    const bool in_store = seen.count(it->first) > 0;
+    if (!in_store && !run.stopping) BeginStopping(run, list->revision, run.grace_s);
     if (run.stopping && FinishStopping(run)) {
+      if (in_store) {
+        for (const api::json& pod : list->items) {
+          if (api::MetaString(pod, "uid") == it->first) FinishDeletion(pod);
+        }
+      }
       used_ips_.erase(run.ip);
       {
         std::lock_guard<std::mutex> lock(logs_->mu);
@@ -254,6 +239,51 @@ void Kubelet::Tick() {
     }
     ++it;
   }
+}
+
+std::unique_ptr<Kubelet::PodRun> Kubelet::NewRun(const api::json& pod) {
+  auto run = std::make_unique<PodRun>();
+  run->ns = api::MetaString(pod, "namespace");
+  run->name = api::MetaString(pod, "name");
+  run->uid = api::MetaString(pod, "uid");
+  run->ip = AllocateIp();
+  run->start_wall = clock_.WallNanos();
+  run->grace_s = Int(Member(pod, "spec"), "terminationGracePeriodSeconds", 30);
+  const api::json& containers = Member(Member(pod, "spec"), "containers");
+  if (!containers.is_array()) return run;
+  for (const api::json& c : containers) {
+    auto cr = std::make_unique<ContainerRun>();
+    cr->name = Str(c, "name");
+    cr->spec = c;
+    cr->backoff = std::make_unique<RestartBackoff>(clock_, options_.backoff);
+    if (const api::json& p = Member(c, "readinessProbe"); p.is_object()) {
+      cr->readiness = std::make_unique<ProbeTracker>(ProbeKind::kReadiness, TimingOf(p), clock_);
+    }
+    if (const api::json& p = Member(c, "livenessProbe"); p.is_object()) {
+      cr->liveness = std::make_unique<ProbeTracker>(ProbeKind::kLiveness, TimingOf(p), clock_);
+    }
+    if (const api::json& p = Member(c, "startupProbe"); p.is_object()) {
+      cr->startup = std::make_unique<ProbeTracker>(ProbeKind::kStartup, TimingOf(p), clock_);
+    }
+    const api::json& ports = Member(c, "ports");
+    if (ports.is_array()) {
+      for (const api::json& p : ports) {
+        int64_t cp = Int(p, "containerPort", 0);
+        if (cp <= 0 || run->ports.count(cp)) continue;
+        if (std::optional<uint32_t> given = FreePort(run->ip)) run->ports[cp] = *given;
+      }
+    }
+    run->containers.push_back(std::move(cr));
+  }
+  return run;
+}
+
+void Kubelet::FinishDeletion(const api::json& pod) {
+  api::DeleteOptions del;
+  del.uid = api::MetaString(pod, "uid");
+  del.grace_period_seconds = 0;
+  (void)objects_.Delete(PodTarget(api::MetaString(pod, "namespace"), api::MetaString(pod, "name")),
+                        del);
 }
 
 void Kubelet::SyncPod(const api::json& pod, PodRun& run) {
@@ -484,12 +514,10 @@ void Kubelet::ProbeContainer(PodRun& run, ContainerRun& c) {
   }
 }
 
-void Kubelet::BeginStopping(PodRun& run, int64_t revision) {
+void Kubelet::BeginStopping(PodRun& run, int64_t revision, int64_t grace_s) {
   run.stopping = true;
-  // The Pod is gone from the store: wait until the router has dropped it, then ask nicely.
+  // The Pod is marked or gone: wait until the router has dropped it, then ask nicely.
   if (options_.wait_routed) options_.wait_routed(revision);
-  int64_t grace_s = 30;
-  if (!run.last_status.is_null()) grace_s = 30;
   for (auto& c : run.containers) {
     if (c->pid && c->running) (void)supervisor_.Signal(*c->pid, SIGTERM);
   }

@@ -64,7 +64,10 @@ class Kubelet final : public api::PodLogSource {
   void SyncPod(const api::json& pod, PodRun& run);
   void StartContainer(const api::json& pod, PodRun& run, ContainerRun& c);
   void ProbeContainer(PodRun& run, ContainerRun& c);
-  void BeginStopping(PodRun& run, int64_t revision);
+  std::unique_ptr<PodRun> NewRun(const api::json& pod);
+  void BeginStopping(PodRun& run, int64_t revision, int64_t grace_s);
+  // Deletes a marked Pod for good, once nothing of it runs (grace 0, uid precondition).
+  void FinishDeletion(const api::json& pod);
   bool FinishStopping(PodRun& run);  // true once every process has exited
   api::json StatusOf(const api::json& pod, const PodRun& run) const;
   std::string AllocateIp();

@@ -349,5 +349,62 @@ spec:
   EXPECT_EQ(ProcessesWith("--version v7").size(), 2u);
 }
 
+TEST_F(DeploymentsTest, DeletionIsGracefulTerminatingThenSigkillAfterTheGracePeriod) {
+  // An operator's catalog entry whose process ignores SIGTERM (a test may use a shell; the
+  // built-in entries never do).
+  std::string catalog = Write("catalog.yaml", R"(images:
+- image: "stubborn:*"
+  argv: ["/bin/sh", "-c", "trap '' TERM; echo started; while true; do sleep 0.2; done"]
+)");
+  canaryd_.Stop();
+  canaryd_.options().extra_args = {"--image-catalog", catalog};
+  std::string error;
+  ASSERT_TRUE(canaryd_.Start(&error)) << error;
+  Ok({"apply", "-f", Write("pod.yaml", R"(apiVersion: v1
+kind: Pod
+metadata: {name: stubborn}
+spec:
+  terminationGracePeriodSeconds: 3
+  containers: [{name: c, image: "stubborn:v1"}]
+)")});
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return Ok({"get", "pod", "stubborn", "-o", "jsonpath={.status.phase}"}) == "Running";
+      },
+      20s));
+  EXPECT_TRUE(Eventually([&] { return Ok({"logs", "stubborn"}) == "started\n"; }, 5s));
+  std::vector<int> pids = ProcessesWith("trap '' TERM");
+  ASSERT_EQ(pids.size(), 1u);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(Ok({"delete", "pod", "stubborn", "--wait=false"}), "pod \"stubborn\" deleted\n");
+  std::string row = Ok({"get", "pod", "stubborn"});
+  EXPECT_TRUE(RE2::PartialMatch(row, RE2("\nstubborn +[01]/1 +Terminating "))) << row;
+  EXPECT_EQ(Ok({"get", "pod", "stubborn", "-o", "jsonpath={.metadata.deletionGracePeriodSeconds}"}),
+            "3");
+  // SIGTERM is ignored: the process lives out the grace period, then SIGKILL ends it and the
+  // Pod goes.
+  EXPECT_TRUE(Eventually([&] { return Ok({"get", "pods", "-o", "name"}).empty(); }, 15s));
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 2500ms);
+  EXPECT_TRUE(ProcessesWith("trap '' TERM").empty());
+  // kubectl delete --force --grace-period=0 goes at once.
+  Ok({"apply", "-f", Write("pod2.yaml", R"(apiVersion: v1
+kind: Pod
+metadata: {name: stubborn2}
+spec:
+  terminationGracePeriodSeconds: 30
+  containers: [{name: c, image: "stubborn:v1"}]
+)")});
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return Ok({"get", "pod", "stubborn2", "-o", "jsonpath={.status.phase}"}) == "Running";
+      },
+      20s));
+  CommandResult force =
+      canaryd_.Kubectl({"delete", "pod", "stubborn2", "--force", "--grace-period=0"});
+  EXPECT_EQ(force.exit_code, 0) << force.err;
+  EXPECT_EQ(Ok({"get", "pods", "-o", "name"}), "");
+}
+
 }  // namespace
 }  // namespace canaryd::testing
