@@ -406,5 +406,195 @@ spec:
   EXPECT_EQ(Ok({"get", "pods", "-o", "name"}), "");
 }
 
+TEST_F(DeploymentsTest, ARollingUpdateUnderWrkLoadFailsNoRequest) {
+  std::string wrk = FindExecutable("wrk");
+  if (wrk.empty()) GTEST_SKIP() << "wrk not found (scripts/setup.sh installs it)";
+  Ok({"apply", "-f", Write("web.yaml", R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers:
+      - name: web
+        image: gardnera/canarytester:v1
+        ports: [{containerPort: 80}]
+        readinessProbe: {httpGet: {path: /healthz, port: 80}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http: [{route: [{destination: {host: web}}]}]
+)")});
+  ASSERT_TRUE(Eventually([&] { return PodsRunning("app=web", 3); }, 30s)) << Ok({"get", "pods"});
+  ASSERT_TRUE(
+      Eventually([&] { return Answers(canaryd_.gateway_port(), 3).count("200 v1") > 0; }, 10s));
+  SpawnOptions load;
+  load.argv = {wrk, "-t1", "-c32", "-d300s",
+               "http://127.0.0.1:" + std::to_string(canaryd_.gateway_port()) + "/"};
+  std::string error;
+  std::unique_ptr<Process> wrk_process = Process::Spawn(load, &error);
+  ASSERT_TRUE(wrk_process) << error;
+  std::this_thread::sleep_for(500ms);
+  Ok({"set", "image", "deployment/web", "web=gardnera/canarytester:v2"});
+  CommandResult status = canaryd_.Kubectl({"rollout", "status", "deployment/web", "--timeout=90s"});
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  // Until the old Pods are gone, not just scaled down.
+  EXPECT_TRUE(Eventually([&] { return ProcessesWith("--version v1 ").empty(); }, 20s));
+  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(wrk_process->Running());
+  ASSERT_EQ(wrk_process->Stop(SIGINT, 30s), 0) << wrk_process->Stderr();
+  std::string out = wrk_process->Stdout();
+  EXPECT_EQ(out.find("Non-2xx"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Socket errors"), std::string::npos) << out;
+  EXPECT_NE(out.find("Requests/sec"), std::string::npos) << out;
+  EXPECT_EQ(Answers(canaryd_.gateway_port(), 10), (std::map<std::string, int>{{"200 v2", 10}}));
+}
+
+TEST_F(DeploymentsTest, ProbesFailAndRecover) {
+  // The operator allows exec probes for this entry (allowCommand); the test flips files in a
+  // directory the Pod's user (nobody, when the test runs as root) can read.
+  char shared_dir[] = "/tmp/canaryd-probes-XXXXXX";
+  ASSERT_NE(mkdtemp(shared_dir), nullptr);
+  std::filesystem::permissions(shared_dir, std::filesystem::perms(0755));
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{shared_dir};
+  std::string flag = std::string(shared_dir) + "/ready";
+  std::string alive = std::string(shared_dir) + "/alive";
+  const std::string bin =
+      CanarydInstance::CanarydPath().substr(0, CanarydInstance::CanarydPath().rfind('/'));
+  std::string catalog = Write(
+      "catalog.yaml",
+      "images:\n- image: \"probed:*\"\n  argv: [\"" + bin +
+          R"y(/canary-demoapp", "--version", "$(IMAGE_TAG)", "--port", "$(PORT)", "--listen-host", "$(POD_IP)"]
+  allowCommand: true
+)y");
+  canaryd_.Stop();
+  canaryd_.options().extra_args = {"--image-catalog", catalog};
+  std::string error;
+  ASSERT_TRUE(canaryd_.Start(&error)) << error;
+  WriteFile(alive, "");
+  Ok({"apply", "-f",
+      Write("pod.yaml", R"(apiVersion: v1
+kind: Pod
+metadata: {name: probed, labels: {app: probed}}
+spec:
+  containers:
+  - name: web
+    image: "probed:v5"
+    ports: [{containerPort: 8080}]
+    readinessProbe: {exec: {command: ["/usr/bin/test", "-f", ")" +
+                            flag + R"("]}, periodSeconds: 1, failureThreshold: 1}
+    livenessProbe: {exec: {command: ["/usr/bin/test", "-f", ")" +
+                            alive + R"("]}, periodSeconds: 1, failureThreshold: 2}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: probed}
+spec:
+  selector: {app: probed}
+  ports: [{port: 80, targetPort: 8080}]
+)")});
+  auto ready = [&] {
+    return Ok({"get", "pod", "probed", "-o", "jsonpath={.status.containerStatuses[0].ready}"});
+  };
+  auto endpoints = [&] {
+    return Ok({"get", "endpoints", "probed", "-o",
+               "jsonpath={.subsets[0].addresses[0].ip}/{.subsets[0].notReadyAddresses[0].ip}"});
+  };
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return Ok({"get", "pod", "probed", "-o", "jsonpath={.status.phase}"}) == "Running";
+      },
+      20s));
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(ready(), "false") << "the readiness probe fails while the file is missing";
+  EXPECT_TRUE(RE2::FullMatch(endpoints(), RE2("/127\\.1\\.[0-9.]+"))) << endpoints();
+  WriteFile(flag, "");
+  EXPECT_TRUE(Eventually([&] { return ready() == "true"; }, 10s));
+  EXPECT_TRUE(
+      Eventually([&] { return RE2::FullMatch(endpoints(), RE2("127\\.1\\.[0-9.]+/")); }, 10s))
+      << endpoints();
+  std::filesystem::remove(flag);
+  EXPECT_TRUE(Eventually([&] { return ready() == "false"; }, 10s));
+  WriteFile(flag, "");
+  EXPECT_TRUE(Eventually([&] { return ready() == "true"; }, 10s));
+  // Liveness: two failures kill the container; it is restarted (the first back-off is 10 s).
+  std::filesystem::remove(alive);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return Ok({"get", "pod", "probed", "-o",
+                   "jsonpath={.status.containerStatuses[0].lastState.terminated.reason}"}) ==
+               "Error";
+      },
+      15s))
+      << Ok({"get", "pod", "probed", "-o", "yaml"});
+  WriteFile(alive, "");
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return Ok({"get", "pod", "probed", "-o",
+                   "jsonpath={.status.containerStatuses[0].restartCount}/"
+                   "{.status.containerStatuses[0].ready}"}) == "1/true";
+      },
+      30s))
+      << Ok({"get", "pod", "probed", "-o", "yaml"});
+}
+
+TEST_F(DeploymentsTest, LogsFollowSeesWhatIsWrittenLater) {
+  std::string catalog = Write("catalog.yaml", R"(images:
+- image: "ticker:*"
+  argv: ["/bin/sh", "-c", "i=0; while [ $i -lt 100 ]; do echo tick $i; i=$((i+1)); sleep 0.2; done; sleep 100"]
+)");
+  canaryd_.Stop();
+  canaryd_.options().extra_args = {"--image-catalog", catalog};
+  std::string error;
+  ASSERT_TRUE(canaryd_.Start(&error)) << error;
+  Ok({"apply", "-f", Write("pod.yaml", R"(apiVersion: v1
+kind: Pod
+metadata: {name: ticker}
+spec: {containers: [{name: c, image: "ticker:v1"}]}
+)")});
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return Ok({"logs", "ticker"}).find("tick 1\n") != std::string::npos;
+      },
+      20s));
+  std::unique_ptr<Process> follow = canaryd_.StartKubectl({"logs", "-f", "ticker"});
+  ASSERT_NE(follow, nullptr);
+  EXPECT_TRUE(follow->WaitForOutput("tick 0\n", 10s)) << follow->Stderr();
+  // A line written after kubectl logs -f started.
+  std::string last = Ok({"logs", "ticker", "--tail", "1"});
+  int n = std::stoi(last.substr(5));
+  EXPECT_TRUE(follow->WaitForOutput("tick " + std::to_string(n + 3) + "\n", 10s))
+      << follow->Stdout();
+  follow->Stop(SIGTERM, 5s);
+  EXPECT_EQ(Ok({"logs", "ticker", "--tail", "2"}).find("tick"), 0u);
+  CommandResult previous = canaryd_.Kubectl({"logs", "ticker", "--previous"});
+  EXPECT_NE(previous.exit_code, 0);
+  EXPECT_NE(previous.err.find("previous terminated container"), std::string::npos) << previous.err;
+}
+
 }  // namespace
 }  // namespace canaryd::testing
