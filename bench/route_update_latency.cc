@@ -14,10 +14,16 @@
 // round trip (the per-apply cost through the HTTP API).
 //
 // Usage: route_update_latency ADMIN_PORT GATEWAY_PORT [STORED=10000] [FLIPS=200] [SERVICES=0]
-//                             [WRITES=patch]
+//                             [WRITES=patch] [V1_PORT V2_PORT]
 // STORED filler VirtualServices and SERVICES Services are created first (existing ones are
-// kept), then FLIPS flips per write kind; WRITES is a comma-separated list of patch, put and
-// json-patch. bench/route_update_latency.sh starts canaryd and the backends and runs it.
+// kept), then FLIPS flips per write kind; WRITES is a comma-separated list of patch, put,
+// json-patch and pod-ready. pod-ready measures an endpoint change instead of a weight change:
+// the route goes to a Service selecting two Pods (their ports the backends at V1_PORT and
+// V2_PORT, as the kubelet records them), and each flip makes one Pod not ready (not timed,
+// until the gateway has no endpoint left) and then the other ready: the decision is that status
+// write, "seen" the first request the newly ready Pod answers (run canaryd with --no-workloads:
+// the benchmark plays the kubelet). bench/route_update_latency.sh starts canaryd and the
+// backends and runs it.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -227,8 +233,49 @@ int main(int argc, char** argv) {
   std::printf("stored %d VirtualServices and %d Services in %.1f s\n", stored, services,
               std::chrono::duration<double>(Clock::now() - t0).count());
 
+  const bool pods = std::find(writes.begin(), writes.end(), "pod-ready") != writes.end();
+  if (pods && writes.back() != "pod-ready") {
+    std::fprintf(stderr, "pod-ready must come last: it moves the route to the Pods' Service\n");
+    return 2;
+  }
+  if (pods) {
+    if (argc < 9) {
+      std::fprintf(stderr, "pod-ready needs V1_PORT and V2_PORT\n");
+      return 2;
+    }
+    Response svc = Send(api, admin, "POST", "/api/v1/namespaces/default/services",
+                        R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"podweb"},)"
+                        R"("spec":{"selector":{"app":"podweb"},"ports":[{"port":80}]}})",
+                        "application/json");
+    if (svc.status != 201 && svc.status != 409) {
+      std::fprintf(stderr, "service podweb: %d %s\n", svc.status, svc.body.c_str());
+      return 1;
+    }
+    for (int v = 1; v <= 2; ++v) {
+      std::string port = argv[6 + v];
+      Response pod = Send(
+          api, admin, "POST", "/api/v1/namespaces/default/pods",
+          R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"pv)" + std::to_string(v) +
+              R"(","labels":{"app":"podweb"},"annotations":{"canaryd.io/ports":"80=)" + port +
+              R"("}},"spec":{"containers":[{"name":"c","image":"bench","ports":[{"containerPort":80}]}]}})",
+          "application/json");
+      if (pod.status != 201 && pod.status != 409) {
+        std::fprintf(stderr, "pod pv%d: %d %s\n", v, pod.status, pod.body.c_str());
+        return 1;
+      }
+    }
+  }
+
   Poller poller(gateway);
   std::string resource_version;
+  // A Pod's readiness through its status subresource, as the kubelet writes it.
+  auto set_ready = [&](int v, bool ready) {
+    return Send(
+        api, admin, "PATCH", "/api/v1/namespaces/default/pods/pv" + std::to_string(v) + "/status",
+        std::string(R"({"status":{"podIP":"127.0.0.1","conditions":[{"type":"Ready","status":")") +
+            (ready ? "True" : "False") + R"("}]}})",
+        "application/merge-patch+json");
+  };
   int flip = 0;
   // One flip: the decision, the write of `kind`, and the first request on the new weights.
   auto one = [&](const std::string& kind, Figures* out) -> bool {
@@ -236,6 +283,36 @@ int main(int argc, char** argv) {
     int v1 = to_v2 ? 0 : 100, v2 = to_v2 ? 100 : 0;
     std::string want = to_v2 ? "v2" : "v1";
     std::string method = "PATCH", body, type;
+    if (kind == "pod-ready") {
+      // Not timed: the other Pod leaves, until the gateway has no endpoint.
+      if (set_ready(to_v2 ? 1 : 2, false).status != 200) return false;
+      auto until = Clock::now() + std::chrono::seconds(10);
+      Client probe(gateway, 5000);  // fresh: an idle one may have been closed by the gateway
+      while (true) {
+        Response r = probe.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");
+        if (r.status == 503) break;
+        if (Clock::now() > until) {
+          std::fprintf(stderr, "pod flip %d: the unready Pod stays an endpoint (%d %s)\n", flip,
+                       r.status, r.body.c_str());
+          return false;
+        }
+      }
+      Clock::time_point decision = Clock::now();
+      poller.Arm(want, decision);
+      Response w = set_ready(to_v2 ? 2 : 1, true);
+      Clock::time_point acked = Clock::now();
+      Poller::Seen s = poller.Wait();
+      if (w.status != 200 || !s.ok) {
+        std::fprintf(stderr, "pod flip %d: %d %s\n", flip, w.status, w.body.c_str());
+        return false;
+      }
+      if (out != nullptr) {
+        out->seen.push_back(Ms(s.seen - decision));
+        out->acked.push_back(Ms(acked - decision));
+        out->bracket.push_back(Ms(s.seen - s.last_old));
+      }
+      return true;
+    }
     if (kind == "patch") {
       body = R"({"spec":{"http":)" + Http(v1, v2) + "}}";
       type = "application/merge-patch+json";
@@ -282,6 +359,17 @@ int main(int argc, char** argv) {
       "(acked), %d flips each:\n",
       flips);
   for (const std::string& kind : writes) {
+    if (kind == "pod-ready") {
+      // The walkthrough's route goes to the Pods' Service from now on (a full compile, once).
+      Response w = Send(api, admin, "PATCH", vs_path,
+                        R"({"spec":{"http":[{"route":[{"destination":{"host":"podweb"}}]}]}})",
+                        "application/merge-patch+json");
+      if (w.status != 200) {
+        std::fprintf(stderr, "route to podweb: %d %s\n", w.status, w.body.c_str());
+        return 1;
+      }
+      if (!one("pod-ready", nullptr) || !one("pod-ready", nullptr)) return 1;
+    }
     Figures f;
     for (int i = 0; i < flips; ++i) {
       if (!one(kind, &f)) return 1;

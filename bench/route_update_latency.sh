@@ -8,7 +8,8 @@
 #
 #   bash bench/route_update_latency.sh [CANARYD...]    (default: build/bin/canaryd)
 #
-# Knobs: STORED [10000] SERVICES [5000] FLIPS [200] WRITES [patch,put,json-patch] WORKERS [2]
+# Knobs: STORED [10000] SERVICES [5000] FLIPS [200] WRITES [patch,put,json-patch,pod-ready]
+#        WORKERS [2]
 #        TIMEOUT [1800] (seconds, per canaryd)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +17,7 @@ BIN=$ROOT/build/bin
 STORED=${STORED:-10000}
 SERVICES=${SERVICES:-5000}
 FLIPS=${FLIPS:-200}
-WRITES=${WRITES:-patch,put,json-patch}
+WRITES=${WRITES:-patch,put,json-patch,pod-ready}
 WORKERS=${WORKERS:-2}
 TIMEOUT=${TIMEOUT:-1800}
 TMP=$(mktemp -d /tmp/canaryd-route-update.XXXXXX)
@@ -43,11 +44,11 @@ for subject in "${subjects[@]}"; do
   rm -rf "$TMP/data" "$TMP/admin.port"
   launch canaryd "$gw" "" "$subject" -f "$TMP/conf" --workers "$WORKERS" --listen-host 127.0.0.1 \
     --port-map "80=$gw" --admin 127.0.0.1:0 --admin-port-file "$TMP/admin.port" \
-    --data-dir "$TMP/data" --log-level warn
+    --data-dir "$TMP/data" --log-level warn --no-workloads
   for _ in $(seq 100); do [ -s "$TMP/admin.port" ] && break; sleep 0.1; done
   admin=$(cat "$TMP/admin.port")
   timeout "$TIMEOUT" "$ROOT/build/bench/route_update_latency" "$admin" "$gw" "$STORED" "$FLIPS" \
-    "$SERVICES" "$WRITES"
+    "$SERVICES" "$WRITES" "$v1" "$v2"
   # This canaryd only (the backends serve the next one).
   kill -TERM "$PID_canaryd"; wait "$PID_canaryd" 2> /dev/null || true
   unset 'PIDS[${#PIDS[@]}-1]'

@@ -1,6 +1,7 @@
 #include "control/config_watcher.h"
 
 #include <algorithm>
+#include <set>
 
 #include "api/json_node.h"
 #include "config/pod_endpoint.h"
@@ -104,6 +105,8 @@ void ConfigWatcher::Run() {
     bool only_virtual_services = true;
     std::vector<store::ObjectKey> changed;
     bool routing_changed = false;
+    bool only_pods = true;
+    std::set<store::ObjectKey> pod_keys;
     for (const store::WatchEvent& e : batch) {
       // The Endpoints canaryd writes for Services with a selector are for people to read: the
       // router takes those Services' Pods themselves.
@@ -124,13 +127,28 @@ void ConfigWatcher::Run() {
       }
       routing_changed = true;
       Apply(e);
+      only_pods &= e.object.key.kind == "Pod";
+      if (e.object.key.kind == "Pod") pod_keys.insert(e.object.key);
       revision = std::max(revision, e.revision);
       only_virtual_services &= e.type == store::EventType::kModified &&
                                e.object.key.kind == "VirtualService" &&
                                cache_.count(e.object.key) > 0;
       changed.push_back(e.object.key);
     }
-    if (routing_changed) Compile(only_virtual_services ? &changed : nullptr);
+    if (routing_changed) {
+      if (only_pods && !pod_keys.empty() && last_) {
+        // Each Pod as it is after the whole batch (nullptr: gone).
+        std::vector<std::pair<std::pair<std::string, std::string>, const config::Resource*>> pods;
+        for (const store::ObjectKey& key : pod_keys) {
+          auto it = cache_.find(key);
+          pods.emplace_back(std::make_pair(key.namespace_, key.name),
+                            it == cache_.end() ? nullptr : &it->second.resource);
+        }
+        CompilePods(pods);
+      } else {
+        Compile(only_virtual_services ? &changed : nullptr);
+      }
+    }
     std::lock_guard<std::mutex> lock(mu_);
     applied_revision_ = std::max(applied_revision_, revision);
     cv_.notify_all();
@@ -169,6 +187,34 @@ void ConfigWatcher::Apply(const store::WatchEvent& e) {
   } else {
     cache_.erase(e.object.key);
   }
+}
+
+void ConfigWatcher::CompilePods(
+    const std::vector<std::pair<std::pair<std::string, std::string>, const config::Resource*>>&
+        pods) {
+  int64_t start = clock_.MonotonicNanos();
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    generation = status_.generation + 1;
+  }
+  std::optional<router::CompileResult> patched =
+      router::Compiler::PatchPods(*last_, pods, generation);
+  if (!patched) {
+    Compile();
+    return;
+  }
+  int64_t took = clock_.MonotonicNanos() - start;
+  std::lock_guard<std::mutex> lock(mu_);
+  publish_(patched->table, patched->ports);
+  status_.generation = generation;
+  status_.tables_published++;
+  status_.tables_patched++;
+  status_.last_compile_nanos = took;
+  status_.last_publish_wall_nanos = clock_.WallNanos();
+  status_.warnings = patched->warnings;
+  status_.synced = true;
+  last_ = std::move(patched);
 }
 
 void ConfigWatcher::Compile(const std::vector<store::ObjectKey>* patchable) {

@@ -64,6 +64,11 @@ class ConfigWatcher {
   // Recompiles and publishes. `patchable`: only VirtualServices changed, these (in the cache);
   // then a patch of the last table is tried first.
   void Compile(const std::vector<store::ObjectKey>* patchable = nullptr);
+  // Only Pods changed: their Services' clusters get new endpoints, the routes stay (a full
+  // compile when the last table cannot be patched).
+  void CompilePods(
+      const std::vector<std::pair<std::pair<std::string, std::string>, const config::Resource*>>&
+          pods);
   std::optional<config::Resource> Decode(const store::StoredObject& o);
 
   store::Store& store_;

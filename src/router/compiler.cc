@@ -138,6 +138,52 @@ class TableBuilder {
     return out;
   }
 
+  // The table for the last one with the Pods in `changed` updated (nullptr: deleted; the key
+  // is namespace and name), sharing everything but the clusters: those of Services that select
+  // a changed Pod, before or after the change, get their endpoints again. The clusters' list is
+  // copied, never the routes. Nothing when there is no table to patch.
+  std::optional<CompileResult> PatchPods(
+      const std::vector<std::pair<std::pair<std::string, std::string>, const Resource*>>& changed,
+      uint64_t generation) {
+    if (!table_) return std::nullopt;
+    std::vector<std::map<std::string, std::string>> labels;
+    std::set<std::string> namespaces;
+    for (const auto& [key, pod] : changed) {
+      namespaces.insert(key.first);
+      // The labels as compiled: the Pod itself may already be gone or changed.
+      if (auto it = pod_labels_.find(key); it != pod_labels_.end()) labels.push_back(it->second);
+      if (pod != nullptr) {
+        labels.push_back(pod->metadata.labels);
+        pods_[key] = pod;
+        pod_labels_[key] = pod->metadata.labels;
+      } else {
+        pods_.erase(key);
+        pod_labels_.erase(key);
+      }
+    }
+    auto clusters = std::make_shared<std::vector<Cluster>>(*table_->clusters_);
+    for (auto& [id, recipe] : recipes_) {
+      const Resource& svc = *recipe.service;
+      if (!namespaces.count(svc.ns())) continue;
+      const auto& selector = svc.As<config::ServiceSpec>().selector;
+      bool affected = false;
+      for (const auto& l : labels) affected |= !selector.empty() && LabelsContain(l, selector);
+      if (!affected) continue;
+      Cluster& c = (*clusters)[id];
+      c.endpoints.clear();
+      ServiceEndpoints(svc, recipe.port, recipe.subset_labels, &c);
+    }
+    auto table = std::make_shared<RouteTable>(*table_);
+    table->generation_ = generation;
+    table->clusters_ = std::move(clusters);
+    table_ = table;
+    CompileResult out;
+    out.table = table;
+    out.ports = ports_list_;
+    out.warnings = Warnings();
+    return out;
+  }
+
  private:
   // The fields a resource sets that canaryd does not serve (found by the decoder), one warning
   // each; kept per resource so that a patch replaces a VirtualService's.
@@ -180,7 +226,8 @@ class TableBuilder {
           workloads_.push_back(&r);
           break;
         case config::Kind::kPod:
-          pods_.push_back(&r);
+          pods_[{r.ns(), r.name()}] = &r;
+          pod_labels_[{r.ns(), r.name()}] = r.metadata.labels;
           break;
         case config::Kind::kEndpoints:
           endpoints_[{r.ns(), r.name()}] = &r;
@@ -549,6 +596,7 @@ class TableBuilder {
       if (!c.missing) {
         if (t.service) {
           ServiceEndpoints(*t.service, port, subset_labels, &c);
+          recipes_[c.id] = EndpointRecipe{t.service, port, subset_labels};
         } else {
           EntryEndpoints(*t.entry, port, subset_labels, &c);
         }
@@ -641,7 +689,7 @@ class TableBuilder {
   void PodEndpoints(const Resource& svc, const config::ServicePortSpec* sp, uint32_t port,
                     const std::map<std::string, std::string>& subset_labels, Cluster* c) {
     const auto& spec = svc.As<config::ServiceSpec>();
-    for (const Resource* p : pods_) {
+    for (const auto& [key, p] : pods_) {
       if (p->ns() != svc.ns() || !LabelsContain(p->metadata.labels, spec.selector) ||
           !LabelsContain(p->metadata.labels, subset_labels)) {
         continue;
@@ -785,7 +833,15 @@ class TableBuilder {
   std::vector<std::pair<std::string, const Resource*>> service_entries_;
   std::vector<std::pair<std::string, const Resource*>> wildcard_entries_;
   std::vector<const Resource*> workloads_;
-  std::vector<const Resource*> pods_;
+  std::map<std::pair<std::string, std::string>, const Resource*> pods_;  // by (ns, name)
+  // How each Service-backed cluster's endpoints were found, to find them again when Pods change.
+  struct EndpointRecipe {
+    const Resource* service = nullptr;
+    uint32_t port = 0;
+    std::map<std::string, std::string> subset_labels;
+  };
+  std::map<uint32_t, EndpointRecipe> recipes_;
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> pod_labels_;
   std::map<std::pair<std::string, std::string>, const Resource*> endpoints_;  // by (ns, name)
   std::vector<const Resource*> destination_rules_;
   std::vector<const Resource*> gateways_;
@@ -817,6 +873,17 @@ Result<CompileResult> Compiler::Compile(const std::vector<config::Resource>& res
   for (const config::Resource& r : resources) pointers.push_back(&r);
   Result<CompileResult> out = TableBuilder(options).Run(pointers);
   return out;  // the resources are the caller's: no patches from this one
+}
+
+std::optional<CompileResult> Compiler::PatchPods(
+    CompileResult& previous,
+    const std::vector<std::pair<std::pair<std::string, std::string>, const config::Resource*>>&
+        changed,
+    uint64_t generation) {
+  if (!previous.builder) return std::nullopt;
+  std::optional<CompileResult> out = previous.builder->PatchPods(changed, generation);
+  if (out) out->builder = previous.builder;
+  return out;
 }
 
 std::optional<CompileResult> Compiler::Patch(CompileResult& previous,

@@ -58,6 +58,14 @@ class Compiler {
   static std::optional<CompileResult> Patch(CompileResult& previous,
                                             const std::vector<const config::Resource*>& changed,
                                             uint64_t generation);
+  // The cheap way when only Pods changed (one became ready, or left): `previous` with the
+  // endpoints of the clusters whose Service selects a changed Pod found again, routes shared.
+  // `changed`: (namespace, name) and the Pod now (alive as for Patch), or nullptr when deleted.
+  static std::optional<CompileResult> PatchPods(
+      CompileResult& previous,
+      const std::vector<std::pair<std::pair<std::string, std::string>, const config::Resource*>>&
+          changed,
+      uint64_t generation);
 };
 
 }  // namespace canaryd::router
