@@ -42,9 +42,12 @@ for subject in "${subjects[@]}"; do
   echo "== $subject ($(cd "$(dirname "$subject")/.." && git rev-parse --short HEAD 2>/dev/null || echo '?'))"
   gw=$(free_port)
   rm -rf "$TMP/data" "$TMP/admin.port"
+  # The benchmark plays the kubelet for pod-ready; builds from before workloads have no flag.
+  no_workloads=()
+  if "$subject" --help 2>&1 | grep -q -- --no-workloads; then no_workloads=(--no-workloads); fi
   launch canaryd "$gw" "" "$subject" -f "$TMP/conf" --workers "$WORKERS" --listen-host 127.0.0.1 \
     --port-map "80=$gw" --admin 127.0.0.1:0 --admin-port-file "$TMP/admin.port" \
-    --data-dir "$TMP/data" --log-level warn --no-workloads
+    --data-dir "$TMP/data" --log-level warn "${no_workloads[@]}"
   for _ in $(seq 100); do [ -s "$TMP/admin.port" ] && break; sleep 0.1; done
   admin=$(cat "$TMP/admin.port")
   timeout "$TIMEOUT" "$ROOT/build/bench/route_update_latency" "$admin" "$gw" "$STORED" "$FLIPS" \

@@ -714,7 +714,10 @@ ApiResult<json> ObjectService::Prepare(const Target& t, json obj, const json& ex
     }
     return *invalid;
   }
-  if (admission_ && part == Part::kObject) {
+  // Admission judges what is to run: a create, or a change of the spec (not a write of labels
+  // or annotations, which the kubelet makes to a Pod whatever the catalog now says).
+  if (admission_ && part == Part::kObject &&
+      (op == Op::kCreate || SpecOf(obj) != SpecOf(existing))) {
     if (std::optional<ApiError> refused = admission_(k, obj)) {
       if (refused->name.empty()) refused->name = obj["metadata"].value("name", "");
       return *refused;

@@ -298,8 +298,9 @@ void Kubelet::SyncPod(const api::json& pod, PodRun& run) {
     options.field_manager = kFieldManager;
     api::ApiResult<api::WriteOutcome> w =
         objects_.Patch(target, api::PatchType::kMerge, patch.dump(), options);
-    if (!w.ok()) return;
-    run.ports_recorded = true;
+    // Retried at the next tick; the status is still written, and without its ports the Pod is
+    // no endpoint.
+    run.ports_recorded = w.ok();
   }
   std::string policy = Str(Member(pod, "spec"), "restartPolicy");
   for (auto& cp : run.containers) {

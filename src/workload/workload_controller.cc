@@ -1,5 +1,7 @@
 #include "workload/workload_controller.h"
 
+#include <arpa/inet.h>
+
 #include <map>
 #include <set>
 
@@ -246,7 +248,8 @@ void WorkloadController::Tick() {
   for (const json& rs : rss) SyncReplicaSet(rs, pods_by_owner[api::MetaString(rs, "uid")]);
   std::vector<json> services = list(config::Kind::kService);
   std::vector<json> endpoints = list(config::Kind::kEndpoints);
-  for (const json& svc : services) SyncEndpoints(svc, pods, endpoints);
+  std::vector<json> workload_entries = list(config::Kind::kWorkloadEntry);
+  for (const json& svc : services) SyncEndpoints(svc, pods, workload_entries, endpoints);
   // Endpoints this controller wrote for a Service that is gone or lost its selector.
   for (const json& ep : endpoints) {
     if (Annotation(ep, kManagedBy) != kManager) continue;
@@ -425,6 +428,7 @@ void WorkloadController::SyncReplicaSet(const json& rs, const std::vector<const 
 }
 
 void WorkloadController::SyncEndpoints(const json& svc, const std::vector<json>& pods,
+                                       const std::vector<json>& workload_entries,
                                        const std::vector<json>& endpoints) {
   const json& spec = Member(svc, "spec");
   const json& selector = Member(spec, "selector");
@@ -481,6 +485,47 @@ void WorkloadController::SyncEndpoints(const json& svc, const std::vector<json>&
     json& subset = subsets[ports];
     if (subset.is_null()) subset = {{"ports", ports}};
     subset[ready ? "addresses" : "notReadyAddresses"].push_back(std::move(address));
+  }
+  // WorkloadEntries the selector matches, on their port for each Service port (by the port's
+  // name in the entry's ports, else the target port number), as the router sends to them.
+  for (const json& we : workload_entries) {
+    if (api::MetaString(we, "namespace") != ns) continue;
+    const json& we_spec = Member(we, "spec");
+    const json& labels = Member(we_spec, "labels");
+    bool match = labels.is_object();
+    for (auto it = selector.begin(); match && it != selector.end(); ++it) {
+      match = labels.contains(it.key()) && labels[it.key()] == *it;
+    }
+    std::string address = Str(we_spec, "address");
+    in6_addr scratch;
+    bool ip = inet_pton(AF_INET, address.c_str(), &scratch) == 1 ||
+              inet_pton(AF_INET6, address.c_str(), &scratch) == 1;
+    if (!match || !ip) continue;  // an Endpoints address is an IP; a host name has none to show
+    const json& named = Member(we_spec, "ports");
+    json ports = json::array();
+    for (const json& sp : Member(spec, "ports")) {
+      const json& target = Member(sp, "targetPort");
+      int64_t port = target.is_number_integer() ? target.get<int64_t>() : Int(sp, "port", 0);
+      if (target.is_string() && Member(named, target.get<std::string>().c_str()).is_number()) {
+        port = named[target.get<std::string>()].get<int64_t>();
+      }
+      if (!Str(sp, "name").empty() && Member(named, Str(sp, "name").c_str()).is_number()) {
+        port = named[Str(sp, "name")].get<int64_t>();
+      }
+      json p = {{"port", port},
+                {"protocol", Str(sp, "protocol").empty() ? "TCP" : Str(sp, "protocol")}};
+      if (!Str(sp, "name").empty()) p["name"] = Str(sp, "name");
+      ports.push_back(std::move(p));
+    }
+    json& subset = subsets[ports];
+    if (subset.is_null()) subset = {{"ports", ports}};
+    subset["addresses"].push_back({{"ip", address},
+                                   {"targetRef",
+                                    {{"kind", "WorkloadEntry"},
+                                     {"apiVersion", "networking.istio.io/v1"},
+                                     {"namespace", ns},
+                                     {"name", api::MetaString(we, "name")},
+                                     {"uid", api::MetaString(we, "uid")}}}});
   }
   json list = json::array();
   for (auto& [ports, subset] : subsets) list.push_back(std::move(subset));

@@ -42,6 +42,7 @@ class WorkloadController {
                       const std::vector<api::json>& pods);
   void SyncReplicaSet(const api::json& rs, const std::vector<const api::json*>& pods);
   void SyncEndpoints(const api::json& svc, const std::vector<api::json>& pods,
+                     const std::vector<api::json>& workload_entries,
                      const std::vector<api::json>& endpoints);
   void Loop();
 

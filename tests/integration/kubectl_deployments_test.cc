@@ -110,6 +110,22 @@ TEST_F(DeploymentsTest, TheWalkthroughRunsUnchangedWithoutWorkloadEntries) {
       },
       10s));
   EXPECT_EQ(Ok({"get", "workloadentries", "-A", "-o", "name"}), "");
+  // A WorkloadEntry the Service selects is an endpoint too, beside the Pod.
+  Ok({"apply", "-f", Write("we.yaml", R"(apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: outside}
+spec: {address: 127.0.0.9, labels: {app: web, version: v1}}
+)")});
+  EXPECT_TRUE(Eventually(
+      [&] {
+        std::string kinds =
+            Ok({"get", "endpoints", "web-v1-service", "-o",
+                "jsonpath={range .subsets[*].addresses[*]}{.targetRef.kind} {end}"});
+        return kinds == "Pod WorkloadEntry " || kinds == "WorkloadEntry Pod ";
+      },
+      10s))
+      << Ok({"get", "endpoints", "web-v1-service", "-o", "yaml"});
+  Ok({"delete", "workloadentry", "outside"});
 
   Ok({"apply", "-f", seed("web-gateway-virtualservice.yaml")});
   ASSERT_TRUE(Eventually([&] { return Answers(canaryd_.gateway_port(), 1).count("200 v1"); }, 10s))
@@ -347,6 +363,23 @@ spec:
   ASSERT_TRUE(canaryd_.Start(&error)) << error;
   EXPECT_TRUE(Eventually([&] { return PodsRunning("app=two", 2); }, 20s)) << Ok({"get", "pods"});
   EXPECT_EQ(ProcessesWith("--version v7").size(), 2u);
+  // Restarted without the catalog, the crasher's image resolves to nothing: the status the
+  // kubelet gives an image it cannot pull, with what to do.
+  canaryd_.Stop();
+  canaryd_.options().extra_args = {};
+  ASSERT_TRUE(canaryd_.Start(&error)) << error;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        std::string reason = Ok({"get", "pod", "crash", "-o",
+                                 "jsonpath={.status.containerStatuses[0].state.waiting.reason}"});
+        return reason == "ErrImagePull" || reason == "ImagePullBackOff";
+      },
+      20s))
+      << Ok({"get", "pod", "crash", "-o", "yaml"});
+  EXPECT_NE(Ok({"get", "pod", "crash", "-o",
+                "jsonpath={.status.containerStatuses[0].state.waiting.message}"})
+                .find("image catalog"),
+            std::string::npos);
 }
 
 TEST_F(DeploymentsTest, DeletionIsGracefulTerminatingThenSigkillAfterTheGracePeriod) {
@@ -421,7 +454,7 @@ spec:
       terminationGracePeriodSeconds: 5
       containers:
       - name: web
-        image: gardnera/canarytester:v1
+        image: gardnera/canarytester:r1
         ports: [{containerPort: 80}]
         readinessProbe: {httpGet: {path: /healthz, port: 80}, periodSeconds: 1}
 ---
@@ -448,7 +481,7 @@ spec:
 )")});
   ASSERT_TRUE(Eventually([&] { return PodsRunning("app=web", 3); }, 30s)) << Ok({"get", "pods"});
   ASSERT_TRUE(
-      Eventually([&] { return Answers(canaryd_.gateway_port(), 3).count("200 v1") > 0; }, 10s));
+      Eventually([&] { return Answers(canaryd_.gateway_port(), 3).count("200 r1") > 0; }, 10s));
   SpawnOptions load;
   load.argv = {wrk, "-t1", "-c32", "-d300s",
                "http://127.0.0.1:" + std::to_string(canaryd_.gateway_port()) + "/"};
@@ -456,11 +489,12 @@ spec:
   std::unique_ptr<Process> wrk_process = Process::Spawn(load, &error);
   ASSERT_TRUE(wrk_process) << error;
   std::this_thread::sleep_for(500ms);
-  Ok({"set", "image", "deployment/web", "web=gardnera/canarytester:v2"});
+  Ok({"set", "image", "deployment/web", "web=gardnera/canarytester:r2"});
   CommandResult status = canaryd_.Kubectl({"rollout", "status", "deployment/web", "--timeout=90s"});
   EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
-  // Until the old Pods are gone, not just scaled down.
-  EXPECT_TRUE(Eventually([&] { return ProcessesWith("--version v1 ").empty(); }, 20s));
+  // Until the old Pods are gone, not just scaled down (tags of this test alone: other tests may
+  // run demo apps at v1 meanwhile).
+  EXPECT_TRUE(Eventually([&] { return ProcessesWith("--version r1 ").empty(); }, 20s));
   std::this_thread::sleep_for(500ms);
   ASSERT_TRUE(wrk_process->Running());
   ASSERT_EQ(wrk_process->Stop(SIGINT, 30s), 0) << wrk_process->Stderr();
@@ -468,7 +502,7 @@ spec:
   EXPECT_EQ(out.find("Non-2xx"), std::string::npos) << out;
   EXPECT_EQ(out.find("Socket errors"), std::string::npos) << out;
   EXPECT_NE(out.find("Requests/sec"), std::string::npos) << out;
-  EXPECT_EQ(Answers(canaryd_.gateway_port(), 10), (std::map<std::string, int>{{"200 v2", 10}}));
+  EXPECT_EQ(Answers(canaryd_.gateway_port(), 10), (std::map<std::string, int>{{"200 r2", 10}}));
 }
 
 TEST_F(DeploymentsTest, ProbesFailAndRecover) {
