@@ -1,6 +1,7 @@
 // kubectl's typed `create` commands, whose bodies are protobuf: every `kubectl create service`
 // variant (clusterip, headless, nodeport, loadbalancer, externalname) arrives with its ports,
-// selector, labels and type, exactly as the same Service in JSON would.
+// selector, labels and type, exactly as the same Service in JSON would; so do `kubectl create
+// deployment` and `kubectl run`.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -72,6 +73,24 @@ TEST_F(KubectlCreateTest, ExternalName) {
   json s = Get("ext");
   EXPECT_EQ(s["spec"]["type"], "ExternalName");
   EXPECT_EQ(s["spec"]["externalName"], "example.com");
+}
+
+// `kubectl create deployment` and `kubectl run` send apps/v1 Deployment and core/v1 Pod in
+// protobuf: what they hold arrives as the same objects in JSON would.
+TEST_F(KubectlCreateTest, DeploymentAndRun) {
+  EXPECT_EQ(Ok({"create", "deployment", "web", "--image=gardnera/canarytester:v1", "--replicas=2"}),
+            "deployment.apps/web created\n");
+  EXPECT_EQ(Ok({"get", "deploy", "web", "-o",
+                "jsonpath={.spec.replicas} {.spec.selector.matchLabels.app} "
+                "{.metadata.labels.app} {.spec.template.metadata.labels.app} "
+                "{.spec.template.spec.containers[0].name} "
+                "{.spec.template.spec.containers[0].image}"}),
+            "2 web web web canarytester gardnera/canarytester:v1");
+  EXPECT_EQ(Ok({"run", "pod1", "--image=gardnera/canarytester:v1"}), "pod/pod1 created\n");
+  EXPECT_EQ(Ok({"get", "pod", "pod1", "-o",
+                "jsonpath={.metadata.labels.run} {.spec.containers[0].name} "
+                "{.spec.containers[0].image}"}),
+            "pod1 pod1 gardnera/canarytester:v1");
 }
 
 TEST_F(KubectlCreateTest, DryRunAndValidationStillApply) {
