@@ -105,7 +105,7 @@ TEST_F(DeploymentsTest, TheWalkthroughRunsUnchangedWithoutWorkloadEntries) {
       << deploy;
   ASSERT_TRUE(Eventually(
       [&] {
-        return RE2::PartialMatch(Ok({"get", "endpoints", "web-v1-service"}),
+        return RE2::PartialMatch(canaryd_.Kubectl({"get", "endpoints", "web-v1-service"}).out,
                                  RE2("127\\.1\\.[0-9]+\\.[0-9]+:[0-9]+"));
       },
       10s));
@@ -119,12 +119,14 @@ spec: {address: 127.0.0.9, labels: {app: web, version: v1}}
   EXPECT_TRUE(Eventually(
       [&] {
         std::string kinds =
-            Ok({"get", "endpoints", "web-v1-service", "-o",
-                "jsonpath={range .subsets[*].addresses[*]}{.targetRef.kind} {end}"});
+            canaryd_
+                .Kubectl({"get", "endpoints", "web-v1-service", "-o",
+                          "jsonpath={range .subsets[*].addresses[*]}{.targetRef.kind} {end}"})
+                .out;
         return kinds == "Pod WorkloadEntry " || kinds == "WorkloadEntry Pod ";
       },
       10s))
-      << Ok({"get", "endpoints", "web-v1-service", "-o", "yaml"});
+      << canaryd_.Kubectl({"get", "endpoints", "web-v1-service", "-o", "yaml"}).out;
   Ok({"delete", "workloadentry", "outside"});
 
   Ok({"apply", "-f", seed("web-gateway-virtualservice.yaml")});
@@ -251,7 +253,8 @@ spec:
   EXPECT_TRUE(Eventually([&] { return Ok({"get", "pods", "-o", "name"}).empty(); }, 20s));
   EXPECT_TRUE(Eventually(
       [&] {
-        return Ok({"get", "endpoints", "web", "-o", "jsonpath={.subsets}"}).empty();
+        return canaryd_.Kubectl({"get", "endpoints", "web", "-o", "jsonpath={.subsets}"})
+            .out.empty();
       },
       10s));
   EXPECT_TRUE(
@@ -405,7 +408,11 @@ spec:
         return Ok({"get", "pod", "stubborn", "-o", "jsonpath={.status.phase}"}) == "Running";
       },
       20s));
-  EXPECT_TRUE(Eventually([&] { return Ok({"logs", "stubborn"}) == "started\n"; }, 5s));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return canaryd_.Kubectl({"logs", "stubborn"}).out == "started\n";
+      },
+      5s));
   std::vector<int> pids = ProcessesWith("trap '' TERM");
   ASSERT_EQ(pids.size(), 1u);
   auto start = std::chrono::steady_clock::now();
@@ -555,8 +562,10 @@ spec:
     return Ok({"get", "pod", "probed", "-o", "jsonpath={.status.containerStatuses[0].ready}"});
   };
   auto endpoints = [&] {
-    return Ok({"get", "endpoints", "probed", "-o",
-               "jsonpath={.subsets[0].addresses[0].ip}/{.subsets[0].notReadyAddresses[0].ip}"});
+    return canaryd_
+        .Kubectl({"get", "endpoints", "probed", "-o",
+                  "jsonpath={.subsets[0].addresses[0].ip}/{.subsets[0].notReadyAddresses[0].ip}"})
+        .out;
   };
   ASSERT_TRUE(Eventually(
       [&] {
@@ -612,7 +621,7 @@ spec: {containers: [{name: c, image: "ticker:v1"}]}
 )")});
   ASSERT_TRUE(Eventually(
       [&] {
-        return Ok({"logs", "ticker"}).find("tick 1\n") != std::string::npos;
+        return canaryd_.Kubectl({"logs", "ticker"}).out.find("tick 1\n") != std::string::npos;
       },
       20s));
   std::unique_ptr<Process> follow = canaryd_.StartKubectl({"logs", "-f", "ticker"});
