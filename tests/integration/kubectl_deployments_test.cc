@@ -253,8 +253,9 @@ spec:
   EXPECT_TRUE(Eventually([&] { return Ok({"get", "pods", "-o", "name"}).empty(); }, 20s));
   EXPECT_TRUE(Eventually(
       [&] {
-        return canaryd_.Kubectl({"get", "endpoints", "web", "-o", "jsonpath={.subsets}"})
-            .out.empty();
+        CommandResult r =
+            canaryd_.Kubectl({"get", "endpoints", "web", "-o", "jsonpath={.subsets}"});
+        return r.exit_code == 0 && r.out.empty();
       },
       10s));
   EXPECT_TRUE(
