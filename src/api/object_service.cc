@@ -1123,45 +1123,39 @@ ApiResult<WriteOutcome> ObjectService::DeleteStored(const Target& t, const store
   // also one already terminating (kubectl delete --force, and the kubelet once it stopped).
   const bool graceful_pod = graceful_pods_ && k.kind == config::Kind::kPod &&
                             !HasFinalizers(current) && grace_period_seconds.value_or(1) != 0;
+  // Marked rather than deleted: a running Pod (until its kubelet has stopped it), a namespace
+  // (NamespaceController empties it, then it goes), an object with finalizers (until they are
+  // removed).
+  std::optional<json> marked;
   if (graceful_pod && !BeingDeleted(current)) {
     int64_t grace = grace_period_seconds.value_or(
         current["spec"].value("terminationGracePeriodSeconds", int64_t{30}));
-    json marked = current;
-    marked["metadata"]["deletionTimestamp"] =
+    marked = current;
+    (*marked)["metadata"]["deletionTimestamp"] =
         FormatTimestamp(clock_.WallNanos() + grace * 1'000'000'000);
-    marked["metadata"]["deletionGracePeriodSeconds"] = grace;
-    if (dry_run) {
-      out.object = std::move(marked);
+    (*marked)["metadata"]["deletionGracePeriodSeconds"] = grace;
+  } else {
+    const bool now =
+        k.kind == config::Kind::kPod && grace_period_seconds == 0 && !HasFinalizers(current);
+    if (BeingDeleted(current) && !now) {
+      // Already on its way out: Kubernetes answers with the object as it is.
+      out.object = std::move(current);
+      out.changed = false;
       return out;
     }
-    Result<store::StoredObject> r = store_.Update(t.Key(), Serialize(k, marked), cur.mod_revision);
-    if (!r.ok()) {
-      if (r.status().code() == StatusCode::kConflict) *stale = true;
-      return FromStoreWrite(r.status(), "delete", k, t.ns, t.name);
+    if (k.kind == config::Kind::kNamespace || HasFinalizers(current)) {
+      marked = current;
+      (*marked)["metadata"]["deletionTimestamp"] = Now();
+      (*marked)["metadata"]["deletionGracePeriodSeconds"] = 0;
+      if (k.kind == config::Kind::kNamespace) (*marked)["status"]["phase"] = "Terminating";
     }
-    out.object = Present(*r, k, t.version);
-    return out;
   }
-  const bool now =
-      k.kind == config::Kind::kPod && grace_period_seconds == 0 && !HasFinalizers(current);
-  if (BeingDeleted(current) && !now) {
-    // Already on its way out: Kubernetes answers with the object as it is.
-    out.object = std::move(current);
-    out.changed = false;
-    return out;
-  }
-  // A namespace terminates (NamespaceController empties it, then it goes); an object with
-  // finalizers waits for them to be removed. Both are marked with deletionTimestamp.
-  if (k.kind == config::Kind::kNamespace || HasFinalizers(current)) {
-    json marked = current;
-    marked["metadata"]["deletionTimestamp"] = Now();
-    marked["metadata"]["deletionGracePeriodSeconds"] = 0;
-    if (k.kind == config::Kind::kNamespace) marked["status"]["phase"] = "Terminating";
+  if (marked) {
     if (dry_run) {
-      out.object = std::move(marked);
+      out.object = std::move(*marked);
       return out;
     }
-    Result<store::StoredObject> r = store_.Update(t.Key(), Serialize(k, marked), cur.mod_revision);
+    Result<store::StoredObject> r = store_.Update(t.Key(), Serialize(k, *marked), cur.mod_revision);
     if (!r.ok()) {
       if (r.status().code() == StatusCode::kConflict) *stale = true;
       return FromStoreWrite(r.status(), "delete", k, t.ns, t.name);

@@ -204,15 +204,19 @@ void ConfigWatcher::CompilePods(
     Compile();
     return;
   }
-  int64_t took = clock_.MonotonicNanos() - start;
+  PublishPatched(std::move(*patched), generation, clock_.MonotonicNanos() - start);
+}
+
+void ConfigWatcher::PublishPatched(router::CompileResult patched, uint64_t generation,
+                                   int64_t took) {
   std::lock_guard<std::mutex> lock(mu_);
-  publish_(patched->table, patched->ports);
+  publish_(patched.table, patched.ports);
   status_.generation = generation;
   status_.tables_published++;
   status_.tables_patched++;
   status_.last_compile_nanos = took;
   status_.last_publish_wall_nanos = clock_.WallNanos();
-  status_.warnings = patched->warnings;
+  status_.warnings = patched.warnings;
   status_.synced = true;
   last_ = std::move(patched);
 }
@@ -229,17 +233,7 @@ void ConfigWatcher::Compile(const std::vector<store::ObjectKey>* patchable) {
     for (const store::ObjectKey& key : *patchable) changed.push_back(&cache_.at(key).resource);
     if (std::optional<router::CompileResult> patched =
             router::Compiler::Patch(*last_, changed, generation)) {
-      int64_t took = clock_.MonotonicNanos() - start;
-      std::lock_guard<std::mutex> lock(mu_);
-      publish_(patched->table, patched->ports);
-      status_.generation = generation;
-      status_.tables_published++;
-      status_.tables_patched++;
-      status_.last_compile_nanos = took;
-      status_.last_publish_wall_nanos = clock_.WallNanos();
-      status_.warnings = patched->warnings;
-      status_.synced = true;
-      last_ = std::move(patched);
+      PublishPatched(std::move(*patched), generation, clock_.MonotonicNanos() - start);
       return;
     }
   }

@@ -66,6 +66,8 @@ class ConfigWatcher {
   void Compile(const std::vector<store::ObjectKey>* patchable = nullptr);
   // Only Pods changed: their Services' clusters get new endpoints, the routes stay (a full
   // compile when the last table cannot be patched).
+  // Publishes a patched table and records it (config thread).
+  void PublishPatched(router::CompileResult patched, uint64_t generation, int64_t took);
   void CompilePods(
       const std::vector<std::pair<std::pair<std::string, std::string>, const config::Resource*>>&
           pods);
