@@ -416,8 +416,8 @@ class Flagger : public Policy {
 config::CanarySpec DefaultSpec() {
   config::CanarySpec spec;
   spec.virtual_service = "web";
-  spec.stable.host = "web-v1-service";
-  spec.canary.host = "web-v2-service";
+  spec.stable.emplace().host = "web-v1-service";
+  spec.canary.emplace().host = "web-v2-service";
   return spec;
 }
 

@@ -148,7 +148,7 @@ void ApplyWorkloadDefaults(config::Kind kind, json& obj) {
 }  // namespace
 
 void ApplyDefaults(config::Kind kind, json& obj) {
-  if (kind == config::Kind::kCanary) {
+  if (kind == config::Kind::kCanary || kind == config::Kind::kFlaggerCanary) {
     ApplyCanaryDefaults(obj);
     return;
   }

@@ -48,11 +48,15 @@ TEST_F(KubeApiTest, Discovery) {
   json groups = Body(Call("GET", "/apis"));
   std::vector<std::string> names;
   for (const json& g : groups["groups"]) names.push_back(g["name"]);
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"apps", "events.k8s.io", "authorization.k8s.io", "batch",
-                                      "networking.k8s.io", "networking.istio.io", "canaryd.io"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"apps", "events.k8s.io", "authorization.k8s.io",
+                                             "batch", "networking.k8s.io", "networking.istio.io",
+                                             "canaryd.io", "flagger.app"}));
   EXPECT_EQ(groups["groups"][5]["preferredVersion"]["version"], "v1");
   EXPECT_EQ(groups["groups"][6]["preferredVersion"]["version"], "v1alpha1");
+  EXPECT_EQ(groups["groups"][7]["preferredVersion"]["version"], "v1beta1");
+  json flagger = Body(Call("GET", "/apis/flagger.app/v1beta1"));
+  ASSERT_EQ(flagger["resources"].size(), 2u);
+  EXPECT_EQ(flagger["resources"][0]["name"], "canaries");
   json canaries = Body(Call("GET", "/apis/canaryd.io/v1alpha1"));
   ASSERT_EQ(canaries["resources"].size(), 2u);  // canaries and canaries/status
   EXPECT_EQ(canaries["resources"][1]["name"], "canaries/status");
@@ -82,7 +86,7 @@ TEST_F(KubeApiTest, Discovery) {
                             "application/json"}});
   EXPECT_NE(agg.Header("content-type")->find("as=APIGroupDiscoveryList"), std::string::npos);
   json items = Body(agg)["items"];
-  EXPECT_EQ(items.size(), 7u);
+  EXPECT_EQ(items.size(), 8u);
   EXPECT_EQ(items[5]["metadata"]["name"], "networking.istio.io");
   EXPECT_EQ(items[5]["versions"][0]["resources"][1]["shortNames"], json({"vs"}));
   EXPECT_EQ(Call("GET", "/healthz").body, "ok");

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "api/event_conversion.h"
+#include "api/flagger_canary.h"
 #include "api/json_node.h"
 #include "api/kind_rules.h"
 #include "api/list_types.h"
@@ -89,15 +90,25 @@ bool Converted(const config::KindInfo& kind) {
 }
 
 // The stored shape of an object of `kind` (as the API shows it); for a converted kind,
-// *unknown_field names a field the stored shape does not have.
-std::optional<json> ToStorage(const config::KindInfo& kind, json obj, std::string* unknown_field) {
+// *refused says which field the stored shape cannot hold, and why.
+std::optional<json> ToStorage(const config::KindInfo& kind, json obj, ApiCause* refused) {
   if (!Converted(kind)) return obj;
-  std::optional<json> core = CoreFromEventsV1(obj, unknown_field);
+  if (kind.kind == config::Kind::kFlaggerCanary) return CanaryFromFlagger(obj, refused);
+  std::string unknown;
+  std::optional<json> core = CoreFromEventsV1(obj, &unknown);
   if (core) {
     (*core)["apiVersion"] = "v1";
     (*core)["kind"] = std::string(config::InfoOf(kind.stored_as).name);
+  } else {
+    *refused = {"FieldValueNotSupported", "unknown field \"" + unknown + "\"", unknown};
   }
   return core;
+}
+
+// The shape `kind` shows of a stored object.
+json FromStorage(const config::KindInfo& kind, json stored) {
+  if (kind.kind == config::Kind::kEventsEvent) return EventsV1FromCore(stored);
+  return stored;  // the same fields under another apiVersion
 }
 
 // The object as the store keeps it: in its stored shape, without resourceVersion.
@@ -105,8 +116,8 @@ std::string Serialize(const config::KindInfo& kind, json obj) {
   if (auto meta = obj.find("metadata"); meta != obj.end() && meta->is_object()) {
     meta->erase("resourceVersion");
   }
-  std::string unknown;
-  if (std::optional<json> stored = ToStorage(kind, std::move(obj), &unknown)) obj = *stored;
+  ApiCause refused;
+  if (std::optional<json> stored = ToStorage(kind, obj, &refused)) obj = *stored;
   return obj.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -211,7 +222,7 @@ json ObjectService::Present(const store::StoredObject& stored, const config::Kin
                             const std::string& version) const {
   json obj = json::parse(stored.value, nullptr, false);
   if (obj.is_discarded() || !obj.is_object()) obj = json::object();
-  if (Converted(kind)) obj = EventsV1FromCore(obj);
+  if (Converted(kind)) obj = FromStorage(kind, std::move(obj));
   obj["apiVersion"] = kind.group.empty() ? version : std::string(kind.group) + "/" + version;
   obj["kind"] = std::string(kind.name);
   json& meta = obj["metadata"];
@@ -549,7 +560,7 @@ ApiResult<ListOutcome> ObjectService::ListForTable(const Target& t, const LabelS
   const config::KindInfo& kind = *t.kind;
   out.items = MergedItems(
       r->items, SystemObjectsOf(t), fields, labels, [&kind](const store::StoredObject& o) {
-        json obj = Converted(kind) ? EventsV1FromCore(json::parse(o.value, nullptr, false))
+        json obj = Converted(kind) ? FromStorage(kind, json::parse(o.value, nullptr, false))
                                    : ParseForTable(o.value, kind.kind);
         if (!obj.is_object()) obj = json::object();
         obj["metadata"]["resourceVersion"] = std::to_string(o.mod_revision);
@@ -694,12 +705,9 @@ ApiResult<json> ObjectService::Prepare(const Target& t, json obj, const json& ex
     }
   }
   // Validated in the shape it is stored in, by the config layer's decoder and rules.
-  std::string unknown;
-  std::optional<json> stored = ToStorage(k, obj, &unknown);
-  if (!stored) {
-    return InvalidError(k, obj["metadata"].value("name", ""),
-                        {{"FieldValueNotSupported", "unknown field \"" + unknown + "\"", unknown}});
-  }
+  ApiCause refused;
+  std::optional<json> stored = ToStorage(k, obj, &refused);
+  if (!stored) return InvalidError(k, obj["metadata"].value("name", ""), {refused});
   if (op == Op::kCreate) {
     if (std::optional<ApiError> invalid = CheckCreate(k, *stored)) return *invalid;
   }
@@ -708,7 +716,9 @@ ApiResult<json> ObjectService::Prepare(const Target& t, json obj, const json& ex
           ValidateObject(stored_kind, *stored, references_.get(), &store_, warnings)) {
     if (invalid->name.empty()) invalid->name = obj["metadata"].value("name", "");
     if (Converted(k)) {  // told in the shape the client wrote
-      for (ApiCause& c : invalid->causes) c.field = EventsV1FieldPath(c.field);
+      if (k.kind == config::Kind::kEventsEvent) {
+        for (ApiCause& c : invalid->causes) c.field = EventsV1FieldPath(c.field);
+      }
       invalid->group = std::string(k.group);
       invalid->message = InvalidError(k, invalid->name, invalid->causes).message;
     }

@@ -131,4 +131,21 @@ const json& MetaMap(const json& obj, const char* field) {
   return *f;
 }
 
+const json& JsonMember(const json& obj, const char* key) {
+  static const json kNull;
+  if (!obj.is_object()) return kNull;
+  auto it = obj.find(key);
+  return it == obj.end() ? kNull : *it;
+}
+
+std::string JsonString(const json& obj, const char* key) {
+  const json& v = JsonMember(obj, key);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
+int64_t JsonInt(const json& obj, const char* key, int64_t fallback) {
+  const json& v = JsonMember(obj, key);
+  return v.is_number_integer() ? v.get<int64_t>() : fallback;
+}
+
 }  // namespace canaryd::api

@@ -29,4 +29,10 @@ std::string MetaString(const json& obj, const char* field);
 // metadata.labels / metadata.annotations as an object (empty when absent).
 const json& MetaMap(const json& obj, const char* field);
 
+// obj[key], or null when obj is not an object or lacks it: safe to chain.
+const json& JsonMember(const json& obj, const char* key);
+// obj[key] as a string ("" unless a string) and as an integer (`fallback` unless an integer).
+std::string JsonString(const json& obj, const char* key);
+int64_t JsonInt(const json& obj, const char* key, int64_t fallback);
+
 }  // namespace canaryd::api

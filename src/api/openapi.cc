@@ -40,6 +40,7 @@ json SpecSchema(config::Kind kind) {
     case config::Kind::kNamespace:
       return SchemaOf<config::NamespaceSpec>();
     case config::Kind::kCanary:
+    case config::Kind::kFlaggerCanary:
       return SchemaOf<config::CanarySpec>();
     default:
       return Open();  // refused and review kinds: the server answers whatever the body holds
@@ -73,6 +74,7 @@ std::string SchemaName(const config::KindInfo& k, const std::string& version) {
     return "io.istio.networking." + version + "." + std::string(k.name);
   }
   if (k.group == "canaryd.io") return "io.canaryd." + version + "." + std::string(k.name);
+  if (k.group == "flagger.app") return "app.flagger." + version + "." + std::string(k.name);
   // Kubernetes' own groups: io.k8s.api.apps.v1.Deployment, io.k8s.api.events.v1.Event.
   std::string_view package = k.group.substr(0, k.group.find('.'));
   return "io.k8s.api." + std::string(package) + "." + version + "." + std::string(k.name);

@@ -115,6 +115,7 @@ json Columns(config::Kind kind) {
       cols.push_back(Column("Endpoints", "string", "Endpoints of the service."));
       break;
     case config::Kind::kCanary:
+    case config::Kind::kFlaggerCanary:
       cols.push_back(Column("Status", "string", "The phase of the rollout."));
       cols.push_back(Column("Weight", "integer", "The canary's weight on the shifted route."));
       cols.push_back(Column("FailedChecks", "integer", "Failed checks of this analysis."));
@@ -461,7 +462,8 @@ json TableCells(const config::KindInfo& kind, const json& obj, int64_t now_nanos
     case config::Kind::kEndpoints:
       cells.push_back(EndpointsCell(obj));
       break;
-    case config::Kind::kCanary: {
+    case config::Kind::kCanary:
+    case config::Kind::kFlaggerCanary: {
       const json& st = Field(obj, {"status"});
       cells.push_back(StringOr(Field(st, {"phase"}), "Pending"));
       cells.push_back(Field(st, {"canaryWeight"}).is_number() ? Field(st, {"canaryWeight"})

@@ -217,11 +217,52 @@ void Describe(V& v, CanaryAnalysis& t) {
   v("webhooks", t.webhooks, {.doc = "Gates, checks and notifications, as Flagger's webhooks."});
 }
 
+// Flagger's model: the Deployment whose pod template is released (spec.targetRef).
+struct CanaryTargetRef {
+  std::string api_version;
+  std::string kind;
+  std::string name;
+};
+template <class V>
+void Describe(V& v, CanaryTargetRef& t) {
+  v("apiVersion", t.api_version, {.doc = "apps/v1.", .required = true});
+  v("kind", t.kind, {.doc = "Deployment.", .required = true});
+  v("name", t.name,
+    {.doc = "The Deployment (in the Canary's namespace) whose pod template is released.",
+     .required = true});
+}
+
+// With targetRef: the Services and VirtualService canaryd makes for the target.
+struct CanaryService {
+  std::optional<std::string> name;
+  int64_t port = 0;
+  std::optional<IntOrString> target_port;
+  std::optional<std::string> port_name;
+  std::vector<std::string> gateways;
+  std::vector<std::string> hosts;
+};
+template <class V>
+void Describe(V& v, CanaryService& t) {
+  v("name", t.name,
+    {.doc = "The name of the Service that routes to the primary (default: the target's "
+            "name); <name>-primary and <name>-canary are made beside it."});
+  v("port", t.port, {.doc = "The Services' port.", .required = true});
+  v("targetPort", t.target_port,
+    {.doc = "The containers' port, a number or a name (default: port)."});
+  v("portName", t.port_name, {.doc = "The Services' port name (default http)."});
+  v("gateways", t.gateways,
+    {.doc = "The Gateways of the VirtualService canaryd makes (when spec.virtualService is not "
+            "set); default none: the mesh."});
+  v("hosts", t.hosts, {.doc = "The hosts of that VirtualService, beside the Service's own name."});
+}
+
 struct CanarySpec {
+  std::optional<CanaryTargetRef> target_ref;
+  std::optional<CanaryService> service;
   std::string virtual_service;
   std::optional<std::string> route;
-  Destination stable;
-  Destination canary;
+  std::optional<Destination> stable;
+  std::optional<Destination> canary;
   std::optional<std::string> revision;
   std::optional<bool> suspend;
   std::optional<bool> skip_analysis;
@@ -230,20 +271,30 @@ struct CanarySpec {
 };
 template <class V>
 void Describe(V& v, CanarySpec& t) {
+  v("targetRef", t.target_ref,
+    {.doc = "Flagger's model: the Deployment being released, instead of stable and canary. "
+            "canaryd makes <name>-primary (a Deployment of the last promoted template), the "
+            "Services <name>, <name>-primary and <name>-canary, and a VirtualService <name> "
+            "(unless virtualService is set); a change of the target's pod template starts an "
+            "analysis with the target's Pods as the canary; promotion copies the template to "
+            "the primary, and the target is scaled to zero when the release ends."});
+  v("service", t.service,
+    {.doc = "With targetRef: the port of the Services canaryd makes, and the VirtualService's "
+            "hosts and gateways."});
   v("virtualService", t.virtual_service,
     {.doc = "The name of the VirtualService (in the Canary's namespace) whose weights are "
-            "shifted.",
-     .required = true});
+            "shifted. Required with stable and canary; with targetRef, a VirtualService of "
+            "yours that routes to <name>-primary (default: the one canaryd makes)."});
   v("route", t.route,
     {.doc = "The name of the http route to shift; by default the one route that routes to the "
             "stable destination."});
   v("stable", t.stable,
-    {.doc = "The destination that serves now (host, optional subset and port, as in a route).",
-     .required = true});
+    {.doc = "The destination that serves now (host, optional subset and port, as in a route). "
+            "Required unless targetRef is set."});
   v("canary", t.canary,
     {.doc = "The destination being released. It is added to the route at weight 0 when absent. "
-            "Changing it (or revision) starts a new analysis.",
-     .required = true});
+            "Changing it (or revision) starts a new analysis. Required unless targetRef is "
+            "set."});
   v("revision", t.revision,
     {.doc = "Any text, such as a version; changing it starts a new analysis (Flagger's \"new "
             "revision detected\")."});
@@ -252,7 +303,7 @@ void Describe(V& v, CanarySpec& t) {
   v("skipAnalysis", t.skip_analysis, {.doc = "When true, the canary is promoted without checks."});
   v("progressDeadlineSeconds", t.progress_deadline_seconds,
     {.doc = "How long the rollout may hold without progress (too few requests, provider "
-            "errors) before it fails (default 600)."});
+            "errors, a canary that does not become ready) before it fails (default 600)."});
   v("analysis", t.analysis, {.doc = "How the canary is stepped and checked."});
 }
 

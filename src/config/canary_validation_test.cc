@@ -173,5 +173,75 @@ TEST(QueryTemplate, ValuesThatWouldEndAPromQlStringAreRefused) {
   }
 }
 
+std::vector<std::string> ErrorsOfDocument(const std::string& doc) {
+  LoadResult result;
+  LoadText(doc, "t.yaml", LoadOptions{}, result);
+  std::vector<std::string> out;
+  for (const Diagnostic& d : result.diagnostics.items()) {
+    if (d.severity == Severity::kError) out.push_back(d.path + ": " + d.message);
+  }
+  return out;
+}
+
+constexpr const char* kTargetHeader =
+    "apiVersion: canaryd.io/v1alpha1\nkind: Canary\nmetadata: {name: web}\nspec:\n";
+
+TEST(CanaryValidation, ATargetRefCanaryLoadsWithoutDestinations) {
+  LoadResult result;
+  LoadText(std::string(kTargetHeader) +
+               R"(  targetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  service: {port: 80, targetPort: 8080, gateways: [web-gateway], hosts: ["*"]}
+  analysis: {interval: 10s, stepWeight: 10, maxWeight: 50}
+)",
+           "t.yaml", LoadOptions{}, result);
+  ASSERT_FALSE(result.diagnostics.has_errors()) << result.diagnostics.ToString();
+  const CanarySpec& spec = result.resources[0].As<CanarySpec>();
+  ASSERT_TRUE(spec.target_ref);
+  EXPECT_EQ(spec.target_ref->name, "web");
+  ASSERT_TRUE(spec.service);
+  EXPECT_EQ(spec.service->port, 80);
+  EXPECT_FALSE(spec.stable);
+}
+
+TEST(CanaryValidation, EachModeRefusesTheOthersFields) {
+  EXPECT_EQ(
+      ErrorsOfDocument(std::string(kTargetHeader) + "  analysis: {interval: 10s}\n"),
+      (std::vector<std::string>{"spec.virtualService: required field is missing",
+                                "spec.stable: required field is missing (or set targetRef)",
+                                "spec.canary: required field is missing (or set targetRef)"}));
+  std::vector<std::string> both =
+      ErrorsOfDocument(std::string(kTargetHeader) +
+                       "  targetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n"
+                       "  stable: {host: a}\n");
+  EXPECT_EQ(both, (std::vector<std::string>{
+                      "spec.stable: set targetRef or stable and canary, not both: with targetRef "
+                      "the stable is <name>-primary and the canary <name>-canary",
+                      "spec.service: required with targetRef: the port of the Services canaryd "
+                      "makes"}));
+  EXPECT_EQ(Errors("  service: {port: 80}\n"),
+            (std::vector<std::string>{"spec.service: only with targetRef"}));
+}
+
+TEST(CanaryValidation, TheTargetMustBeAnAppsV1DeploymentWithAShortName) {
+  std::vector<std::string> e = ErrorsOfDocument(
+      std::string(kTargetHeader) +
+      "  targetRef: {apiVersion: apps/v1beta1, kind: StatefulSet, name: " + std::string(60, 'a') +
+      "}\n  service: {port: 0}\n");
+  EXPECT_EQ(e, (std::vector<std::string>{
+                   "spec.targetRef.apiVersion: must be apps/v1 (canaryd releases Deployments), "
+                   "got \"apps/v1beta1\"",
+                   "spec.targetRef.kind: must be Deployment, got \"StatefulSet\"",
+                   "spec.targetRef.name: at most 55 characters: <name>-primary must be a "
+                   "Service name",
+                   "spec.service.port: must be between 1 and 65535"}));
+  std::vector<std::string> own =
+      ErrorsOfDocument(std::string(kTargetHeader) +
+                       "  targetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n"
+                       "  virtualService: mine\n  service: {port: 80, hosts: [a.example]}\n");
+  EXPECT_EQ(own, (std::vector<std::string>{
+                     "spec.service.hosts: only for the VirtualService canaryd makes; with "
+                     "spec.virtualService, set them in that VirtualService"}));
+}
+
 }  // namespace
 }  // namespace canaryd::config

@@ -833,7 +833,7 @@ spec: {}
         "gateway, not a mesh sidecar; canaryd serves networking.istio.io Gateway, VirtualService, "
         "DestinationRule, ServiceEntry and WorkloadEntry (v1, v1beta1, v1alpha3), v1 Service, "
         "Namespace, ConfigMap, Secret, Event, Pod and Endpoints, apps/v1 Deployment and "
-        "ReplicaSet, and canaryd.io/v1alpha1 Canary"}},
+        "ReplicaSet, and canaryd.io/v1alpha1 Canary (and flagger.app/v1beta1 Canary)"}},
       {"fragment",
        kNone,
        R"(attempts: 2

@@ -12,10 +12,12 @@ constexpr std::string_view kV1[] = {"v1"};
 constexpr std::string_view kIstioGroup = "networking.istio.io";
 constexpr std::string_view kCanarydGroup = "canaryd.io";
 constexpr std::string_view kV1Alpha1[] = {"v1alpha1"};
+constexpr std::string_view kFlaggerGroup = "flagger.app";
+constexpr std::string_view kV1Beta1[] = {"v1beta1"};
 // Kubernetes' own groups first, as kube-apiserver lists them, then the CRD group.
-constexpr std::string_view kGroups[] = {"apps",       "events.k8s.io",     "authorization.k8s.io",
-                                        "batch",      "networking.k8s.io", kIstioGroup,
-                                        kCanarydGroup};
+constexpr std::string_view kGroups[] = {"apps",        "events.k8s.io",     "authorization.k8s.io",
+                                        "batch",       "networking.k8s.io", kIstioGroup,
+                                        kCanarydGroup, kFlaggerGroup};
 
 constexpr std::string_view kGwShort[] = {"gw"};
 constexpr std::string_view kVsShort[] = {"vs"};
@@ -108,6 +110,9 @@ constexpr KindInfo kKinds[] = {
                                   kEvShort, {}, true, false)),
     WithCrdStatus(Stored(Kind::kCanary, {"Canary", kCanarydGroup, "canaries", "canary"}, {},
                          kCanaryCategories, true)),
+    StoredAs(Kind::kCanary,
+             WithCrdStatus(Stored(Kind::kFlaggerCanary,
+                                  {"Canary", kFlaggerGroup, "canaries", "canary"}, {}, {}, true))),
     Stored(Kind::kEndpoints, {"Endpoints", "", "endpoints", "endpoints"}, kEpShort, {}, true,
            false),
     WithBuiltInStatus(Stored(Kind::kPod, {"Pod", "", "pods", "pod"}, kPoShort, kAllCategory, true)),
@@ -154,6 +159,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 std::span<const std::string_view> GroupVersions(std::string_view group) {
   if (group == kIstioGroup) return kIstioVersions;
   if (group == kCanarydGroup) return kV1Alpha1;
+  if (group == kFlaggerGroup) return kV1Beta1;
   if (group.empty()) return kV1;
   for (std::string_view g : kGroups) {
     if (g == group) return kV1;
@@ -247,7 +253,13 @@ std::string_view KindDescription(Kind kind) {
              "stable destination to a canary step by step, checks the canary against its "
              "thresholds and against the stable every interval and with a continuous "
              "sequential test, and promotes it or rolls it back by itself, recording every "
-             "decision as an Event.";
+             "decision as an Event. With spec.targetRef it releases a Deployment as Flagger "
+             "does.";
+    case Kind::kFlaggerCanary:
+      return "Flagger's Canary, served by canaryd's rollout controller: the same objects as "
+             "canaryd.io/v1alpha1 Canary, for a Canary with spec.targetRef (a Deployment). "
+             "Flagger's fields that canaryd serves are accepted; the others are refused with "
+             "the reason.";
     case Kind::kDeployment:
       return "Runs replicas of a Pod template and replaces them by a rolling update when the "
              "template changes. canaryd runs the Pods' containers as local processes, commands "
@@ -303,7 +315,7 @@ std::string ExplainUnservedKind(std::string_view api_version, std::string_view k
       "canaryd serves networking.istio.io Gateway, VirtualService, DestinationRule, "
       "ServiceEntry and WorkloadEntry (v1, v1beta1, v1alpha3), v1 Service, Namespace, "
       "ConfigMap, Secret, Event, Pod and Endpoints, apps/v1 Deployment and ReplicaSet, and "
-      "canaryd.io/v1alpha1 Canary";
+      "canaryd.io/v1alpha1 Canary (and flagger.app/v1beta1 Canary)";
   if (const KindInfo* k = FindKind(api_version, kind)) {
     if (k->serving == Serving::kRefused) return what + " is not served: " + UnservedReason(*k);
     if (k->serving == Serving::kReview) {

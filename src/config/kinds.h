@@ -27,6 +27,9 @@ enum class Kind {
   kEvent,        // core/v1
   kEventsEvent,  // events.k8s.io/v1: the same objects as core/v1 Event, in another shape
   kCanary,       // canaryd.io/v1alpha1: a progressive release (the rollout controller's)
+  // flagger.app/v1beta1 Canary: Flagger's shape of the same objects (a Canary with targetRef),
+  // stored as canaryd.io/v1alpha1 Canary.
+  kFlaggerCanary,
   // Refused: Kubernetes kinds canaryd lists but does not serve (see ExplainUnservedKind).
   kEndpoints,
   kPod,

@@ -168,6 +168,7 @@ std::optional<Resource> DecodeResource(const Node& root, Diagnostics& diags,
       DecodeBody<EndpointsBody>(d, root, r);
       break;
     case Kind::kEventsEvent:
+    case Kind::kFlaggerCanary:
     case Kind::kReplicationController:
     case Kind::kPersistentVolumeClaim:
     case Kind::kPersistentVolume:

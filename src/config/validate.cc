@@ -55,6 +55,7 @@ void ValidateResource(const Resource& r, Diagnostics& diags) {
       ValidateEndpoints(c, r.As<EndpointsBody>());
       break;
     case Kind::kEventsEvent:
+    case Kind::kFlaggerCanary:
     case Kind::kReplicationController:
     case Kind::kPersistentVolumeClaim:
     case Kind::kPersistentVolume:

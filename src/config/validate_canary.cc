@@ -120,19 +120,84 @@ void CheckWebhook(Checker& c, const CanaryWebhook& w) {
   if (w.timeout && w.timeout->nanos > 300 * kSecond) c.ErrorAt("timeout", "at most 5m");
 }
 
+void CheckTarget(Checker& c, const CanarySpec& s) {
+  const CanaryTargetRef& t = *s.target_ref;
+  {
+    auto scope = c.path().Field("targetRef");
+    if (t.api_version != "apps/v1") {
+      c.ErrorAt("apiVersion",
+                "must be apps/v1 (canaryd releases Deployments), got \"" + t.api_version + "\"");
+    }
+    if (t.kind != "Deployment") {
+      c.ErrorAt("kind", "must be Deployment, got \"" + t.kind + "\"");
+    }
+    if (t.name.empty()) {
+      c.ErrorAt("name", "required field is missing");
+    } else if (std::string why = CheckDns1123Label(t.name); !why.empty()) {
+      c.ErrorAt("name", why);
+    } else if (t.name.size() > 63 - 8) {
+      c.ErrorAt("name", "at most 55 characters: <name>-primary must be a Service name");
+    }
+  }
+  for (const char* f : {"stable", "canary"}) {
+    if ((f[0] == 's' ? s.stable : s.canary)) {
+      c.ErrorAt(f,
+                "set targetRef or stable and canary, not both: with targetRef the stable is "
+                "<name>-primary and the canary <name>-canary");
+    }
+  }
+  if (!s.service) {
+    c.ErrorAt("service", "required with targetRef: the port of the Services canaryd makes");
+    return;
+  }
+  auto scope = c.path().Field("service");
+  const CanaryService& svc = *s.service;
+  if (svc.port < 1 || svc.port > 65535) c.ErrorAt("port", "must be between 1 and 65535");
+  if (svc.target_port && svc.target_port->is_int &&
+      (svc.target_port->int_value < 1 || svc.target_port->int_value > 65535)) {
+    c.ErrorAt("targetPort", "must be between 1 and 65535");
+  }
+  if (svc.target_port && !svc.target_port->is_int) {
+    if (std::string why = CheckDns1123Label(svc.target_port->string_value); !why.empty()) {
+      c.ErrorAt("targetPort", "a port name: " + why);
+    }
+  }
+  if (svc.name) {
+    if (std::string why = CheckDns1123Label(*svc.name); !why.empty()) c.ErrorAt("name", why);
+  }
+  for (size_t i = 0; i < svc.hosts.size(); ++i) {
+    auto hosts = c.path().Field("hosts");
+    auto idx = c.path().Index(i);
+    if (std::string why = CheckHost(svc.hosts[i], true); !why.empty()) c.Error(why);
+  }
+  if (!s.virtual_service.empty() && (!svc.hosts.empty() || !svc.gateways.empty())) {
+    c.ErrorAt(svc.hosts.empty() ? "gateways" : "hosts",
+              "only for the VirtualService canaryd makes; with spec.virtualService, set them "
+              "in that VirtualService");
+  }
+}
+
 }  // namespace
 
 void ValidateCanary(Checker& c, const CanarySpec& s) {
   auto spec = c.path().Field("spec");
-  if (s.virtual_service.empty()) {
-    c.ErrorAt("virtualService", "required field is missing");
-  } else if (std::string why = CheckDns1123Subdomain(s.virtual_service); !why.empty()) {
-    c.ErrorAt("virtualService", why);
+  if (s.target_ref) {
+    CheckTarget(c, s);
+  } else {
+    if (s.service) c.ErrorAt("service", "only with targetRef");
+    if (s.virtual_service.empty()) c.ErrorAt("virtualService", "required field is missing");
+    if (!s.stable) c.ErrorAt("stable", "required field is missing (or set targetRef)");
+    if (!s.canary) c.ErrorAt("canary", "required field is missing (or set targetRef)");
+  }
+  if (!s.virtual_service.empty()) {
+    if (std::string why = CheckDns1123Subdomain(s.virtual_service); !why.empty()) {
+      c.ErrorAt("virtualService", why);
+    }
   }
   if (s.route && s.route->empty()) c.ErrorAt("route", "must not be empty (unset it instead)");
-  CheckDestination(c, "stable", s.stable);
-  CheckDestination(c, "canary", s.canary);
-  if (!s.stable.host.empty() && SameDestination(s.stable, s.canary)) {
+  if (s.stable) CheckDestination(c, "stable", *s.stable);
+  if (s.canary) CheckDestination(c, "canary", *s.canary);
+  if (s.stable && s.canary && !s.stable->host.empty() && SameDestination(*s.stable, *s.canary)) {
     c.ErrorAt("canary", "must differ from stable (host, subset or port)");
   }
   if (s.progress_deadline_seconds && *s.progress_deadline_seconds < 1) {

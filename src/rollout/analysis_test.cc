@@ -213,8 +213,8 @@ WindowSum Steady(double canary_per_second) {
 CanaryPlan LowTrafficPlan() {
   config::CanarySpec spec;
   spec.virtual_service = "web";
-  spec.stable.host = "a";
-  spec.canary.host = "b";
+  spec.stable.emplace().host = "a";
+  spec.canary.emplace().host = "b";
   spec.analysis.min_requests = 50;
   return MakePlan(spec, "default", "web");  // interval 1m
 }

@@ -45,8 +45,39 @@ CanaryPlan MakePlan(const config::CanarySpec& spec, const std::string& ns,
   p.name = name;
   p.virtual_service = spec.virtual_service;
   p.route = spec.route.value_or("");
-  p.stable = spec.stable;
-  p.canary = spec.canary;
+  if (spec.stable) p.stable = *spec.stable;
+  if (spec.canary) p.canary = *spec.canary;
+  if (spec.target_ref) {
+    TargetPlan t;
+    t.deployment = spec.target_ref->name;
+    t.primary_deployment = t.deployment + "-primary";
+    const config::CanaryService svc = spec.service.value_or(config::CanaryService{});
+    t.service = svc.name.value_or(t.deployment);
+    t.primary_service = t.service + "-primary";
+    t.canary_service = t.service + "-canary";
+    t.port = svc.port;
+    if (svc.target_port) {
+      t.target_port = *svc.target_port;
+    } else {
+      t.target_port.is_int = true;
+      t.target_port.int_value = svc.port;
+    }
+    t.port_name = svc.port_name.value_or("http");
+    t.gateways = svc.gateways;
+    t.hosts = svc.hosts;
+    t.own_virtual_service = spec.virtual_service.empty();
+    if (t.own_virtual_service) p.virtual_service = t.service;
+    auto dest = [&](const std::string& host) {
+      config::Destination d;
+      d.host = host;
+      d.port = config::PortSelector{};
+      d.port->number = static_cast<uint32_t>(svc.port);
+      return d;
+    };
+    p.stable = dest(t.primary_service);
+    p.canary = dest(t.canary_service);
+    p.target = std::move(t);
+  }
   p.suspend = spec.suspend.value_or(false);
   p.skip_analysis = spec.skip_analysis.value_or(false);
   p.progress_deadline_ms =
@@ -126,14 +157,18 @@ std::string DestinationText(const config::Destination& dest) {
   return out;
 }
 
-std::string RevisionOf(const config::CanarySpec& spec) {
+std::string RevisionOf(const config::CanarySpec& spec, std::string_view template_hash) {
   auto dest = [](const config::Destination& dest) {
     return dest.host + '\x1f' + dest.subset.value_or("") + '\x1f' +
            std::to_string(dest.port ? dest.port->number.value_or(0) : 0);
   };
+  const config::Destination none;
   std::string key = spec.virtual_service + '\x1e' + spec.route.value_or("") + '\x1e' +
-                    dest(spec.stable) + '\x1e' + dest(spec.canary) + '\x1e' +
-                    spec.revision.value_or("");
+                    dest(spec.stable.value_or(none)) + '\x1e' + dest(spec.canary.value_or(none)) +
+                    '\x1e' + spec.revision.value_or("");
+  if (spec.target_ref) {
+    key += '\x1e' + spec.target_ref->name + '\x1e' + std::string(template_hash);
+  }
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(Fnv1a(key)));
   return buf;

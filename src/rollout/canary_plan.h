@@ -34,8 +34,23 @@ struct WebhookPlan {
   std::map<std::string, std::string> metadata;
 };
 
+// Flagger's model (spec.targetRef): the objects canaryd makes and keeps for a target Deployment.
+struct TargetPlan {
+  std::string deployment;          // the target: its Pods are the canary
+  std::string primary_deployment;  // <target>-primary: the last promoted template
+  std::string service;             // <apex>: routes to the primary
+  std::string primary_service;     // <apex>-primary
+  std::string canary_service;      // <apex>-canary: the target's Pods
+  int64_t port = 0;
+  config::IntOrString target_port;
+  std::string port_name = "http";
+  std::vector<std::string> gateways, hosts;
+  bool own_virtual_service = true;  // canaryd makes the VirtualService <apex>
+};
+
 struct CanaryPlan {
   std::string ns, name;
+  std::optional<TargetPlan> target;  // set for a Canary with spec.targetRef
   std::string virtual_service;
   std::string route;  // "" = the one route with the stable destination
   config::Destination stable, canary;
@@ -62,9 +77,10 @@ struct CanaryPlan {
 
 CanaryPlan MakePlan(const config::CanarySpec& spec, const std::string& ns, const std::string& name);
 
-// What identifies a release: the destinations, the route and spec.revision. A change starts a
-// new analysis. 16 hex digits.
-std::string RevisionOf(const config::CanarySpec& spec);
+// What identifies a release: the destinations, the route, spec.revision and, with targetRef,
+// the target's pod template (its hash, `template_hash`). A change starts a new analysis. 16 hex
+// digits.
+std::string RevisionOf(const config::CanarySpec& spec, std::string_view template_hash = "");
 
 // "web-v2-service" (host, subset and port as a route names them) for messages.
 std::string DestinationText(const config::Destination& d);

@@ -106,6 +106,7 @@ json StatusToJson(const CanaryStatus& s) {
   if (!s.reason.empty()) j["reason"] = s.reason;
   if (!s.message.empty()) j["message"] = s.message;
   if (!s.reported_outside_edit.empty()) j["reportedOutsideEdit"] = s.reported_outside_edit;
+  if (!s.promoted_template.empty()) j["lastPromotedSpec"] = s.promoted_template;
 
   // Flagger's condition: Promoted, True once succeeded, False when failed, Unknown meanwhile.
   std::string cond = s.phase == Phase::kSucceeded ? "True"
@@ -185,6 +186,7 @@ CanaryStatus StatusFromJson(const json& j) {
   s.reason = Get<std::string>(j, "reason", "");
   s.message = Get<std::string>(j, "message", "");
   s.reported_outside_edit = Get<std::string>(j, "reportedOutsideEdit", "");
+  s.promoted_template = Get<std::string>(j, "lastPromotedSpec", "");
   if (auto t = j.find("timers"); t != j.end()) {
     s.analysis_start_ms = GetTime(*t, "analysisStart");
     s.step_start_ms = GetTime(*t, "stepStart");

@@ -79,6 +79,9 @@ struct CanaryStatus {
   std::vector<SequentialState> sequential;
   int64_t last_check_ms = 0;
   std::vector<CheckRecord> last_checks;
+  // With targetRef, Flagger's lastPromotedSpec: the hash of the template the primary was last
+  // given (at initialization or promotion); "" before the first.
+  std::string promoted_template;
   // The VirtualService resourceVersion whose outside change of the weights was reported, so it
   // is reported once.
   std::string reported_outside_edit;

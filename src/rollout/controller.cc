@@ -4,11 +4,13 @@
 #include <cstdio>
 
 #include "api/json_node.h"
+#include "api/object_util.h"
 #include "config/hosts.h"
 #include "config/query_template.h"
 #include "config/resource.h"
 #include "rollout/route_weights.h"
 #include "rollout/sequential_update.h"
+#include "rollout/target_workload.h"
 #include "store/store.h"
 
 namespace canaryd::rollout {
@@ -121,7 +123,14 @@ void RolloutController::TickOne(const json& canary) {
 
   TickInput in;
   in.now_ms = now;
-  in.revision = RevisionOf(spec);
+  std::optional<TargetObjects> target;
+  if (plan.target) {
+    target = ReconcileTarget(plan);
+    in.workload = target->observation;
+    in.revision = RevisionOf(spec, target->observation.target_template);
+  } else {
+    in.revision = RevisionOf(spec);
+  }
   in.generation = r->metadata.generation.value_or(0);
   in.abort_requested = HasAnnotation(canary, kAbortAnnotation);
   in.promote_requested = HasAnnotation(canary, kPromoteAnnotation);
@@ -157,6 +166,7 @@ void RolloutController::TickOne(const json& canary) {
     if (!WriteStatus(canary, d.status)) return;  // moved meanwhile: the next tick re-reads
   }
   if (d.write_weight && vs.ok()) WriteWeights(*vs, plan, d.status);
+  if (target) ApplyTarget(plan, d.status, *target);
   for (const EventRecord& e : d.events) RecordEvent(canary, plan, d.status, e);
   for (const std::string& type : d.notify) Notify(plan, d.status, type);
   if (d.consume_requests) ClearRequests(canary);
@@ -202,6 +212,102 @@ void RolloutController::FoldSequential(const CanaryPlan& plan, CanaryStatus& sta
     FoldSeconds(status.sequential, seconds);
   }
   status.sequential_through_second = through;
+}
+
+namespace {
+
+api::Target DeploymentTarget(const std::string& ns, const std::string& name) {
+  return {&config::InfoOf(config::Kind::kDeployment), "v1", ns, name};
+}
+
+std::string WriteError(const char* verb, const std::string& what, const api::ApiError& e) {
+  return std::string("cannot ") + verb + " " + what + ": " + e.message;
+}
+
+}  // namespace
+
+RolloutController::TargetObjects RolloutController::ReconcileTarget(const CanaryPlan& plan) {
+  const TargetPlan& tp = *plan.target;
+  TargetObjects out;
+  api::ApiResult<json> target = objects_.Get(DeploymentTarget(plan.ns, tp.deployment));
+  if (target.ok()) out.target = *target;
+  api::ApiResult<json> primary = objects_.Get(DeploymentTarget(plan.ns, tp.primary_deployment));
+  if (primary.ok()) out.primary = *primary;
+  out.observation = ObserveWorkload(plan, out.target, out.primary);
+  if (!out.observation.error.empty()) return out;
+  std::string error;
+  out.label = *SelectorLabel(out.target, &error);
+  const std::string value = out.target["spec"]["selector"]["matchLabels"][out.label];
+  api::WriteOptions options;
+  options.field_manager = options_.component;
+  auto fail = [&](std::string why) {
+    out.observation.error = std::move(why);
+    return out;
+  };
+  for (const ServiceShape& shape : TargetServices(plan, value)) {
+    api::Target t{&config::InfoOf(config::Kind::kService), "v1", plan.ns, shape.name};
+    api::ApiResult<json> have = objects_.Get(t);
+    if (!have.ok() && have.error().code != 404) {
+      return fail(WriteError("read", "Service " + shape.name, have.error()));
+    }
+    json want = DesiredService(plan, shape, out.label, have.ok() ? &*have : nullptr);
+    if (want.is_null()) continue;
+    api::ApiResult<api::WriteOutcome> w = have.ok() ? objects_.Replace(t, std::move(want), options)
+                                                    : objects_.Create(t, std::move(want), options);
+    if (!w.ok()) return fail(WriteError("write", "Service " + shape.name, w.error()));
+  }
+  if (tp.own_virtual_service) {
+    api::Target t{&config::InfoOf(config::Kind::kVirtualService), "v1", plan.ns,
+                  plan.virtual_service};
+    api::ApiResult<json> have = objects_.Get(t);
+    if (!have.ok() && have.error().code != 404) {
+      return fail(WriteError("read", "VirtualService " + plan.virtual_service, have.error()));
+    }
+    json want = DesiredVirtualService(plan, have.ok() ? &*have : nullptr);
+    if (!want.is_null()) {
+      api::ApiResult<api::WriteOutcome> w = have.ok()
+                                                ? objects_.Replace(t, std::move(want), options)
+                                                : objects_.Create(t, std::move(want), options);
+      if (!w.ok()) {
+        return fail(WriteError("write", "VirtualService " + plan.virtual_service, w.error()));
+      }
+    }
+  }
+  if (!out.primary.is_object()) {
+    api::ApiResult<api::WriteOutcome> w =
+        objects_.Create(DeploymentTarget(plan.ns, tp.primary_deployment),
+                        NewPrimary(out.target, plan, out.label), options);
+    if (!w.ok()) {
+      return fail(WriteError("create", "Deployment " + tp.primary_deployment, w.error()));
+    }
+    out.primary = w->object;
+    out.observation = ObserveWorkload(plan, out.target, out.primary);
+  }
+  return out;
+}
+
+void RolloutController::ApplyTarget(const CanaryPlan& plan, const CanaryStatus& status,
+                                    const TargetObjects& objects) {
+  if (!objects.observation.error.empty() || !objects.target.is_object()) return;
+  const TargetPlan& tp = *plan.target;
+  api::WriteOptions options;
+  options.field_manager = options_.component;
+  if (objects.primary.is_object() && PrimaryFollowsTarget(status) &&
+      objects.observation.primary_template != objects.observation.target_template) {
+    // Replace carries the resourceVersion read: a concurrent edit fails it, the next tick
+    // re-reads.
+    (void)objects_.Replace(DeploymentTarget(plan.ns, tp.primary_deployment),
+                           PrimaryWithTemplateOf(objects.primary, objects.target, objects.label),
+                           options);
+  }
+  int primary_replicas =
+      static_cast<int>(api::JsonInt(api::JsonMember(objects.primary, "spec"), "replicas", 1));
+  int want = DesiredTargetReplicas(status, objects.observation.target_template, primary_replicas);
+  if (api::JsonInt(api::JsonMember(objects.target, "spec"), "replicas", 1) != want) {
+    json patch = {{"spec", {{"replicas", want}}}};
+    (void)objects_.Patch(DeploymentTarget(plan.ns, tp.deployment), api::PatchType::kMerge,
+                         patch.dump(), options);
+  }
 }
 
 std::vector<CheckRecord> RolloutController::RunChecks(const CanaryPlan& plan,

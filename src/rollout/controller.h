@@ -57,7 +57,19 @@ class RolloutController {
     int64_t analysis_start_ms = 0, last_transition_ms = 0;
   };
 
+  // With spec.targetRef: the target and its primary as read, and the selector label.
+  struct TargetObjects {
+    api::json target, primary;  // null when absent
+    std::string label;
+    WorkloadObservation observation;
+  };
+
   void TickOne(const api::json& canary);
+  // Makes what is missing of the primary, its Services and the VirtualService, and reads them.
+  TargetObjects ReconcileTarget(const CanaryPlan& plan);
+  // Carries out what the stored status implies: the primary's template, the target's replicas.
+  void ApplyTarget(const CanaryPlan& plan, const CanaryStatus& status,
+                   const TargetObjects& objects);
   std::vector<CheckRecord> RunChecks(const CanaryPlan& plan, const CanaryStatus& status,
                                      std::optional<std::string>* rollback);
   GateOutcome CallGate(const CanaryPlan& plan, const CanaryStatus& status, const std::string& type);

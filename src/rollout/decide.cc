@@ -35,6 +35,9 @@ class Machine {
 
   Decision Run() {
     CanaryStatus& s = d_.status;
+    if (plan_.target) {
+      if (std::optional<Decision> d = TargetPreamble()) return std::move(*d);
+    }
     if (s.revision != in_.revision) return Start();
     if (s.observed_generation != in_.generation) {
       s.observed_generation = in_.generation;
@@ -70,8 +73,10 @@ class Machine {
     }
     if (plan_.suspend) return Suspend();
     if (s.suspended_since_ms != 0) Resume();
+    // With targetRef, promotion gives the primary the canary's template: both sides run it, so
+    // there is nothing left to compare.
     if (s.phase == Phase::kProgressing || s.phase == Phase::kWaitingPromotion ||
-        s.phase == Phase::kPromoting) {
+        (s.phase == Phase::kPromoting && !plan_.target)) {
       if (std::optional<std::string> why = SequentialRejection()) {
         return Rollback("SequentialTestRejected", *why);
       }
@@ -90,6 +95,10 @@ class Machine {
         SetWeight(0);
         return Finish();
       case Phase::kInitialized:
+        if (plan_.target && in_.workload->target_template == s.promoted_template) {
+          return Finish();  // the primary runs the target's template: nothing to release
+        }
+        return BeforeFirstStep();
       case Phase::kWaiting:
         return BeforeFirstStep();
       case Phase::kProgressing:
@@ -98,6 +107,15 @@ class Machine {
       case Phase::kWaitingPromotion:
         return WaitForPromotion();
       case Phase::kFinalising:
+        if (plan_.target) {
+          s.promoted_template = in_.workload->target_template;
+          Transition(Phase::kSucceeded, "Succeeded",
+                     "promotion completed: the primary " + plan_.target->primary_deployment +
+                         " runs the canary's template and serves 100%; " +
+                         plan_.target->deployment + " is scaled to 0");
+          d_.notify.push_back("post-rollout");
+          return Finish();
+        }
         Transition(Phase::kSucceeded, "Succeeded",
                    "promotion completed: canary " + DestinationText(plan_.canary) + " serves 100%");
         d_.notify.push_back("post-rollout");
@@ -153,6 +171,7 @@ class Machine {
     s.revision = in_.revision;
     s.observed_generation = in_.generation;
     s.write_seq = old.write_seq;  // the VirtualService's annotation keeps counting
+    s.promoted_template = old.promoted_template;
     s.step_weights = plan_.step_weights;
     s.analysis_start_ms = now_;
     s.last_progress_ms = now_;
@@ -276,6 +295,16 @@ class Machine {
   Decision BeforeFirstStep() {
     CanaryStatus& s = d_.status;
     if (plan_.skip_analysis) return StartPromotion("analysis skipped (spec.skipAnalysis)");
+    if (plan_.target && !in_.workload->canary_ready) {
+      const std::string what = "the canary " + plan_.target->deployment +
+                               " (Deployment) is not ready: " + in_.workload->canary_message;
+      if (DeadlinePassed()) {
+        return Rollback("ProgressDeadlineExceeded",
+                        "no progress for " + WindowText(plan_.progress_deadline_ms) + ": " + what);
+      }
+      Hold("WaitingCanary", "waiting: " + what);
+      return Finish();
+    }
     if (s.next_check_ms != 0 && now_ < s.next_check_ms) return Finish();
     std::optional<GateOutcome> confirm = Gate("confirm-rollout");
     if (!confirm) return Finish();
@@ -312,6 +341,16 @@ class Machine {
 
   Decision StartPromotion(const std::string& why) {
     CanaryStatus& s = d_.status;
+    if (plan_.target) {
+      // Flagger's order: the primary gets the canary's template first, and the weight returns
+      // to it only once it runs that template.
+      s.next_check_ms = now_;
+      s.last_progress_ms = now_;
+      Transition(Phase::kPromoting, "Promoting",
+                 why + ": promoting, copying the template of " + plan_.target->deployment +
+                     " to the primary " + plan_.target->primary_deployment);
+      return Finish();
+    }
     int w = std::min(100, std::max(s.canary_weight, 0) + plan_.step_weight_promotion);
     if (plan_.skip_analysis || in_.promote_requested) w = std::max(w, 100);
     s.next_check_ms = now_ + plan_.interval_ms;
@@ -355,6 +394,7 @@ class Machine {
 
   Decision Analyse() {
     CanaryStatus& s = d_.status;
+    if (plan_.target && s.phase == Phase::kPromoting) return PromoteTarget();
     if (s.phase == Phase::kPromoting && s.canary_weight >= 100) {
       Transition(Phase::kFinalising, "Finalising",
                  "finalising: canary " + DestinationText(plan_.canary) + " at 100%");
@@ -444,6 +484,102 @@ class Machine {
       return Finish();
     }
     return WaitForPromotion();
+  }
+
+  // First-time initialization and a target back at the promoted template, before the generic
+  // phases; nullopt when those apply.
+  std::optional<Decision> TargetPreamble() {
+    CanaryStatus& s = d_.status;
+    const WorkloadObservation& w = *in_.workload;
+    if (!w.error.empty()) {
+      bool analysing = !s.promoted_template.empty() && !IsTerminal(s.phase) &&
+                       s.phase != Phase::kInitialized && s.phase != Phase::kInitializing;
+      if (analysing && DeadlinePassed()) {
+        return Rollback(
+            "ProgressDeadlineExceeded",
+            "no progress for " + WindowText(plan_.progress_deadline_ms) + ": " + w.error);
+      }
+      Hold("TargetNotReady", "holding: " + w.error, true);
+      return Finish();
+    }
+    if (s.promoted_template.empty()) {
+      // Initialization: the primary is made from the target; no analysis for the first template.
+      if (s.revision != in_.revision) {
+        s.revision = in_.revision;
+        s.observed_generation = in_.generation;
+        s.phase = Phase::kInitializing;
+        s.last_transition_ms = now_;
+        d_.persist = true;
+      }
+      if (w.primary_template != w.target_template || !w.primary_ready) {
+        Hold("Initializing", "initializing: waiting for the primary " +
+                                 plan_.target->primary_deployment +
+                                 " to be ready: " + w.primary_message);
+        return Finish();
+      }
+      if (!in_.route.ok) return RouteProblem();
+      s.promoted_template = w.target_template;
+      Transition(Phase::kInitialized, "Initialized",
+                 "initialization done: the primary " + plan_.target->primary_deployment +
+                     " serves 100% with the template of " + plan_.target->deployment + ", " +
+                     plan_.target->deployment + " is scaled to 0");
+      SetWeight(0);
+      return Finish();
+    }
+    if (s.revision != in_.revision && w.target_template == s.promoted_template) {
+      // Back at what the primary runs (kubectl rollout undo, say): nothing to analyse.
+      s.revision = in_.revision;
+      s.observed_generation = in_.generation;
+      if (!in_.route.ok) return RouteProblem();
+      Transition(Phase::kInitialized, "Initialized",
+                 "the template of " + plan_.target->deployment + " is the one the primary " +
+                     plan_.target->primary_deployment + " runs: nothing to release");
+      SetWeight(0);
+      return Finish();
+    }
+    return std::nullopt;
+  }
+
+  // Promoting with targetRef: wait until the primary runs the canary's template, then move the
+  // weight back to it, stepWeightPromotion per interval.
+  Decision PromoteTarget() {
+    CanaryStatus& s = d_.status;
+    const WorkloadObservation& w = *in_.workload;
+    const std::string& primary = plan_.target->primary_deployment;
+    if (w.primary_template != w.target_template || !w.primary_ready) {
+      if (DeadlinePassed()) {
+        return Rollback("ProgressDeadlineExceeded", "no progress for " +
+                                                        WindowText(plan_.progress_deadline_ms) +
+                                                        ": the primary " + primary +
+                                                        " did not become ready with the "
+                                                        "canary's template: " +
+                                                        w.primary_message);
+      }
+      Hold("WaitingPrimary", "promoting: waiting for the primary " + primary +
+                                 " to run the canary's template: " + w.primary_message);
+      return Finish();
+    }
+    if (now_ < s.next_check_ms) return Finish();
+    s.last_progress_ms = now_;
+    s.next_check_ms = now_ + plan_.interval_ms;
+    int next = std::max(0, s.canary_weight - plan_.step_weight_promotion);
+    if (plan_.skip_analysis) next = 0;
+    if (next == 0) {
+      Transition(Phase::kFinalising, "Finalising",
+                 "finalising: the primary " + primary +
+                     " runs the canary's template and serves "
+                     "100%");
+      SetWeight(0);
+      return Finish();
+    }
+    s.reason = "Promoting";
+    s.message = "promoting: the primary " + primary +
+                " runs the canary's template, primary "
+                "weight " +
+                std::to_string(100 - next);
+    Event(false, "Promoting", s.message);
+    SetWeight(next);
+    return Finish();
   }
 
   Decision WaitForPromotion() {

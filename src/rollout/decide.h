@@ -35,6 +35,17 @@ struct GateOutcome {
   std::string message;
 };
 
+// With spec.targetRef: the target Deployment and its primary as read this tick.
+struct WorkloadObservation {
+  std::string error;             // why the target cannot be released (no such Deployment, ...)
+  std::string target_template;   // the hash of the target's pod template
+  bool canary_ready = false;     // the target runs its template, every replica available
+  std::string canary_message;    // "1 of 2 replicas available", for holds
+  std::string primary_template;  // the template hash the primary was given; "" without one
+  bool primary_ready = false;    // the primary runs that template, every replica available
+  std::string primary_message;
+};
+
 struct TickInput {
   int64_t now_ms = 0;
   std::string revision;  // RevisionOf the spec
@@ -48,6 +59,8 @@ struct TickInput {
   std::optional<std::string> rollback_requested;
   // Gate answers by webhook type, when asked.
   std::map<std::string, GateOutcome> gates;
+  // Set with plan.target.
+  std::optional<WorkloadObservation> workload;
 };
 
 struct EventRecord {

@@ -3,9 +3,11 @@
 // sequential test, gates, manual operations, outside edits, and a restart (the status through
 // its JSON) between any two ticks.
 #include "rollout/decide.h"
+#include "rollout/target_workload.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <set>
@@ -19,8 +21,8 @@ constexpr int64_t kSec = 1000;
 CanaryPlan BasePlan() {
   config::CanarySpec spec;
   spec.virtual_service = "web";
-  spec.stable.host = "web-v1-service";
-  spec.canary.host = "web-v2-service";
+  spec.stable.emplace().host = "web-v1-service";
+  spec.canary.emplace().host = "web-v2-service";
   spec.analysis.interval = config::Duration{10 * 1'000'000'000LL, "10s"};
   spec.analysis.threshold = 3;
   spec.analysis.step_weight = 10;
@@ -84,6 +86,10 @@ class Sim {
   std::vector<std::string> gates_asked;
   int checks_run = 0;
   Decision last;
+  // With plan.target: what the workloads look like this tick, and what the controller does
+  // with the decided status (the level-triggered part of target_workload.h).
+  std::function<WorkloadObservation()> workload;
+  std::function<void(const CanaryStatus&)> after;
 
   Decision Tick() {
     if (restart_between_ticks) status = StatusFromJson(StatusToJson(status));
@@ -99,6 +105,7 @@ class Sim {
     in.route.stable_weight = stable_weight;
     in.route.canary_weight = canary_weight;
     in.route.applied_seq = applied_seq;
+    if (workload) in.workload = workload();
     Decision d = Decide(plan, status, in);
     for (int i = 0; i < 8 && d.need != Decision::Need::kNothing; ++i) {
       if (d.need == Decision::Need::kChecks) {
@@ -120,6 +127,7 @@ class Sim {
       vs_rv = std::to_string(std::stoi(vs_rv) + 1);
     }
     if (d.consume_requests) abort = promote = false;
+    if (after) after(status);
     events.insert(events.end(), d.events.begin(), d.events.end());
     notified.insert(notified.end(), d.notify.begin(), d.notify.end());
     last = d;
@@ -206,8 +214,8 @@ TEST(Decide, AHealthyCanaryIsPromotedThroughEveryStep) {
 TEST(Decide, StepWeightsAreFollowed) {
   config::CanarySpec spec;
   spec.virtual_service = "web";
-  spec.stable.host = "a";
-  spec.canary.host = "b";
+  spec.stable.emplace().host = "a";
+  spec.canary.emplace().host = "b";
   spec.analysis.interval = config::Duration{1'000'000'000, "1s"};
   spec.analysis.step_weights = {1, 5, 10, 25, 50};
   Sim sim(MakePlan(spec, "default", "web"));
@@ -658,6 +666,219 @@ TEST(Decide, ARestartWithTheDeadlinePassedFailsOnce) {
   size_t n = sim.events.size();
   sim.Run(5);
   EXPECT_EQ(sim.events.size(), n);
+}
+
+// Flagger's model: a target Deployment and its primary, simulated as Deployments that become
+// ready two ticks after a change, driven by what the controller derives from the status.
+struct Workloads {
+  std::string target_template = "t1";
+  int target_replicas = 2;       // as the target's spec says
+  std::string primary_template;  // "" until the primary exists
+  int primary_replicas = 2;
+  int target_ready_in = 0, primary_ready_in = 0;  // ticks until ready
+  bool target_crashes = false;
+  std::vector<int> target_replicas_seen;
+
+  WorkloadObservation Observe() const {
+    WorkloadObservation w;
+    w.target_template = target_template;
+    w.canary_ready = target_replicas > 0 && target_ready_in <= 0 && !target_crashes;
+    w.canary_message = w.canary_ready ? "2 of 2 replicas available" : "0 of 2 available";
+    w.primary_template = primary_template;
+    w.primary_ready = !primary_template.empty() && primary_ready_in <= 0;
+    w.primary_message = w.primary_ready ? "ready" : "1 of 2 replicas run the current template";
+    return w;
+  }
+  void Apply(const CanaryStatus& s) {
+    --target_ready_in;
+    --primary_ready_in;
+    if (PrimaryFollowsTarget(s) && primary_template != target_template) {
+      primary_template = target_template;
+      primary_ready_in = 2;
+    }
+    int want = DesiredTargetReplicas(s, target_template, primary_replicas);
+    if (want != target_replicas) {
+      target_replicas = want;
+      if (want > 0) target_ready_in = 2;
+      target_replicas_seen.push_back(want);
+    }
+  }
+};
+
+CanaryPlan TargetPlanOf() {
+  config::CanarySpec spec;
+  spec.target_ref = config::CanaryTargetRef{"apps/v1", "Deployment", "web"};
+  spec.service = config::CanaryService{};
+  spec.service->port = 80;
+  spec.analysis.interval = config::Duration{10 * 1'000'000'000LL, "10s"};
+  spec.analysis.threshold = 2;
+  spec.analysis.step_weight = 10;
+  spec.analysis.max_weight = 20;
+  return MakePlan(spec, "default", "web");
+}
+
+class TargetSim : public Sim {
+ public:
+  TargetSim() : Sim(TargetPlanOf()) {
+    workload = [this] { return w.Observe(); };
+    after = [this](const CanaryStatus& s) { w.Apply(s); };
+    revision = "r-" + w.target_template;
+  }
+  Workloads w;
+  void SetImage(const std::string& t) {
+    w.target_template = t;
+    revision = "r-" + t;
+  }
+  void RunUntil(Phase p, int max_seconds) {
+    for (int i = 0; i < max_seconds && status.phase != p; ++i) {
+      Tick();
+      Advance(kSec);
+    }
+  }
+};
+
+TEST(DecideTarget, ThePlanNamesThePrimaryAndTheServices) {
+  CanaryPlan plan = TargetPlanOf();
+  ASSERT_TRUE(plan.target);
+  EXPECT_EQ(plan.target->primary_deployment, "web-primary");
+  EXPECT_EQ(plan.virtual_service, "web");
+  EXPECT_EQ(plan.stable.host, "web-primary");
+  EXPECT_EQ(plan.canary.host, "web-canary");
+  ASSERT_TRUE(plan.canary.port);
+  EXPECT_EQ(plan.canary.port->number, 80u);
+}
+
+TEST(DecideTarget, InitializationMakesThePrimaryAndScalesTheTargetToZeroWithoutAnalysis) {
+  TargetSim sim;
+  sim.Tick();
+  EXPECT_EQ(sim.status.phase, Phase::kInitializing);
+  EXPECT_EQ(sim.w.primary_template, "t1");  // made from the target
+  EXPECT_EQ(sim.w.target_replicas, 0);      // the primary serves: the target is not needed
+  sim.RunUntil(Phase::kInitialized, 10);
+  EXPECT_EQ(sim.status.phase, Phase::kInitialized);
+  EXPECT_EQ(sim.status.promoted_template, "t1");
+  EXPECT_EQ(sim.canary_weight, 0);
+  sim.Run(60);
+  EXPECT_EQ(sim.status.phase, Phase::kInitialized);  // no analysis of the first template
+  EXPECT_EQ(sim.checks_run, 0);
+  EXPECT_EQ(sim.w.target_replicas, 0);
+  EXPECT_NE(sim.status.message.find("initialization done"), std::string::npos);
+}
+
+TEST(DecideTarget, ANewTemplateWaitsForTheCanaryThenAnalysesAndPromotesThroughThePrimary) {
+  TargetSim sim;
+  sim.RunUntil(Phase::kInitialized, 10);
+  sim.SetImage("t2");
+  sim.Tick();
+  sim.Advance(kSec);
+  EXPECT_EQ(sim.w.target_replicas, 2);  // scaled up as the primary's replicas
+  sim.Tick();
+  sim.Advance(kSec);
+  EXPECT_EQ(sim.status.reason, "WaitingCanary");
+  EXPECT_EQ(sim.canary_weight, 0);  // no weight before the canary is ready
+  std::vector<int> weights;
+  std::vector<Phase> phases;
+  for (int i = 0; i < 120 && sim.status.phase != Phase::kSucceeded; ++i) {
+    sim.Tick();
+    if (weights.empty() || weights.back() != sim.canary_weight)
+      weights.push_back(sim.canary_weight);
+    if (phases.empty() || phases.back() != sim.status.phase) phases.push_back(sim.status.phase);
+    if (sim.status.phase == Phase::kPromoting && sim.w.primary_template != "t2") {
+      ADD_FAILURE() << "promoting without the primary being given the canary's template";
+    }
+    sim.Advance(kSec);
+  }
+  ASSERT_EQ(sim.status.phase, Phase::kSucceeded) << sim.status.message;
+  // The weight comes back to the primary only once it runs the canary's template.
+  EXPECT_EQ(weights, (std::vector<int>{0, 10, 20, 0}));
+  EXPECT_EQ(phases.front(), Phase::kInitialized);
+  EXPECT_NE(std::find(phases.begin(), phases.end(), Phase::kPromoting), phases.end());
+  EXPECT_EQ(sim.w.primary_template, "t2");
+  EXPECT_EQ(sim.status.promoted_template, "t2");
+  EXPECT_EQ(sim.w.target_replicas, 0);
+  EXPECT_TRUE(sim.HasEvent("WaitingPrimary"));
+  EXPECT_NE(sim.status.message.find("web-primary runs the canary's template"), std::string::npos)
+      << sim.status.message;
+}
+
+TEST(DecideTarget, AFailingCanaryIsRolledBackScaledToZeroAndThePrimaryKeepsItsTemplate) {
+  TargetSim sim;
+  sim.RunUntil(Phase::kInitialized, 10);
+  sim.SetImage("t2");
+  sim.checks = [] { return std::vector{Fail()}; };
+  sim.RunUntil(Phase::kFailed, 120);
+  ASSERT_EQ(sim.status.phase, Phase::kFailed);
+  EXPECT_EQ(sim.canary_weight, 0);
+  EXPECT_EQ(sim.w.primary_template, "t1");
+  EXPECT_EQ(sim.status.promoted_template, "t1");
+  sim.Tick();
+  EXPECT_EQ(sim.w.target_replicas, 0);
+  EXPECT_EQ(sim.w.target_replicas_seen, (std::vector<int>{0, 2, 0}));
+}
+
+TEST(DecideTarget, ACanaryThatNeverBecomesReadyFailsAtTheDeadline) {
+  TargetSim sim;
+  sim.plan.progress_deadline_ms = 30 * kSec;
+  sim.RunUntil(Phase::kInitialized, 10);
+  sim.w.target_crashes = true;
+  sim.SetImage("t2");
+  sim.RunUntil(Phase::kFailed, 60);
+  ASSERT_EQ(sim.status.phase, Phase::kFailed);
+  EXPECT_EQ(sim.status.reason, "ProgressDeadlineExceeded");
+  EXPECT_NE(sim.status.message.find("the canary web (Deployment) is not ready"), std::string::npos)
+      << sim.status.message;
+  EXPECT_EQ(sim.checks_run, 0);
+  EXPECT_EQ(sim.w.primary_template, "t1");
+}
+
+TEST(DecideTarget, UndoingToThePromotedTemplateReleasesNothing) {
+  TargetSim sim;
+  sim.RunUntil(Phase::kInitialized, 10);
+  sim.SetImage("t2");
+  sim.checks = [] { return std::vector{Fail()}; };
+  sim.RunUntil(Phase::kFailed, 120);
+  sim.SetImage("t1");  // kubectl rollout undo
+  sim.Run(30);
+  EXPECT_EQ(sim.status.phase, Phase::kInitialized);
+  EXPECT_NE(sim.status.message.find("nothing to release"), std::string::npos);
+  EXPECT_EQ(sim.w.target_replicas, 0);
+  EXPECT_EQ(sim.canary_weight, 0);
+}
+
+TEST(DecideTarget, ANewTemplateDuringTheAnalysisRestartsIt) {
+  TargetSim sim;
+  sim.RunUntil(Phase::kInitialized, 10);
+  sim.SetImage("t2");
+  sim.RunUntil(Phase::kProgressing, 20);
+  ASSERT_EQ(sim.status.phase, Phase::kProgressing);
+  sim.SetImage("t3");
+  sim.Tick();
+  EXPECT_TRUE(sim.HasEvent("RestartAnalysis"));
+  EXPECT_EQ(sim.canary_weight, 0);
+  sim.RunUntil(Phase::kSucceeded, 120);
+  EXPECT_EQ(sim.w.primary_template, "t3");
+}
+
+TEST(DecideTarget, AMissingTargetHolds) {
+  TargetSim sim;
+  sim.workload = [] {
+    WorkloadObservation w;
+    w.error = "no Deployment web in namespace default";
+    return w;
+  };
+  sim.Run(5);
+  EXPECT_EQ(sim.status.reason, "TargetNotReady");
+  EXPECT_NE(sim.status.message.find("no Deployment web"), std::string::npos);
+  EXPECT_EQ(sim.status.phase, Phase::kInitializing);
+}
+
+TEST(DecideTarget, StatusKeepsThePromotedTemplateThroughJson) {
+  CanaryStatus s;
+  s.revision = "r1";
+  s.phase = Phase::kSucceeded;
+  s.promoted_template = "abc";
+  EXPECT_EQ(StatusToJson(s)["lastPromotedSpec"], "abc");
+  EXPECT_EQ(StatusFromJson(StatusToJson(s)).promoted_template, "abc");
 }
 
 }  // namespace

@@ -21,8 +21,8 @@ json WalkthroughVs() {
 CanaryPlan Plan() {
   config::CanarySpec spec;
   spec.virtual_service = "web";
-  spec.stable.host = "web-v1-service";
-  spec.canary.host = "web-v2-service";
+  spec.stable.emplace().host = "web-v1-service";
+  spec.canary.emplace().host = "web-v2-service";
   return MakePlan(spec, "default", "web");
 }
 
@@ -109,10 +109,10 @@ TEST(RouteWeights, SubsetsTellDestinationsApart) {
       {"destination": {"host": "web", "subset": "v2"}, "weight": 0}]}]}})");
   config::CanarySpec spec;
   spec.virtual_service = "web";
-  spec.stable.host = "web";
-  spec.stable.subset = "v1";
-  spec.canary.host = "web";
-  spec.canary.subset = "v2";
+  spec.stable.emplace().host = "web";
+  spec.stable->subset = "v1";
+  spec.canary.emplace().host = "web";
+  spec.canary->subset = "v2";
   CanaryPlan plan = MakePlan(spec, "default", "web");
   std::string error;
   json next = WithWeights(vs, plan, "r", 25, 1, &error);
@@ -131,8 +131,8 @@ TEST(RouteWeights, RoutesWithoutTheStableAreRefusedWithTheReason) {
 TEST(CanaryPlan, DefaultsAreFlaggersWhereFlaggerHasThem) {
   config::CanarySpec spec;
   spec.virtual_service = "web";
-  spec.stable.host = "a";
-  spec.canary.host = "b";
+  spec.stable.emplace().host = "a";
+  spec.canary.emplace().host = "b";
   CanaryPlan p = MakePlan(spec, "default", "web");
   EXPECT_EQ(p.interval_ms, 60'000);
   EXPECT_EQ(p.threshold, 5);
@@ -147,14 +147,14 @@ TEST(CanaryPlan, DefaultsAreFlaggersWhereFlaggerHasThem) {
 TEST(CanaryPlan, TheRevisionChangesWithTheCanaryNotWithTheAnalysis) {
   config::CanarySpec spec;
   spec.virtual_service = "web";
-  spec.stable.host = "a";
-  spec.canary.host = "b";
+  spec.stable.emplace().host = "a";
+  spec.canary.emplace().host = "b";
   std::string r = RevisionOf(spec);
   spec.analysis.threshold = 9;
   EXPECT_EQ(RevisionOf(spec), r);
-  spec.canary.host = "c";
+  spec.canary.emplace().host = "c";
   EXPECT_NE(RevisionOf(spec), r);
-  spec.canary.host = "b";
+  spec.canary.emplace().host = "b";
   spec.revision = "v2.1";
   EXPECT_NE(RevisionOf(spec), r);
 }

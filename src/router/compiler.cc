@@ -247,6 +247,7 @@ class TableBuilder {
         case config::Kind::kEvent:
         case config::Kind::kEventsEvent:
         case config::Kind::kCanary:
+        case config::Kind::kFlaggerCanary:
         case config::Kind::kReplicationController:
         case config::Kind::kPersistentVolumeClaim:
         case config::Kind::kPersistentVolume:
