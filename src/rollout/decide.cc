@@ -185,7 +185,10 @@ class Machine {
     }
     d_.status = std::move(s);
     d_.persist = true;
-    bool restart = !old.revision.empty() && !IsTerminal(old.phase);
+    // With targetRef, Initialized is the idle state between releases (the primary runs the
+    // promoted template): a new template there is a new revision, not a restart.
+    bool idle = plan_.target && old.phase == Phase::kInitialized;
+    bool restart = !old.revision.empty() && !IsTerminal(old.phase) && !idle;
     std::string message = (restart ? "new revision detected, restarting analysis: canary "
                                    : "new revision, starting analysis: canary ") +
                           DestinationText(plan_.canary) + " against stable " +

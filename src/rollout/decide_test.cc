@@ -797,6 +797,8 @@ TEST(DecideTarget, ANewTemplateWaitsForTheCanaryThenAnalysesAndPromotesThroughTh
   EXPECT_EQ(sim.status.promoted_template, "t2");
   EXPECT_EQ(sim.w.target_replicas, 0);
   EXPECT_TRUE(sim.HasEvent("WaitingPrimary"));
+  EXPECT_TRUE(sim.HasEvent("NewRevision"));
+  EXPECT_FALSE(sim.HasEvent("RestartAnalysis"));
   EXPECT_NE(sim.status.message.find("web-primary runs the canary's template"), std::string::npos)
       << sim.status.message;
 }
