@@ -121,12 +121,13 @@ std::optional<json> CanaryFromFlagger(const json& flagger, ApiCause* refused) {
   }
   const json& analysis = JsonMember(spec, "analysis");
   if (Refuse(analysis, "spec.analysis.", kAnalysisRefusals, refused)) return std::nullopt;
-  if (analysis.is_object() && analysis.contains("iterations") && !analysis.contains("stepWeight") &&
-      !analysis.contains("stepWeights") && !analysis.contains("maxWeight")) {
+  if (const json& it = JsonMember(analysis, "iterations"); it.is_number() && it != 0) {
+    // Flagger runs Blue/Green whenever iterations is set (A/B testing with match), whatever
+    // the weights say; canaryd's iterations mean passing intervals at the last weight.
     *refused = {"FieldValueNotSupported",
-                "iterations without stepWeight is Flagger's Blue/Green, which is not served: "
-                "canaryd shifts weight step by step; add stepWeight and maxWeight (or "
-                "stepWeights)",
+                "iterations: in Flagger it selects Blue/Green (A/B testing with match), which is "
+                "not served: canaryd shifts weight step by step; use stepWeight and maxWeight "
+                "(or stepWeights)",
                 "spec.analysis.iterations"};
     return std::nullopt;
   }

@@ -33,8 +33,9 @@ ApiError Invalid(const config::KindInfo& kind, const json& obj, std::vector<ApiC
 // `kubectl get canary -o yaml` shows what the controller uses. Not stepWeight and maxWeight
 // (writing them would make a later stepWeights conflict with them; the controller shows its
 // step weights in status.stepWeights) and not a metric's interval (it follows
-// analysis.interval).
-void ApplyCanaryDefaults(json& obj) {
+// analysis.interval). With Flagger's model (targetRef, or Flagger's shape), not iterations
+// either: in Flagger, setting it selects Blue/Green, so Flagger's view must not show it.
+void ApplyCanaryDefaults(json& obj, bool flagger) {
   namespace d = config::canary_defaults;
   json& spec = obj["spec"];
   if (!spec.is_object()) return;  // validation reports it
@@ -49,7 +50,7 @@ void ApplyCanaryDefaults(json& obj) {
   set(a, "interval", config::FormatDuration(d::kIntervalNanos));
   set(a, "threshold", d::kThreshold);
   set(a, "stepWeightPromotion", d::kStepWeightPromotion);
-  set(a, "iterations", d::kIterations);
+  if (!flagger && !spec.contains("targetRef")) set(a, "iterations", d::kIterations);
   set(a, "minRequests", d::kMinRequests);
   set(a, "providerErrorLimit", d::kProviderErrorLimit);
   json& seq = a["sequential"];
@@ -149,7 +150,7 @@ void ApplyWorkloadDefaults(config::Kind kind, json& obj) {
 
 void ApplyDefaults(config::Kind kind, json& obj) {
   if (kind == config::Kind::kCanary || kind == config::Kind::kFlaggerCanary) {
-    ApplyCanaryDefaults(obj);
+    ApplyCanaryDefaults(obj, kind == config::Kind::kFlaggerCanary);
     return;
   }
   if (kind == config::Kind::kDeployment || kind == config::Kind::kReplicaSet ||

@@ -203,6 +203,9 @@ TEST_F(FlaggerCanaryTest, AHealthyVersionIsPromotedThroughThePrimaryAndAFaultyOn
   EXPECT_TRUE(RE2::PartialMatch(table, RE2("NAME +STATUS +WEIGHT +FAILEDCHECKS"))) << table;
   EXPECT_TRUE(RE2::PartialMatch(table, RE2("\nweb +Initialized +0 +0 "))) << table;
   EXPECT_EQ(Get("canaries.canaryd.io/web", ".spec.targetRef.name"), "web");
+  // canaryd's defaults are written in, but not iterations, which in Flagger means Blue/Green.
+  EXPECT_EQ(Get("canaries.flagger.app/web", ".spec.analysis.providerErrorLimit"), "4");
+  EXPECT_EQ(Get("canaries.flagger.app/web", ".spec.analysis.iterations"), "");
 
   Traffic traffic(canaryd_.gateway_port(), 60);
   Ok({"set", "image", "deployment/web", "web=gardnera/canarytester:f2"});
