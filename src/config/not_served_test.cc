@@ -105,6 +105,29 @@ spec:
       }));
 }
 
+TEST(NotServed, PodFieldsWithoutAContainerRuntimeWarn) {
+  std::vector<std::string> w = WarningsOf(R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      imagePullSecrets: [{name: registry}]
+      priorityClassName: high
+      containers: [{name: web, image: "gardnera/canarytester:v1"}]
+)");
+  const std::string ignored = " is not served yet; the field is accepted and ignored";
+  EXPECT_EQ(Sorted(w),
+            Sorted({"t.yaml:9:25: warning: spec.template.spec.imagePullSecrets: image pull "
+                    "secrets" +
+                        ignored,
+                    "t.yaml:10:26: warning: spec.template.spec.priorityClassName: priority "
+                    "classes" +
+                        ignored}));
+}
+
 TEST(NotServed, ServedFieldsOnlyGetNoWarning) {
   size_t loaded = 0;
   std::vector<std::string> w = WarningsOf(R"(apiVersion: networking.istio.io/v1

@@ -378,7 +378,7 @@ void Describe(V& v, PodSpec& t) {
   v("automountServiceAccountToken", t.automount_service_account_token,
     {.doc = "Whether a token is mounted; canaryd mounts none."});
   v("imagePullSecrets", t.image_pull_secrets,
-    {.doc = "Registry credentials; there is no registry."});
+    {.doc = "Registry credentials; there is no registry.", .not_served = "image pull secrets"});
   v("dnsPolicy", t.dns_policy, {.doc = "DNS settings; processes use the host's resolver."});
   v("schedulerName", t.scheduler_name, {.doc = "The scheduler; canaryd places every Pod itself."});
   v("hostname", t.hostname, {.doc = "The Pod's host name.", .not_served = "hostname"});
@@ -389,7 +389,9 @@ void Describe(V& v, PodSpec& t) {
     {.doc = "Service environment variables.", .not_served = "service links"});
   v("activeDeadlineSeconds", t.active_deadline_seconds,
     {.doc = "A deadline for the Pod.", .not_served = "activeDeadlineSeconds"});
-  v("priorityClassName", t.priority_class_name, {.doc = "Scheduling priority; ignored."});
+  v("priorityClassName", t.priority_class_name,
+    {.doc = "Scheduling priority; every Pod is placed at once.",
+     .not_served = "priority classes"});
   v("topologySpreadConstraints", t.topology_spread_constraints,
     {.doc = "Spreading over nodes.", .not_served = "topology spread"});
 }

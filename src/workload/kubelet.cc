@@ -15,27 +15,14 @@
 namespace canaryd::workload {
 namespace {
 
+using api::JsonInt;
+using api::JsonMember;
+using api::JsonString;
+
 constexpr const char* kFieldManager = "canaryd-kubelet";
 
 api::Target PodTarget(const std::string& ns, const std::string& name) {
   return api::Target{&config::InfoOf(config::Kind::kPod), "v1", ns, name};
-}
-
-const api::json& Member(const api::json& o, const char* key) {
-  static const api::json kNull;
-  if (!o.is_object()) return kNull;
-  auto it = o.find(key);
-  return it == o.end() ? kNull : *it;
-}
-
-std::string Str(const api::json& o, const char* key) {
-  const api::json& v = Member(o, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
-
-int64_t Int(const api::json& o, const char* key, int64_t fallback) {
-  const api::json& v = Member(o, key);
-  return v.is_number_integer() ? v.get<int64_t>() : fallback;
 }
 
 // A free TCP port on `ip`, as the kernel hands one out. The process binds it a moment later;
@@ -65,11 +52,11 @@ RestartPolicy PolicyOf(const std::string& s) {
 
 ProbeTiming TimingOf(const api::json& probe) {
   ProbeTiming t;
-  t.initial_delay_seconds = static_cast<int>(Int(probe, "initialDelaySeconds", 0));
-  t.period_seconds = static_cast<int>(Int(probe, "periodSeconds", 10));
-  t.timeout_seconds = static_cast<int>(Int(probe, "timeoutSeconds", 1));
-  t.success_threshold = static_cast<int>(Int(probe, "successThreshold", 1));
-  t.failure_threshold = static_cast<int>(Int(probe, "failureThreshold", 3));
+  t.initial_delay_seconds = static_cast<int>(JsonInt(probe, "initialDelaySeconds", 0));
+  t.period_seconds = static_cast<int>(JsonInt(probe, "periodSeconds", 10));
+  t.timeout_seconds = static_cast<int>(JsonInt(probe, "timeoutSeconds", 1));
+  t.success_threshold = static_cast<int>(JsonInt(probe, "successThreshold", 1));
+  t.failure_threshold = static_cast<int>(JsonInt(probe, "failureThreshold", 3));
   return t;
 }
 
@@ -212,7 +199,8 @@ void Kubelet::Tick() {
     if (deleting && !run.stopping) {
       // The marked Pod is no endpoint from the revision that marked it on.
       int64_t revision = std::strtoll(api::MetaString(pod, "resourceVersion").c_str(), nullptr, 10);
-      const api::json& grace = Member(Member(pod, "metadata"), "deletionGracePeriodSeconds");
+      const api::json& grace =
+          JsonMember(JsonMember(pod, "metadata"), "deletionGracePeriodSeconds");
       BeginStopping(run, revision, grace.is_number_integer() ? grace.get<int64_t>() : run.grace_s);
     }
     if (!run.stopping) SyncPod(pod, run);
@@ -248,27 +236,27 @@ std::unique_ptr<Kubelet::PodRun> Kubelet::NewRun(const api::json& pod) {
   run->uid = api::MetaString(pod, "uid");
   run->ip = AllocateIp();
   run->start_wall = clock_.WallNanos();
-  run->grace_s = Int(Member(pod, "spec"), "terminationGracePeriodSeconds", 30);
-  const api::json& containers = Member(Member(pod, "spec"), "containers");
+  run->grace_s = JsonInt(JsonMember(pod, "spec"), "terminationGracePeriodSeconds", 30);
+  const api::json& containers = JsonMember(JsonMember(pod, "spec"), "containers");
   if (!containers.is_array()) return run;
   for (const api::json& c : containers) {
     auto cr = std::make_unique<ContainerRun>();
-    cr->name = Str(c, "name");
+    cr->name = JsonString(c, "name");
     cr->spec = c;
     cr->backoff = std::make_unique<RestartBackoff>(clock_, options_.backoff);
-    if (const api::json& p = Member(c, "readinessProbe"); p.is_object()) {
+    if (const api::json& p = JsonMember(c, "readinessProbe"); p.is_object()) {
       cr->readiness = std::make_unique<ProbeTracker>(ProbeKind::kReadiness, TimingOf(p), clock_);
     }
-    if (const api::json& p = Member(c, "livenessProbe"); p.is_object()) {
+    if (const api::json& p = JsonMember(c, "livenessProbe"); p.is_object()) {
       cr->liveness = std::make_unique<ProbeTracker>(ProbeKind::kLiveness, TimingOf(p), clock_);
     }
-    if (const api::json& p = Member(c, "startupProbe"); p.is_object()) {
+    if (const api::json& p = JsonMember(c, "startupProbe"); p.is_object()) {
       cr->startup = std::make_unique<ProbeTracker>(ProbeKind::kStartup, TimingOf(p), clock_);
     }
-    const api::json& ports = Member(c, "ports");
+    const api::json& ports = JsonMember(c, "ports");
     if (ports.is_array()) {
       for (const api::json& p : ports) {
-        int64_t cp = Int(p, "containerPort", 0);
+        int64_t cp = JsonInt(p, "containerPort", 0);
         if (cp <= 0 || run->ports.count(cp)) continue;
         if (std::optional<uint32_t> given = FreePort(run->ip)) run->ports[cp] = *given;
       }
@@ -302,7 +290,7 @@ void Kubelet::SyncPod(const api::json& pod, PodRun& run) {
     // no endpoint.
     run.ports_recorded = w.ok();
   }
-  std::string policy = Str(Member(pod, "spec"), "restartPolicy");
+  std::string policy = JsonString(JsonMember(pod, "spec"), "restartPolicy");
   for (auto& cp : run.containers) {
     ContainerRun& c = *cp;
     if (c.running && c.pid) {
@@ -353,41 +341,43 @@ void Kubelet::SyncPod(const api::json& pod, PodRun& run) {
 
 void Kubelet::StartContainer(const api::json& pod, PodRun& run, ContainerRun& c) {
   ContainerRequest req;
-  req.image = Str(c.spec, "image");
-  if (const api::json& v = Member(c.spec, "command"); v.is_array()) {
+  req.image = JsonString(c.spec, "image");
+  if (const api::json& v = JsonMember(c.spec, "command"); v.is_array()) {
     req.command = v.get<std::vector<std::string>>();
   }
-  if (const api::json& v = Member(c.spec, "args"); v.is_array()) {
+  if (const api::json& v = JsonMember(c.spec, "args"); v.is_array()) {
     req.args = v.get<std::vector<std::string>>();
   }
-  if (std::string wd = Str(c.spec, "workingDir"); !wd.empty()) req.working_dir = wd;
-  const api::json& psc = Member(Member(pod, "spec"), "securityContext");
-  const api::json& csc = Member(c.spec, "securityContext");
+  if (std::string wd = JsonString(c.spec, "workingDir"); !wd.empty()) req.working_dir = wd;
+  const api::json& psc = JsonMember(JsonMember(pod, "spec"), "securityContext");
+  const api::json& csc = JsonMember(c.spec, "securityContext");
   for (const api::json* sc : {&psc, &csc}) {
-    if (Member(*sc, "runAsUser").is_number_integer()) req.run_as_user = Int(*sc, "runAsUser", 0);
-    if (Member(*sc, "runAsGroup").is_number_integer()) {
-      req.run_as_group = Int(*sc, "runAsGroup", 0);
+    if (JsonMember(*sc, "runAsUser").is_number_integer())
+      req.run_as_user = JsonInt(*sc, "runAsUser", 0);
+    if (JsonMember(*sc, "runAsGroup").is_number_integer()) {
+      req.run_as_group = JsonInt(*sc, "runAsGroup", 0);
     }
   }
   req.runtime.pod_name = run.name;
   req.runtime.pod_namespace = run.ns;
   req.runtime.pod_ip = run.ip;
-  const api::json& ports = Member(c.spec, "ports");
+  const api::json& ports = JsonMember(c.spec, "ports");
   if (ports.is_array() && !ports.empty()) {
-    auto it = run.ports.find(Int(ports[0], "containerPort", 0));
+    auto it = run.ports.find(JsonInt(ports[0], "containerPort", 0));
     if (it != run.ports.end()) req.runtime.port = static_cast<int>(it->second);
   }
   for (const auto& [container_port, given] : run.ports) {
     req.env.emplace_back("PORT_" + std::to_string(container_port), std::to_string(given));
   }
-  if (const api::json& env = Member(c.spec, "env"); env.is_array()) {
+  if (const api::json& env = JsonMember(c.spec, "env"); env.is_array()) {
     for (const api::json& e : env) {
-      std::string name = Str(e, "name");
-      if (Member(e, "value").is_string()) {
-        req.env.emplace_back(name, Str(e, "value"));
+      std::string name = JsonString(e, "name");
+      if (JsonMember(e, "value").is_string()) {
+        req.env.emplace_back(name, JsonString(e, "value"));
         continue;
       }
-      std::string field = Str(Member(Member(e, "valueFrom"), "fieldRef"), "fieldPath");
+      std::string field =
+          JsonString(JsonMember(JsonMember(e, "valueFrom"), "fieldRef"), "fieldPath");
       std::string value;
       if (field == "metadata.name")
         value = run.name;
@@ -402,7 +392,7 @@ void Kubelet::StartContainer(const api::json& pod, PodRun& run, ContainerRun& c)
       else if (field == "spec.nodeName")
         value = options_.node_name;
       else if (field == "spec.serviceAccountName") {
-        value = Str(Member(pod, "spec"), "serviceAccountName");
+        value = JsonString(JsonMember(pod, "spec"), "serviceAccountName");
       }
       req.env.emplace_back(name, value);
     }
@@ -462,8 +452,9 @@ void Kubelet::ProbeContainer(PodRun& run, ContainerRun& c) {
     if (port.is_number_integer()) {
       container_port = port.get<int64_t>();
     } else if (port.is_string()) {
-      for (const api::json& p : Member(c.spec, "ports")) {
-        if (Str(p, "name") == port.get<std::string>()) container_port = Int(p, "containerPort", 0);
+      for (const api::json& p : JsonMember(c.spec, "ports")) {
+        if (JsonString(p, "name") == port.get<std::string>())
+          container_port = JsonInt(p, "containerPort", 0);
       }
     }
     auto it = run.ports.find(container_port);
@@ -471,19 +462,20 @@ void Kubelet::ProbeContainer(PodRun& run, ContainerRun& c) {
   };
   auto run_probe = [&](const api::json& probe, ProbeTracker& t) {
     ProbeOutcome out;
-    if (const api::json& g = Member(probe, "httpGet"); g.is_object()) {
+    if (const api::json& g = JsonMember(probe, "httpGet"); g.is_object()) {
       HttpHeaders headers;
-      for (const api::json& h : Member(g, "httpHeaders"))
-        headers.emplace_back(Str(h, "name"), Str(h, "value"));
-      std::string host = Str(g, "host");
-      out = HttpGet(host.empty() ? run.ip : host, port_of(Member(g, "port")),
-                    Str(g, "path").empty() ? "/" : Str(g, "path"), headers, t.timeout());
-    } else if (const api::json& s = Member(probe, "tcpSocket"); s.is_object()) {
-      std::string host = Str(s, "host");
-      out = TcpSocket(host.empty() ? run.ip : host, port_of(Member(s, "port")), t.timeout());
-    } else if (const api::json& e = Member(probe, "exec"); e.is_object() && c.resolved) {
+      for (const api::json& h : JsonMember(g, "httpHeaders"))
+        headers.emplace_back(JsonString(h, "name"), JsonString(h, "value"));
+      std::string host = JsonString(g, "host");
+      out = HttpGet(host.empty() ? run.ip : host, port_of(JsonMember(g, "port")),
+                    JsonString(g, "path").empty() ? "/" : JsonString(g, "path"), headers,
+                    t.timeout());
+    } else if (const api::json& s = JsonMember(probe, "tcpSocket"); s.is_object()) {
+      std::string host = JsonString(s, "host");
+      out = TcpSocket(host.empty() ? run.ip : host, port_of(JsonMember(s, "port")), t.timeout());
+    } else if (const api::json& e = JsonMember(probe, "exec"); e.is_object() && c.resolved) {
       ExecProbeSpec spec;
-      spec.argv = Member(e, "command").get<std::vector<std::string>>();
+      spec.argv = JsonMember(e, "command").get<std::vector<std::string>>();
       spec.env = c.resolved->env;
       spec.working_dir = c.resolved->working_dir;
       spec.uid = c.resolved->uid;
@@ -493,22 +485,22 @@ void Kubelet::ProbeContainer(PodRun& run, ContainerRun& c) {
     t.Record(out.success);
   };
   if (c.startup && !c.startup->started()) {
-    if (c.startup->Due()) run_probe(Member(c.spec, "startupProbe"), *c.startup);
+    if (c.startup->Due()) run_probe(JsonMember(c.spec, "startupProbe"), *c.startup);
     if (c.startup->kill_required() && c.pid) (void)supervisor_.Signal(*c.pid, SIGKILL);
     return;
   }
   if (c.liveness && c.liveness->Due()) {
-    run_probe(Member(c.spec, "livenessProbe"), *c.liveness);
+    run_probe(JsonMember(c.spec, "livenessProbe"), *c.liveness);
     if (c.liveness->kill_required() && c.pid) (void)supervisor_.Signal(*c.pid, SIGKILL);
   }
   if (c.readiness) {
-    if (c.readiness->Due()) run_probe(Member(c.spec, "readinessProbe"), *c.readiness);
+    if (c.readiness->Due()) run_probe(JsonMember(c.spec, "readinessProbe"), *c.readiness);
   } else if (!c.port_open) {
-    const api::json& ports = Member(c.spec, "ports");
+    const api::json& ports = JsonMember(c.spec, "ports");
     if (!ports.is_array() || ports.empty()) {
       c.port_open = true;  // nothing to wait for: ready once running
     } else {
-      c.port_open = TcpSocket(run.ip, port_of(Member(ports[0], "containerPort")),
+      c.port_open = TcpSocket(run.ip, port_of(JsonMember(ports[0], "containerPort")),
                               std::chrono::milliseconds(200))
                         .success;
     }
@@ -547,7 +539,7 @@ api::json Kubelet::StatusOf(const api::json& pod, const PodRun& run) const {
     bool ready = c->running && (c->readiness ? c->readiness->ready() : c->port_open) &&
                  (!c->startup || c->startup->started());
     api::json s = {{"name", c->name},
-                   {"image", Str(c->spec, "image")},
+                   {"image", JsonString(c->spec, "image")},
                    {"imageID", ""},
                    {"ready", ready},
                    {"started", c->running && (!c->startup || c->startup->started())},
@@ -558,7 +550,7 @@ api::json Kubelet::StatusOf(const api::json& pod, const PodRun& run) const {
       any_running = true;
     } else if (c->finished && c->terminated) {
       s["state"] = {{"terminated", *c->terminated}};
-      any_failed |= Int(*c->terminated, "exitCode", 0) != 0;
+      any_failed |= JsonInt(*c->terminated, "exitCode", 0) != 0;
     } else {
       api::json waiting = {{"reason", c->waiting_reason}};
       if (!c->waiting_message.empty()) waiting["message"] = c->waiting_message;

@@ -1,14 +1,11 @@
 #include "workload/workload_admission.h"
 
+#include "api/object_util.h"
+
 namespace canaryd::workload {
 namespace {
 
-const api::json& Member(const api::json& o, const char* key) {
-  static const api::json kNull;
-  if (!o.is_object()) return kNull;
-  auto it = o.find(key);
-  return it == o.end() ? kNull : *it;
-}
+using api::JsonMember;
 
 std::optional<std::vector<std::string>> Strings(const api::json& v) {
   if (!v.is_array()) return std::nullopt;
@@ -24,33 +21,33 @@ std::optional<api::ApiError> AdmitWorkload(const ImageCatalog& catalog, const Id
   const api::json* pod_spec = nullptr;
   std::string base;
   if (kind.kind == config::Kind::kPod) {
-    pod_spec = &Member(obj, "spec");
+    pod_spec = &JsonMember(obj, "spec");
     base = "spec";
   } else if (kind.kind == config::Kind::kDeployment || kind.kind == config::Kind::kReplicaSet) {
-    pod_spec = &Member(Member(Member(obj, "spec"), "template"), "spec");
+    pod_spec = &JsonMember(JsonMember(JsonMember(obj, "spec"), "template"), "spec");
     base = "spec.template.spec";
   } else {
     return std::nullopt;
   }
-  const std::string name = Member(Member(obj, "metadata"), "name").is_string()
+  const std::string name = JsonMember(JsonMember(obj, "metadata"), "name").is_string()
                                ? obj["metadata"]["name"].get<std::string>()
                                : "";
-  const api::json& containers = Member(*pod_spec, "containers");
+  const api::json& containers = JsonMember(*pod_spec, "containers");
   if (!containers.is_array()) return std::nullopt;
-  const api::json& psc = Member(*pod_spec, "securityContext");
+  const api::json& psc = JsonMember(*pod_spec, "securityContext");
   std::vector<api::ApiCause> causes;
   for (size_t i = 0; i < containers.size(); ++i) {
     const api::json& c = containers[i];
     const std::string path = base + ".containers[" + std::to_string(i) + "]";
     ContainerRequest req;
-    req.image = Member(c, "image").is_string() ? c["image"].get<std::string>() : "";
-    req.command = Strings(Member(c, "command"));
-    req.args = Strings(Member(c, "args"));
+    req.image = JsonMember(c, "image").is_string() ? c["image"].get<std::string>() : "";
+    req.command = Strings(JsonMember(c, "command"));
+    req.args = Strings(JsonMember(c, "args"));
     bool non_root = false;
-    for (const api::json* sc : {&psc, &Member(c, "securityContext")}) {
-      if (Member(*sc, "runAsUser").is_number_integer()) req.run_as_user = (*sc)["runAsUser"];
-      if (Member(*sc, "runAsGroup").is_number_integer()) req.run_as_group = (*sc)["runAsGroup"];
-      if (Member(*sc, "runAsNonRoot").is_boolean()) non_root = (*sc)["runAsNonRoot"];
+    for (const api::json* sc : {&psc, &JsonMember(c, "securityContext")}) {
+      if (JsonMember(*sc, "runAsUser").is_number_integer()) req.run_as_user = (*sc)["runAsUser"];
+      if (JsonMember(*sc, "runAsGroup").is_number_integer()) req.run_as_group = (*sc)["runAsGroup"];
+      if (JsonMember(*sc, "runAsNonRoot").is_boolean()) non_root = (*sc)["runAsNonRoot"];
     }
     Result<ResolvedProcess> r = Resolve(catalog, req, identity);
     if (!r.ok()) {
@@ -67,10 +64,10 @@ std::optional<api::ApiError> AdmitWorkload(const ImageCatalog& catalog, const Id
                         path + ".securityContext.runAsNonRoot"});
     }
     for (const char* probe : {"readinessProbe", "livenessProbe", "startupProbe"}) {
-      const api::json& exec = Member(Member(c, probe), "exec");
+      const api::json& exec = JsonMember(JsonMember(c, probe), "exec");
       if (!exec.is_object()) continue;
       ContainerRequest probe_req = req;
-      probe_req.command = Strings(Member(exec, "command"));
+      probe_req.command = Strings(JsonMember(exec, "command"));
       probe_req.args = std::nullopt;
       if (Result<ResolvedProcess> pr = Resolve(catalog, probe_req, identity); !pr.ok()) {
         causes.push_back({"FieldValueForbidden", "Forbidden: " + pr.status().message(),

@@ -14,6 +14,10 @@
 namespace canaryd::workload {
 namespace {
 
+using api::JsonInt;
+using api::JsonMember;
+using api::JsonString;
+
 using api::json;
 
 constexpr const char* kManager = "canaryd-controller-manager";
@@ -24,22 +28,8 @@ constexpr const char* kDesired = "deployment.kubernetes.io/desired-replicas";
 constexpr const char* kMax = "deployment.kubernetes.io/max-replicas";
 constexpr const char* kManagedBy = "endpoints.kubernetes.io/managed-by";
 
-const json& Member(const json& o, const char* key) {
-  static const json kNull;
-  if (!o.is_object()) return kNull;
-  auto it = o.find(key);
-  return it == o.end() ? kNull : *it;
-}
-int64_t Int(const json& o, const char* key, int64_t fallback) {
-  const json& v = Member(o, key);
-  return v.is_number_integer() ? v.get<int64_t>() : fallback;
-}
-std::string Str(const json& o, const char* key) {
-  const json& v = Member(o, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
 std::string Annotation(const json& o, const char* key) {
-  return Str(Member(Member(o, "metadata"), "annotations"), key);
+  return JsonString(JsonMember(JsonMember(o, "metadata"), "annotations"), key);
 }
 std::optional<int> AnnotationInt(const json& o, const char* key) {
   std::string v = Annotation(o, key);
@@ -70,10 +60,11 @@ api::WriteOptions Options() {
 
 // The controller owner's uid, or "".
 std::string ControllerUid(const json& o) {
-  const json& refs = Member(Member(o, "metadata"), "ownerReferences");
+  const json& refs = JsonMember(JsonMember(o, "metadata"), "ownerReferences");
   if (!refs.is_array()) return "";
   for (const json& r : refs) {
-    if (Member(r, "controller").is_boolean() && r["controller"].get<bool>()) return Str(r, "uid");
+    if (JsonMember(r, "controller").is_boolean() && r["controller"].get<bool>())
+      return JsonString(r, "uid");
   }
   return "";
 }
@@ -109,26 +100,26 @@ IntOrPercent ParseIntOrPercent(const json& v, IntOrPercent fallback) {
 PodView PodViewOf(const json& pod) {
   PodView v;
   v.name = api::MetaString(pod, "name");
-  const json& st = Member(pod, "status");
-  std::string phase = Str(st, "phase");
+  const json& st = JsonMember(pod, "status");
+  std::string phase = JsonString(st, "phase");
   v.phase = phase == "Running"     ? PodPhase::kRunning
             : phase == "Succeeded" ? PodPhase::kSucceeded
             : phase == "Failed"    ? PodPhase::kFailed
             : phase == "Unknown"   ? PodPhase::kUnknown
                                    : PodPhase::kPending;
-  const json& conds = Member(st, "conditions");
+  const json& conds = JsonMember(st, "conditions");
   if (conds.is_array()) {
     for (const json& c : conds) {
-      if (Str(c, "type") == "Ready" && Str(c, "status") == "True") {
+      if (JsonString(c, "type") == "Ready" && JsonString(c, "status") == "True") {
         v.ready = true;
-        v.ready_since_ms = TimeMs(Str(c, "lastTransitionTime"));
+        v.ready_since_ms = TimeMs(JsonString(c, "lastTransitionTime"));
       }
     }
   }
   v.terminating = !api::MetaString(pod, "deletionTimestamp").empty();
-  const json& cs = Member(st, "containerStatuses");
+  const json& cs = JsonMember(st, "containerStatuses");
   if (cs.is_array()) {
-    for (const json& c : cs) v.restarts = std::max<int>(v.restarts, Int(c, "restartCount", 0));
+    for (const json& c : cs) v.restarts = std::max<int>(v.restarts, JsonInt(c, "restartCount", 0));
   }
   v.created_ms = TimeMs(api::MetaString(pod, "creationTimestamp"));
   return v;
@@ -136,20 +127,21 @@ PodView PodViewOf(const json& pod) {
 
 DeploymentStatus StatusFromJson(const json& st) {
   DeploymentStatus s;
-  s.observed_generation = Int(st, "observedGeneration", 0);
-  s.replicas = Int(st, "replicas", 0);
-  s.updated_replicas = Int(st, "updatedReplicas", 0);
-  s.ready_replicas = Int(st, "readyReplicas", 0);
-  s.available_replicas = Int(st, "availableReplicas", 0);
-  s.unavailable_replicas = Int(st, "unavailableReplicas", 0);
-  if (Member(st, "collisionCount").is_number_integer()) {
-    s.collision_count = Int(st, "collisionCount", 0);
+  s.observed_generation = JsonInt(st, "observedGeneration", 0);
+  s.replicas = JsonInt(st, "replicas", 0);
+  s.updated_replicas = JsonInt(st, "updatedReplicas", 0);
+  s.ready_replicas = JsonInt(st, "readyReplicas", 0);
+  s.available_replicas = JsonInt(st, "availableReplicas", 0);
+  s.unavailable_replicas = JsonInt(st, "unavailableReplicas", 0);
+  if (JsonMember(st, "collisionCount").is_number_integer()) {
+    s.collision_count = JsonInt(st, "collisionCount", 0);
   }
-  if (const json& conds = Member(st, "conditions"); conds.is_array()) {
+  if (const json& conds = JsonMember(st, "conditions"); conds.is_array()) {
     for (const json& c : conds) {
-      s.conditions.push_back({Str(c, "type"), Str(c, "status"), Str(c, "reason"), Str(c, "message"),
-                              TimeMs(Str(c, "lastUpdateTime")),
-                              TimeMs(Str(c, "lastTransitionTime"))});
+      s.conditions.push_back({JsonString(c, "type"), JsonString(c, "status"),
+                              JsonString(c, "reason"), JsonString(c, "message"),
+                              TimeMs(JsonString(c, "lastUpdateTime")),
+                              TimeMs(JsonString(c, "lastTransitionTime"))});
     }
   }
   return s;
@@ -257,7 +249,7 @@ void WorkloadController::Tick() {
     for (const json& svc : services) {
       keep |= api::MetaString(svc, "namespace") == api::MetaString(ep, "namespace") &&
               api::MetaString(svc, "name") == api::MetaString(ep, "name") &&
-              Member(Member(svc, "spec"), "selector").is_object() &&
+              JsonMember(JsonMember(svc, "spec"), "selector").is_object() &&
               !svc["spec"]["selector"].empty();
     }
     if (!keep) {
@@ -272,25 +264,26 @@ void WorkloadController::SyncDeployment(const json& d, const std::vector<const j
                                         const std::vector<json>& pods) {
   const std::string ns = api::MetaString(d, "namespace");
   const std::string name = api::MetaString(d, "name");
-  const json& spec = Member(d, "spec");
-  const json& template_ = Member(spec, "template");
-  DeploymentStatus previous = StatusFromJson(Member(d, "status"));
+  const json& spec = JsonMember(d, "spec");
+  const json& template_ = JsonMember(spec, "template");
+  DeploymentStatus previous = StatusFromJson(JsonMember(d, "status"));
   int64_t now_ms = clock_.WallNanos() / 1'000'000;
 
   DeploymentView view;
   view.name = name;
-  view.generation = Int(Member(d, "metadata"), "generation", 1);
-  view.replicas = static_cast<int>(Int(spec, "replicas", 1));
-  const json& strategy = Member(spec, "strategy");
-  view.strategy = Str(strategy, "type") == "Recreate" ? DeploymentStrategy::kRecreate
-                                                      : DeploymentStrategy::kRollingUpdate;
-  const json& ru = Member(strategy, "rollingUpdate");
-  view.max_surge = ParseIntOrPercent(Member(ru, "maxSurge"), IntOrPercent::Percent(25));
-  view.max_unavailable = ParseIntOrPercent(Member(ru, "maxUnavailable"), IntOrPercent::Percent(25));
-  view.min_ready_seconds = static_cast<int>(Int(spec, "minReadySeconds", 0));
-  view.revision_history_limit = static_cast<int>(Int(spec, "revisionHistoryLimit", 10));
-  view.paused = Member(spec, "paused").is_boolean() && spec["paused"].get<bool>();
-  view.progress_deadline_seconds = Int(spec, "progressDeadlineSeconds", 600);
+  view.generation = JsonInt(JsonMember(d, "metadata"), "generation", 1);
+  view.replicas = static_cast<int>(JsonInt(spec, "replicas", 1));
+  const json& strategy = JsonMember(spec, "strategy");
+  view.strategy = JsonString(strategy, "type") == "Recreate" ? DeploymentStrategy::kRecreate
+                                                             : DeploymentStrategy::kRollingUpdate;
+  const json& ru = JsonMember(strategy, "rollingUpdate");
+  view.max_surge = ParseIntOrPercent(JsonMember(ru, "maxSurge"), IntOrPercent::Percent(25));
+  view.max_unavailable =
+      ParseIntOrPercent(JsonMember(ru, "maxUnavailable"), IntOrPercent::Percent(25));
+  view.min_ready_seconds = static_cast<int>(JsonInt(spec, "minReadySeconds", 0));
+  view.revision_history_limit = static_cast<int>(JsonInt(spec, "revisionHistoryLimit", 10));
+  view.paused = JsonMember(spec, "paused").is_boolean() && spec["paused"].get<bool>();
+  view.progress_deadline_seconds = JsonInt(spec, "progressDeadlineSeconds", 600);
   std::string canonical = CanonicalTemplate(template_);
   view.template_hash = ComputeTemplateHash(canonical, previous.collision_count);
 
@@ -300,26 +293,27 @@ void WorkloadController::SyncDeployment(const json& d, const std::vector<const j
     ReplicaSetView v;
     v.name = api::MetaString(*rs, "name");
     by_name[v.name] = rs;
-    v.template_hash = Str(Member(Member(*rs, "metadata"), "labels"), kHashLabel);
+    v.template_hash = JsonString(JsonMember(JsonMember(*rs, "metadata"), "labels"), kHashLabel);
     v.revision = AnnotationInt(*rs, kRevision).value_or(0);
-    v.replicas = static_cast<int>(Int(Member(*rs, "spec"), "replicas", 1));
-    const json& st = Member(*rs, "status");
-    v.status_replicas = static_cast<int>(Int(st, "replicas", 0));
-    v.ready = static_cast<int>(Int(st, "readyReplicas", 0));
-    v.available = static_cast<int>(Int(st, "availableReplicas", 0));
+    v.replicas = static_cast<int>(JsonInt(JsonMember(*rs, "spec"), "replicas", 1));
+    const json& st = JsonMember(*rs, "status");
+    v.status_replicas = static_cast<int>(JsonInt(st, "replicas", 0));
+    v.ready = static_cast<int>(JsonInt(st, "readyReplicas", 0));
+    v.available = static_cast<int>(JsonInt(st, "availableReplicas", 0));
     std::string rs_uid = api::MetaString(*rs, "uid");
     for (const json& p : pods) {
       if (ControllerUid(p) != rs_uid) continue;
-      std::string phase = Str(Member(p, "status"), "phase");
+      std::string phase = JsonString(JsonMember(p, "status"), "phase");
       if (phase != "Succeeded" && phase != "Failed") ++v.live_pods;
     }
     v.created_ms = TimeMs(api::MetaString(*rs, "creationTimestamp"));
-    v.matches_template = CanonicalTemplate(Member(Member(*rs, "spec"), "template")) == canonical;
+    v.matches_template =
+        CanonicalTemplate(JsonMember(JsonMember(*rs, "spec"), "template")) == canonical;
     v.desired_replicas_annotation = AnnotationInt(*rs, kDesired);
     v.max_replicas_annotation = AnnotationInt(*rs, kMax);
-    v.min_ready_seconds = static_cast<int>(Int(Member(*rs, "spec"), "minReadySeconds", 0));
-    v.status_observed =
-        Int(Member(*rs, "metadata"), "generation", 1) <= Int(st, "observedGeneration", 0);
+    v.min_ready_seconds = static_cast<int>(JsonInt(JsonMember(*rs, "spec"), "minReadySeconds", 0));
+    v.status_observed = JsonInt(JsonMember(*rs, "metadata"), "generation", 1) <=
+                        JsonInt(st, "observedGeneration", 0);
     views.push_back(std::move(v));
   }
 
@@ -328,9 +322,9 @@ void WorkloadController::SyncDeployment(const json& d, const std::vector<const j
     const CreateReplicaSetAction& c = *plan.create;
     json rs_template = template_;
     rs_template["metadata"]["labels"][kHashLabel] = c.template_hash;
-    json selector = Member(spec, "selector");
+    json selector = JsonMember(spec, "selector");
     selector["matchLabels"][kHashLabel] = c.template_hash;
-    json labels = Member(Member(template_, "metadata"), "labels");
+    json labels = JsonMember(JsonMember(template_, "metadata"), "labels");
     if (!labels.is_object()) labels = json::object();
     labels[kHashLabel] = c.template_hash;
     json rs = {{"apiVersion", "apps/v1"},
@@ -383,7 +377,7 @@ void WorkloadController::SyncDeployment(const json& d, const std::vector<const j
   std::vector<ReplicaSetView> after = ApplyDeploymentPlan(views, plan, now_ms);
   DeploymentStatusResult status = ComputeDeploymentStatus(view, previous, after, plan, now_ms);
   json next = StatusToJson(status.status);
-  if (next != Member(d, "status")) {
+  if (next != JsonMember(d, "status")) {
     (void)objects_.ReplaceStatus(TargetOf(config::Kind::kDeployment, ns, name), next, "",
                                  Options());
   }
@@ -392,17 +386,17 @@ void WorkloadController::SyncDeployment(const json& d, const std::vector<const j
 void WorkloadController::SyncReplicaSet(const json& rs, const std::vector<const json*>& owned) {
   const std::string ns = api::MetaString(rs, "namespace");
   const std::string name = api::MetaString(rs, "name");
-  const json& spec = Member(rs, "spec");
-  int desired = static_cast<int>(Int(spec, "replicas", 1));
-  int min_ready = static_cast<int>(Int(spec, "minReadySeconds", 0));
+  const json& spec = JsonMember(rs, "spec");
+  int desired = static_cast<int>(JsonInt(spec, "replicas", 1));
+  int min_ready = static_cast<int>(JsonInt(spec, "minReadySeconds", 0));
   std::vector<PodView> views;
   for (const json* p : owned) views.push_back(PodViewOf(*p));
   ReplicaSetPlan plan = PlanReplicaSet(desired, views);
-  const json& template_ = Member(spec, "template");
+  const json& template_ = JsonMember(spec, "template");
   for (int i = 0; i < plan.create && template_.is_object(); ++i) {
-    json pod_spec = Member(template_, "spec");
+    json pod_spec = JsonMember(template_, "spec");
     pod_spec["nodeName"] = options_.node_name;
-    json meta = Member(template_, "metadata");
+    json meta = JsonMember(template_, "metadata");
     if (!meta.is_object()) meta = json::object();
     meta.erase("creationTimestamp");
     meta["name"] = PodName(name, random_);
@@ -420,8 +414,8 @@ void WorkloadController::SyncReplicaSet(const json& rs, const std::vector<const 
                {"fullyLabeledReplicas", st.fully_labeled_replicas},
                {"readyReplicas", st.ready_replicas},
                {"availableReplicas", st.available_replicas},
-               {"observedGeneration", Int(Member(rs, "metadata"), "generation", 1)}};
-  if (next != Member(rs, "status")) {
+               {"observedGeneration", JsonInt(JsonMember(rs, "metadata"), "generation", 1)}};
+  if (next != JsonMember(rs, "status")) {
     (void)objects_.ReplaceStatus(TargetOf(config::Kind::kReplicaSet, ns, name), next, "",
                                  Options());
   }
@@ -430,8 +424,8 @@ void WorkloadController::SyncReplicaSet(const json& rs, const std::vector<const 
 void WorkloadController::SyncEndpoints(const json& svc, const std::vector<json>& pods,
                                        const std::vector<json>& workload_entries,
                                        const std::vector<json>& endpoints) {
-  const json& spec = Member(svc, "spec");
-  const json& selector = Member(spec, "selector");
+  const json& spec = JsonMember(svc, "spec");
+  const json& selector = JsonMember(spec, "selector");
   if (!selector.is_object() || selector.empty()) return;  // a person's Endpoints, if any
   const std::string ns = api::MetaString(svc, "namespace");
   const std::string name = api::MetaString(svc, "name");
@@ -439,28 +433,29 @@ void WorkloadController::SyncEndpoints(const json& svc, const std::vector<json>&
   std::map<json, json> subsets;  // ports -> subset
   for (const json& p : pods) {
     if (api::MetaString(p, "namespace") != ns) continue;
-    const json& labels = Member(Member(p, "metadata"), "labels");
+    const json& labels = JsonMember(JsonMember(p, "metadata"), "labels");
     bool match = labels.is_object();
     for (auto it = selector.begin(); match && it != selector.end(); ++it) {
       match = labels.contains(it.key()) && labels[it.key()] == *it;
     }
     if (!match) continue;
-    std::string ip = Str(Member(p, "status"), "podIP");
+    std::string ip = JsonString(JsonMember(p, "status"), "podIP");
     if (ip.empty()) continue;
     std::map<int64_t, uint32_t> given =
         config::ParsePodPorts(Annotation(p, config::kPodPortsAnnotation));
     std::map<std::string, int64_t> names;
-    if (const json& cs = Member(Member(p, "spec"), "containers"); cs.is_array()) {
+    if (const json& cs = JsonMember(JsonMember(p, "spec"), "containers"); cs.is_array()) {
       for (const json& c : cs) {
-        for (const json& port : Member(c, "ports")) {
-          if (!Str(port, "name").empty()) names[Str(port, "name")] = Int(port, "containerPort", 0);
+        for (const json& port : JsonMember(c, "ports")) {
+          if (!JsonString(port, "name").empty())
+            names[JsonString(port, "name")] = JsonInt(port, "containerPort", 0);
         }
       }
     }
     json ports = json::array();
-    for (const json& sp : Member(spec, "ports")) {
-      const json& target = Member(sp, "targetPort");
-      int64_t cp = target.is_number_integer() ? target.get<int64_t>() : Int(sp, "port", 0);
+    for (const json& sp : JsonMember(spec, "ports")) {
+      const json& target = JsonMember(sp, "targetPort");
+      int64_t cp = target.is_number_integer() ? target.get<int64_t>() : JsonInt(sp, "port", 0);
       if (target.is_string()) {
         auto it = names.find(target.get<std::string>());
         if (it == names.end()) continue;
@@ -468,9 +463,10 @@ void WorkloadController::SyncEndpoints(const json& svc, const std::vector<json>&
       }
       auto g = given.find(cp);
       if (g == given.end()) continue;
-      json port = {{"port", g->second},
-                   {"protocol", Str(sp, "protocol").empty() ? "TCP" : Str(sp, "protocol")}};
-      if (!Str(sp, "name").empty()) port["name"] = Str(sp, "name");
+      json port = {
+          {"port", g->second},
+          {"protocol", JsonString(sp, "protocol").empty() ? "TCP" : JsonString(sp, "protocol")}};
+      if (!JsonString(sp, "name").empty()) port["name"] = JsonString(sp, "name");
       ports.push_back(std::move(port));
     }
     if (ports.empty()) continue;
@@ -490,31 +486,33 @@ void WorkloadController::SyncEndpoints(const json& svc, const std::vector<json>&
   // name in the entry's ports, else the target port number), as the router sends to them.
   for (const json& we : workload_entries) {
     if (api::MetaString(we, "namespace") != ns) continue;
-    const json& we_spec = Member(we, "spec");
-    const json& labels = Member(we_spec, "labels");
+    const json& we_spec = JsonMember(we, "spec");
+    const json& labels = JsonMember(we_spec, "labels");
     bool match = labels.is_object();
     for (auto it = selector.begin(); match && it != selector.end(); ++it) {
       match = labels.contains(it.key()) && labels[it.key()] == *it;
     }
-    std::string address = Str(we_spec, "address");
+    std::string address = JsonString(we_spec, "address");
     in6_addr scratch;
     bool ip = inet_pton(AF_INET, address.c_str(), &scratch) == 1 ||
               inet_pton(AF_INET6, address.c_str(), &scratch) == 1;
     if (!match || !ip) continue;  // an Endpoints address is an IP; a host name has none to show
-    const json& named = Member(we_spec, "ports");
+    const json& named = JsonMember(we_spec, "ports");
     json ports = json::array();
-    for (const json& sp : Member(spec, "ports")) {
-      const json& target = Member(sp, "targetPort");
-      int64_t port = target.is_number_integer() ? target.get<int64_t>() : Int(sp, "port", 0);
-      if (target.is_string() && Member(named, target.get<std::string>().c_str()).is_number()) {
+    for (const json& sp : JsonMember(spec, "ports")) {
+      const json& target = JsonMember(sp, "targetPort");
+      int64_t port = target.is_number_integer() ? target.get<int64_t>() : JsonInt(sp, "port", 0);
+      if (target.is_string() && JsonMember(named, target.get<std::string>().c_str()).is_number()) {
         port = named[target.get<std::string>()].get<int64_t>();
       }
-      if (!Str(sp, "name").empty() && Member(named, Str(sp, "name").c_str()).is_number()) {
-        port = named[Str(sp, "name")].get<int64_t>();
+      if (!JsonString(sp, "name").empty() &&
+          JsonMember(named, JsonString(sp, "name").c_str()).is_number()) {
+        port = named[JsonString(sp, "name")].get<int64_t>();
       }
-      json p = {{"port", port},
-                {"protocol", Str(sp, "protocol").empty() ? "TCP" : Str(sp, "protocol")}};
-      if (!Str(sp, "name").empty()) p["name"] = Str(sp, "name");
+      json p = {
+          {"port", port},
+          {"protocol", JsonString(sp, "protocol").empty() ? "TCP" : JsonString(sp, "protocol")}};
+      if (!JsonString(sp, "name").empty()) p["name"] = JsonString(sp, "name");
       ports.push_back(std::move(p));
     }
     json& subset = subsets[ports];
@@ -536,18 +534,18 @@ void WorkloadController::SyncEndpoints(const json& svc, const std::vector<json>&
   }
   json want_subsets = list.empty() ? json() : list;
   if (existing != nullptr && Annotation(*existing, kManagedBy) == kManager &&
-      Member(*existing, "subsets") == want_subsets) {
+      JsonMember(*existing, "subsets") == want_subsets) {
     return;
   }
-  json ep = {
-      {"apiVersion", "v1"},
-      {"kind", "Endpoints"},
-      {"metadata",
-       {{"name", name},
-        {"namespace", ns},
-        {"labels", Member(Member(svc, "metadata"), "labels").is_object() ? svc["metadata"]["labels"]
-                                                                         : json::object()},
-        {"annotations", {{kManagedBy, kManager}}}}}};
+  json ep = {{"apiVersion", "v1"},
+             {"kind", "Endpoints"},
+             {"metadata",
+              {{"name", name},
+               {"namespace", ns},
+               {"labels", JsonMember(JsonMember(svc, "metadata"), "labels").is_object()
+                              ? svc["metadata"]["labels"]
+                              : json::object()},
+               {"annotations", {{kManagedBy, kManager}}}}}};
   if (!list.empty()) ep["subsets"] = list;
   api::Target t = TargetOf(config::Kind::kEndpoints, ns, name);
   if (existing == nullptr) {
