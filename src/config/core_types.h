@@ -168,8 +168,9 @@ void Describe(V& v, ServiceSpec& t) {
   v("healthCheckNodePort", t.health_check_node_port,
     {.doc = "The node port of the health check for Local traffic policy; ignored by canaryd."});
   v("publishNotReadyAddresses", t.publish_not_ready_addresses,
-    {.doc = "Whether endpoints that are not ready are published; canaryd has no readiness and "
-            "ignores it."});
+    {.doc = "Whether the Pods the selector matches are endpoints (routed to, and listed as "
+            "addresses) before they are ready; canaryd never routes to a terminating Pod, so "
+            "that its graceful stop cuts no request."});
   v("sessionAffinityConfig", t.session_affinity_config,
     {.doc = "Settings of sessionAffinity; kept as written and ignored."});
   v("ipFamilies", t.ip_families,

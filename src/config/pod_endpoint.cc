@@ -29,7 +29,10 @@ PodEndpoint PodEndpointOf(const Resource& pod) {
       }
     }
   }
-  if (pod.metadata.deletion_timestamp) e.ready = false;
+  if (pod.metadata.deletion_timestamp) {
+    e.ready = false;
+    e.terminating = true;
+  }
   return e;
 }
 

@@ -18,6 +18,7 @@ inline constexpr const char* kPodPortsAnnotation = "canaryd.io/ports";
 
 struct PodEndpoint {
   bool ready = false;                 // condition Ready is True, and the Pod is not being deleted
+  bool terminating = false;           // being deleted (deletionTimestamp set)
   std::string ip;                     // status.podIP; "" before the Pod runs
   std::map<int64_t, uint32_t> ports;  // containerPort -> the port it listens on
   std::map<std::string, int64_t> port_names;  // containerPort name -> containerPort

@@ -686,7 +686,9 @@ class TableBuilder {
     }
   }
 
-  // The ready Pods a Service selects, on the port their targetPort was given.
+  // The ready Pods a Service selects (with publishNotReadyAddresses, those not ready too, but
+  // never a terminating one: its graceful stop relies on leaving first), on the port their
+  // targetPort was given.
   void PodEndpoints(const Resource& svc, const config::ServicePortSpec* sp, uint32_t port,
                     const std::map<std::string, std::string>& subset_labels, Cluster* c) {
     const auto& spec = svc.As<config::ServiceSpec>();
@@ -696,7 +698,10 @@ class TableBuilder {
         continue;
       }
       config::PodEndpoint e = config::PodEndpointOf(*p);
-      if (!e.ready || e.ip.empty()) continue;
+      if (e.ip.empty() || e.terminating ||
+          (!e.ready && !spec.publish_not_ready_addresses.value_or(false))) {
+        continue;
+      }
       std::optional<uint32_t> target = config::PodTargetPort(e, sp, port);
       if (!target) continue;
       AddEndpoint(e.ip, *target, p->metadata.labels, c->subset, p->name(), p->ns(), 1, c);

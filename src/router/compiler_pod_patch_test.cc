@@ -135,5 +135,32 @@ TEST_F(PodPatchTest, ReadyLeavingAndRelabelledPodsPatchToWhatAFullCompileGives) 
             (std::set<std::string>{"127.1.0.2:40002", "127.1.0.3:40003"}));
 }
 
+TEST_F(PodPatchTest, PublishNotReadyAddressesRoutesToPodsNotYetReadyButNotToTerminatingOnes) {
+  const std::string publish = R"(
+---
+apiVersion: v1
+kind: Service
+metadata: {name: peers}
+spec: {ports: [{port: 80}], selector: {app: web}, publishNotReadyAddresses: true}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: peers}
+spec:
+  hosts: [peers.example]
+  gateways: [gw]
+  http: [{route: [{destination: {host: peers}}]}]
+)";
+  const std::string p1 = Pod("p1", "web", "127.1.0.1", 80, 40001, true);
+  const std::string p2 = Pod("p2", "web", "127.1.0.2", 80, 40002, false);
+  std::string p3 = Pod("p3", "web", "127.1.0.4", 80, 40004, true);
+  p3.replace(p3.find("  labels:"), 0, "  deletionTimestamp: \"2026-12-02T00:00:00Z\"\n");
+  CompileResult first = Full(Load(publish + p1 + p2 + p3));
+  EXPECT_EQ(Endpoints(*first.table)["outbound|80||peers.default.svc.cluster.local"],
+            (std::set<std::string>{"127.1.0.1:40001", "127.1.0.2:40002"}));
+  EXPECT_EQ(Endpoints(*first.table)["outbound|80||web.default.svc.cluster.local"],
+            (std::set<std::string>{"127.1.0.1:40001"}));
+}
+
 }  // namespace
 }  // namespace canaryd::router

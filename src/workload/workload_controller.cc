@@ -427,6 +427,7 @@ void WorkloadController::SyncEndpoints(const json& svc, const std::vector<json>&
   const json& spec = JsonMember(svc, "spec");
   const json& selector = JsonMember(spec, "selector");
   if (!selector.is_object() || selector.empty()) return;  // a person's Endpoints, if any
+  const bool publish_not_ready = JsonMember(spec, "publishNotReadyAddresses") == true;
   const std::string ns = api::MetaString(svc, "namespace");
   const std::string name = api::MetaString(svc, "name");
   // One subset per set of ports: Pods are given ports of their own, so usually one per Pod.
@@ -470,7 +471,8 @@ void WorkloadController::SyncEndpoints(const json& svc, const std::vector<json>&
       ports.push_back(std::move(port));
     }
     if (ports.empty()) continue;
-    bool ready = PodViewOf(p).ready && api::MetaString(p, "deletionTimestamp").empty();
+    bool ready = (PodViewOf(p).ready || publish_not_ready) &&
+                 api::MetaString(p, "deletionTimestamp").empty();
     json address = {{"ip", ip},
                     {"nodeName", options_.node_name},
                     {"targetRef",

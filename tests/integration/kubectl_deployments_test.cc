@@ -558,6 +558,14 @@ metadata: {name: probed}
 spec:
   selector: {app: probed}
   ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: probed-peers}
+spec:
+  selector: {app: probed}
+  publishNotReadyAddresses: true
+  ports: [{port: 80, targetPort: 8080}]
 )")});
   auto ready = [&] {
     return Ok({"get", "pod", "probed", "-o", "jsonpath={.status.containerStatuses[0].ready}"});
@@ -576,6 +584,13 @@ spec:
   std::this_thread::sleep_for(2s);
   EXPECT_EQ(ready(), "false") << "the readiness probe fails while the file is missing";
   EXPECT_TRUE(RE2::FullMatch(endpoints(), RE2("/127\\.1\\.[0-9.]+"))) << endpoints();
+  // A Service that publishes addresses before they are ready lists it as an address at once.
+  std::string peers =
+      canaryd_
+          .Kubectl({"get", "endpoints", "probed-peers", "-o",
+                    "jsonpath={.subsets[0].addresses[0].ip}/{.subsets[0].notReadyAddresses[0].ip}"})
+          .out;
+  EXPECT_TRUE(RE2::FullMatch(peers, RE2("127\\.1\\.[0-9.]+/"))) << peers;
   WriteFile(flag, "");
   EXPECT_TRUE(Eventually([&] { return ready() == "true"; }, 10s));
   EXPECT_TRUE(
