@@ -66,6 +66,16 @@ bool IsSleep(pid_t pid) {
   return !ec && exe.filename().string().find("sleep") != std::string::npos;
 }
 
+// Whether `pid` runs sleep and is asleep in it: past the dynamic loader, which opens (and
+// closes again) the libraries it maps after exec.
+bool IsAsleepInSleep(pid_t pid) {
+  if (!IsSleep(pid)) return false;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'S';
+}
+
 std::string TempDir(const std::string& name) {
   std::string dir = testing::TempDir() + "/supervisor_" + name + "_" + std::to_string(getpid());
   std::filesystem::remove_all(dir);
@@ -149,8 +159,9 @@ TEST(ProcessSupervisor, NoInheritedDescriptors) {
   ASSERT_TRUE(p.ok());
   std::set<std::string> fds;
   std::string dir = "/proc/" + std::to_string(p->pid) + "/fd";
-  // The fd table is the child's own once it has exec'd: wait for /proc/<pid>/exe to be sleep.
-  ASSERT_TRUE(WaitFor([&] { return IsSleep(p->pid); }));
+  // The fd table is the child's own once it has exec'd, and sleep's own once the dynamic loader
+  // is done (it opens the libraries as fd 3): wait for sleep to be asleep.
+  ASSERT_TRUE(WaitFor([&] { return IsAsleepInSleep(p->pid); }));
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     fds.insert(e.path().filename().string());
   }
