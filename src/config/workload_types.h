@@ -390,8 +390,7 @@ void Describe(V& v, PodSpec& t) {
   v("activeDeadlineSeconds", t.active_deadline_seconds,
     {.doc = "A deadline for the Pod.", .not_served = "activeDeadlineSeconds"});
   v("priorityClassName", t.priority_class_name,
-    {.doc = "Scheduling priority; every Pod is placed at once.",
-     .not_served = "priority classes"});
+    {.doc = "Scheduling priority; every Pod is placed at once.", .not_served = "priority classes"});
   v("topologySpreadConstraints", t.topology_spread_constraints,
     {.doc = "Spreading over nodes.", .not_served = "topology spread"});
 }
