@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <initializer_list>
@@ -126,10 +125,6 @@ struct SqliteStore::Reader {
   SqliteStatement select_object, list_namespace, list_all, select_revision;
 };
 
-struct SqliteStore::Checkpointer {
-  SqliteDb db;
-};
-
 // Holds write_mu_ and records the holder, so that a watch callback that calls back into the
 // write path (on the thread that holds the lock, delivering) gets an error instead of a deadlock.
 class SqliteStore::WriteLock {
@@ -208,13 +203,6 @@ SqliteStore::SqliteStore(std::string data_dir, Options options, int lock_fd)
     : data_dir_(std::move(data_dir)), options_(options), lock_fd_(lock_fd) {}
 
 SqliteStore::~SqliteStore() {
-  {
-    std::lock_guard lock(checkpoint_mu_);
-    checkpoint_stop_ = true;
-  }
-  checkpoint_cv_.notify_all();
-  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
-  checkpointer_.reset();
   // Close the database (the last connection checkpoints the WAL into the file) before giving up
   // the lock that keeps other stores out.
   reader_.reset();
@@ -314,36 +302,9 @@ Status SqliteStore::Init() {
                  });
   if (!s.ok()) return WithContext(s, context);
 
-  if (options_.checkpoint_interval_ms > 0) {
-    auto checkpointer = std::make_unique<Checkpointer>();
-    Result<SqliteDb> cdb = SqliteDb::Open(path, options_.busy_timeout_ms);
-    if (!cdb.ok()) return cdb.status();
-    checkpointer->db = std::move(cdb).value();
-    // The writer checkpoints only if this thread falls far behind (a safety valve on the WAL's
-    // size: 100,000 pages, 400 MB).
-    if (s = writer->db.Exec("PRAGMA wal_autocheckpoint = 100000"); !s.ok()) {
-      return WithContext(s, context);
-    }
-    checkpointer_ = std::move(checkpointer);
-  }
   writer_ = std::move(writer);
   reader_ = std::move(reader);
-  if (checkpointer_) checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
   return Status::Ok();
-}
-
-void SqliteStore::CheckpointLoop() {
-  std::unique_lock lock(checkpoint_mu_);
-  while (!checkpoint_stop_) {
-    checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(options_.checkpoint_interval_ms),
-                            [this] { return checkpoint_stop_; });
-    if (checkpoint_stop_) break;
-    lock.unlock();
-    // PASSIVE: copies what no reader still needs, never waits for the writer or a reader. A
-    // failure (busy, I/O) leaves the pages in the WAL, durable there; the next pass retries.
-    (void)checkpointer_->db.Exec("PRAGMA wal_checkpoint(PASSIVE)");
-    lock.lock();
-  }
 }
 
 Result<StoredObject> SqliteStore::Get(const ObjectKey& key) {

@@ -8,13 +8,10 @@
 // serialized by one mutex, held through the commit and the delivery of the resulting event, which
 // is what makes revisions gap-free and delivery ordered; this is the control plane, so one writer
 // at a time is plenty. Get and List use a second connection with its own mutex: WAL lets them read
-// the last committed state while a write is being synced. WAL checkpoints (copying committed pages
-// into store.db and syncing it) run on a thread of their own with a third connection, so that no
-// write waits for one.
+// the last committed state while a write is being synced.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -38,10 +35,6 @@ struct SqliteStoreOptions {
   // Run PRAGMA quick_check when opening, so a damaged file is refused at start-up rather than
   // found by a later read. It reads the whole file: milliseconds for a control plane's objects.
   bool verify_on_open = true;
-  // How often the checkpoint thread copies the WAL's committed pages into store.db. 0: no thread,
-  // SQLite's own checkpoint inside the write that fills 1,000 WAL pages (4 MB), which is that
-  // write's latency (the p99 of a busy store's writes).
-  int64_t checkpoint_interval_ms = 200;
 };
 
 class SqliteStore final : public Store {
@@ -86,7 +79,6 @@ class SqliteStore final : public Store {
  private:
   struct Writer;
   struct Reader;
-  struct Checkpointer;
   class WriteLock;
 
   SqliteStore(std::string data_dir, Options options, int lock_fd);
@@ -99,7 +91,6 @@ class SqliteStore final : public Store {
   // Reads the object at `key` with the writer's connection, into `out`; false when absent.
   Result<bool> ReadForWrite(const ObjectKey& key, StoredObject& out);
   Status CheckWritable() const;
-  void CheckpointLoop();
 
   const std::string data_dir_;
   const Options options_;
@@ -117,13 +108,6 @@ class SqliteStore final : public Store {
 
   std::mutex read_mu_;
   std::unique_ptr<Reader> reader_;  // guarded by read_mu_
-
-  // The checkpoint thread's connection (its own) and its stop signal.
-  std::unique_ptr<Checkpointer> checkpointer_;
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_cv_;
-  bool checkpoint_stop_ = false;  // guarded by checkpoint_mu_
-  std::thread checkpoint_thread_;
 
   // Written under write_mu_ after each commit, read without a lock.
   std::atomic<int64_t> revision_{0};
