@@ -123,9 +123,10 @@ void RolloutController::TickOne(const json& canary) {
 
   TickInput in;
   in.now_ms = now;
+  const CanaryStatus stored = StatusFromJson(canary.value("status", json()));
   std::optional<TargetObjects> target;
   if (plan.target) {
-    target = ReconcileTarget(plan);
+    target = ReconcileTarget(plan, stored);
     in.workload = target->observation;
     in.revision = RevisionOf(spec, target->observation.target_template);
   } else {
@@ -145,7 +146,6 @@ void RolloutController::TickOne(const json& canary) {
                      (vs.error().code == 404 ? "" : ": " + vs.error().message);
   }
 
-  const CanaryStatus stored = StatusFromJson(canary.value("status", json()));
   CanaryStatus status = stored;
   if (status.revision == in.revision) FoldSequential(plan, status, now);
 
@@ -226,7 +226,8 @@ std::string WriteError(const char* verb, const std::string& what, const api::Api
 
 }  // namespace
 
-RolloutController::TargetObjects RolloutController::ReconcileTarget(const CanaryPlan& plan) {
+RolloutController::TargetObjects RolloutController::ReconcileTarget(const CanaryPlan& plan,
+                                                                    const CanaryStatus& stored) {
   const TargetPlan& tp = *plan.target;
   TargetObjects out;
   api::ApiResult<json> target = objects_.Get(DeploymentTarget(plan.ns, tp.deployment));
@@ -244,6 +245,17 @@ RolloutController::TargetObjects RolloutController::ReconcileTarget(const Canary
     out.observation.error = std::move(why);
     return out;
   };
+  if (!out.primary.is_object()) {
+    api::ApiResult<api::WriteOutcome> w =
+        objects_.Create(DeploymentTarget(plan.ns, tp.primary_deployment),
+                        NewPrimary(out.target, plan, out.label), options);
+    if (!w.ok()) {
+      return fail(WriteError("create", "Deployment " + tp.primary_deployment, w.error()));
+    }
+    out.primary = w->object;
+    out.observation = ObserveWorkload(plan, out.target, out.primary);
+  }
+  if (!RoutesToPrimary(stored, out.observation)) return out;
   for (const ServiceShape& shape : TargetServices(plan, value)) {
     api::Target t{&config::InfoOf(config::Kind::kService), "v1", plan.ns, shape.name};
     api::ApiResult<json> have = objects_.Get(t);
@@ -273,16 +285,6 @@ RolloutController::TargetObjects RolloutController::ReconcileTarget(const Canary
       }
     }
   }
-  if (!out.primary.is_object()) {
-    api::ApiResult<api::WriteOutcome> w =
-        objects_.Create(DeploymentTarget(plan.ns, tp.primary_deployment),
-                        NewPrimary(out.target, plan, out.label), options);
-    if (!w.ok()) {
-      return fail(WriteError("create", "Deployment " + tp.primary_deployment, w.error()));
-    }
-    out.primary = w->object;
-    out.observation = ObserveWorkload(plan, out.target, out.primary);
-  }
   return out;
 }
 
@@ -302,9 +304,10 @@ void RolloutController::ApplyTarget(const CanaryPlan& plan, const CanaryStatus& 
   }
   int primary_replicas =
       static_cast<int>(api::JsonInt(api::JsonMember(objects.primary, "spec"), "replicas", 1));
-  int want = DesiredTargetReplicas(status, objects.observation.target_template, primary_replicas);
-  if (api::JsonInt(api::JsonMember(objects.target, "spec"), "replicas", 1) != want) {
-    json patch = {{"spec", {{"replicas", want}}}};
+  std::optional<int> want =
+      DesiredTargetReplicas(status, objects.observation.target_template, primary_replicas);
+  if (want && api::JsonInt(api::JsonMember(objects.target, "spec"), "replicas", 1) != *want) {
+    json patch = {{"spec", {{"replicas", *want}}}};
     (void)objects_.Patch(DeploymentTarget(plan.ns, tp.deployment), api::PatchType::kMerge,
                          patch.dump(), options);
   }

@@ -65,8 +65,9 @@ class RolloutController {
   };
 
   void TickOne(const api::json& canary);
-  // Makes what is missing of the primary, its Services and the VirtualService, and reads them.
-  TargetObjects ReconcileTarget(const CanaryPlan& plan);
+  // Makes what is missing of the primary, its Services and the VirtualService (those once the
+  // primary has been ready: RoutesToPrimary), and reads them.
+  TargetObjects ReconcileTarget(const CanaryPlan& plan, const CanaryStatus& stored);
   // Carries out what the stored status implies: the primary's template, the target's replicas.
   void ApplyTarget(const CanaryPlan& plan, const CanaryStatus& status,
                    const TargetObjects& objects);

@@ -696,7 +696,8 @@ struct Workloads {
       primary_template = target_template;
       primary_ready_in = 2;
     }
-    int want = DesiredTargetReplicas(s, target_template, primary_replicas);
+    int want =
+        DesiredTargetReplicas(s, target_template, primary_replicas).value_or(target_replicas);
     if (want != target_replicas) {
       target_replicas = want;
       if (want > 0) target_ready_in = 2;
@@ -753,9 +754,11 @@ TEST(DecideTarget, InitializationMakesThePrimaryAndScalesTheTargetToZeroWithoutA
   sim.Tick();
   EXPECT_EQ(sim.status.phase, Phase::kInitializing);
   EXPECT_EQ(sim.w.primary_template, "t1");  // made from the target
-  EXPECT_EQ(sim.w.target_replicas, 0);      // the primary serves: the target is not needed
+  EXPECT_EQ(sim.w.target_replicas, 2);      // the target serves until the primary is ready
   sim.RunUntil(Phase::kInitialized, 10);
   EXPECT_EQ(sim.status.phase, Phase::kInitialized);
+  sim.Tick();
+  EXPECT_EQ(sim.w.target_replicas, 0);  // the primary serves: the target is not needed
   EXPECT_EQ(sim.status.promoted_template, "t1");
   EXPECT_EQ(sim.canary_weight, 0);
   sim.Run(60);
@@ -815,7 +818,7 @@ TEST(DecideTarget, AFailingCanaryIsRolledBackScaledToZeroAndThePrimaryKeepsItsTe
   EXPECT_EQ(sim.status.promoted_template, "t1");
   sim.Tick();
   EXPECT_EQ(sim.w.target_replicas, 0);
-  EXPECT_EQ(sim.w.target_replicas_seen, (std::vector<int>{0, 2, 0}));
+  EXPECT_EQ(sim.w.target_replicas_seen, (std::vector<int>{0, 2, 0}));  // after init, up, down
 }
 
 TEST(DecideTarget, ACanaryThatNeverBecomesReadyFailsAtTheDeadline) {

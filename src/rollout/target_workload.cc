@@ -240,16 +240,19 @@ WorkloadObservation ObserveWorkload(const CanaryPlan& plan, const json& target,
   return w;
 }
 
-int DesiredTargetReplicas(const CanaryStatus& status, const std::string& target_template,
-                          int primary_replicas) {
-  if (status.promoted_template.empty() || IsTerminal(status.phase) ||
-      status.phase == Phase::kInitializing) {
-    return 0;
-  }
+std::optional<int> DesiredTargetReplicas(const CanaryStatus& status,
+                                         const std::string& target_template, int primary_replicas) {
+  if (status.promoted_template.empty()) return std::nullopt;
+  if (IsTerminal(status.phase) || status.phase == Phase::kInitializing) return 0;
   if (status.phase == Phase::kInitialized && target_template == status.promoted_template) {
     return 0;
   }
   return std::max(primary_replicas, 1);
+}
+
+bool RoutesToPrimary(const CanaryStatus& status, const WorkloadObservation& observation) {
+  return !status.promoted_template.empty() ||
+         (observation.primary_ready && observation.primary_template == observation.target_template);
 }
 
 bool PrimaryFollowsTarget(const CanaryStatus& status) {

@@ -67,9 +67,15 @@ WorkloadObservation ObserveWorkload(const CanaryPlan& plan, const nlohmann::json
                                     const nlohmann::json& primary);
 
 // The replicas the target should have: the primary's (at least 1) while a new template of it is
-// analysed or promoted, 0 otherwise (initialization, idle, Succeeded, Failed).
-int DesiredTargetReplicas(const CanaryStatus& status, const std::string& target_template,
-                          int primary_replicas);
+// analysed or promoted, 0 when idle, Succeeded or Failed; nullopt (as they are) during the
+// initialization, when the target serves until the primary is ready.
+std::optional<int> DesiredTargetReplicas(const CanaryStatus& status,
+                                         const std::string& target_template, int primary_replicas);
+
+// Whether the Services and the VirtualService should be made or brought to what the plan says:
+// once the primary is ready for the first time (Flagger's order: the apex Service does not move
+// to the primary's Pods before they can serve), and from then on.
+bool RoutesToPrimary(const CanaryStatus& status, const WorkloadObservation& observation);
 
 // Whether the primary should be given the target's template now: at initialization and while
 // promoting.

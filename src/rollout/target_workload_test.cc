@@ -173,12 +173,20 @@ TEST(TargetWorkload, TheObservationReadsThePrimarysTemplateAnnotation) {
 
 TEST(TargetWorkload, TheTargetRunsOnlyWhileANewTemplateIsReleased) {
   CanaryStatus s;
-  EXPECT_EQ(DesiredTargetReplicas(s, "t1", 3), 0);  // initializing
+  EXPECT_EQ(DesiredTargetReplicas(s, "t1", 3), std::nullopt);  // initializing: as it is
   EXPECT_TRUE(PrimaryFollowsTarget(s));
+  WorkloadObservation w;
+  w.target_template = "t1";
+  EXPECT_FALSE(RoutesToPrimary(s, w));  // no primary yet
+  w.primary_template = "t1";
+  EXPECT_FALSE(RoutesToPrimary(s, w));  // not ready
+  w.primary_ready = true;
+  EXPECT_TRUE(RoutesToPrimary(s, w));
   s.promoted_template = "t1";
   s.phase = Phase::kInitialized;
-  EXPECT_EQ(DesiredTargetReplicas(s, "t1", 3), 0);  // idle
-  EXPECT_EQ(DesiredTargetReplicas(s, "t2", 3), 3);  // a new template: the canary runs
+  EXPECT_TRUE(RoutesToPrimary(s, WorkloadObservation{}));  // from then on, ready or not
+  EXPECT_EQ(DesiredTargetReplicas(s, "t1", 3), 0);         // idle
+  EXPECT_EQ(DesiredTargetReplicas(s, "t2", 3), 3);         // a new template: the canary runs
   EXPECT_FALSE(PrimaryFollowsTarget(s));
   s.phase = Phase::kProgressing;
   EXPECT_EQ(DesiredTargetReplicas(s, "t2", 0), 1);
