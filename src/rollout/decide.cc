@@ -36,6 +36,10 @@ class Machine {
   Decision Run() {
     CanaryStatus& s = d_.status;
     if (plan_.target) {
+      if (!in_.workload) {  // the caller did not read the target: decide nothing
+        Hold("TargetNotReady", "holding: the target Deployment was not read", true);
+        return Finish();
+      }
       if (std::optional<Decision> d = TargetPreamble()) return std::move(*d);
     }
     if (s.revision != in_.revision) return Start();

@@ -877,6 +877,14 @@ TEST(DecideTarget, AMissingTargetHolds) {
   EXPECT_EQ(sim.status.phase, Phase::kInitializing);
 }
 
+TEST(DecideTarget, WithoutAnObservationOfTheTargetItHolds) {
+  TargetSim sim;
+  sim.workload = nullptr;
+  sim.Run(3);
+  EXPECT_EQ(sim.status.reason, "TargetNotReady");
+  EXPECT_FALSE(sim.last.write_weight);
+}
+
 TEST(DecideTarget, StatusKeepsThePromotedTemplateThroughJson) {
   CanaryStatus s;
   s.revision = "r1";

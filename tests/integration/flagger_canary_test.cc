@@ -15,71 +15,17 @@
 #include <re2/re2.h>
 
 #include "integration/kubectl_fixture.h"
+#include "integration/traffic.h"
 
 namespace canaryd::testing {
 namespace {
 
 using namespace std::chrono_literals;
 
-template <class F>
-bool Eventually(F f, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return f();
+// "200 f2": the status and the x-version header of the demo app that answered ("0 " for none).
+std::string StatusAndVersion(const Response& r) {
+  return r.ok ? std::to_string(r.status) + " " + r.Header("x-version") : "0 ";
 }
-
-std::string VersionOf(const HttpReply& r) {
-  std::string v;
-  RE2::PartialMatch(r.headers, RE2("(?i)x-version: *([^\r\n]*)"), &v);
-  return v;
-}
-
-// Requests through the gateway at a steady rate from a thread of its own, counted by status
-// and by the x-version header of the demo app that answered.
-class Traffic {
- public:
-  Traffic(uint16_t port, int per_second) : port_(port), per_second_(per_second) {
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~Traffic() { Stop(); }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  // "200 f2" -> count; a request without an answer is "0 ".
-  std::map<std::string, int> Counts() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return counts_;
-  }
-  void Reset() {
-    std::lock_guard<std::mutex> lock(mu_);
-    counts_.clear();
-  }
-
- private:
-  void Run() {
-    auto next = std::chrono::steady_clock::now();
-    auto gap = std::chrono::microseconds(1'000'000 / per_second_);
-    while (!stop_) {
-      HttpReply r = Http(port_, "GET", "/", "", {}, 5s);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        counts_[std::to_string(r.status) + " " + VersionOf(r)]++;
-      }
-      next += gap;
-      std::this_thread::sleep_until(next);
-    }
-  }
-  uint16_t port_;
-  int per_second_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::map<std::string, int> counts_;
-  std::thread thread_;
-};
 
 constexpr const char* kManifests = R"(apiVersion: apps/v1
 kind: Deployment
@@ -170,7 +116,9 @@ class FlaggerCanaryTest : public KubectlTest {
     std::map<std::string, int> out;
     for (int i = 0; i < n; ++i) {
       HttpReply r = Http(canaryd_.gateway_port(), "GET", "/");
-      out[std::to_string(r.status) + " " + VersionOf(r)]++;
+      std::string version;
+      RE2::PartialMatch(r.headers, RE2("(?i)x-version: *([^\r\n]*)"), &version);
+      out[std::to_string(r.status) + " " + version]++;
     }
     return out;
   }
@@ -207,7 +155,7 @@ TEST_F(FlaggerCanaryTest, AHealthyVersionIsPromotedThroughThePrimaryAndAFaultyOn
   EXPECT_EQ(Get("canaries.flagger.app/web", ".spec.analysis.providerErrorLimit"), "4");
   EXPECT_EQ(Get("canaries.flagger.app/web", ".spec.analysis.iterations"), "");
 
-  Traffic traffic(canaryd_.gateway_port(), 60);
+  Traffic traffic(canaryd_.gateway_port(), 60, StatusAndVersion);
   Ok({"set", "image", "deployment/web", "web=gardnera/canarytester:f2"});
   ASSERT_TRUE(WaitPhase("Succeeded", 120s)) << Phase() << "\n" << Events() << canaryd_.Log();
   EXPECT_EQ(Image("web-primary"), "gardnera/canarytester:f2");

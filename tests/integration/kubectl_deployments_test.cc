@@ -15,6 +15,7 @@
 #include <re2/re2.h>
 
 #include "integration/kubectl_fixture.h"
+#include "integration/traffic.h"
 
 namespace canaryd::testing {
 namespace {
@@ -23,17 +24,6 @@ using namespace std::chrono_literals;
 
 std::filesystem::path SeedDir() {
   return SourceDir().parent_path() / "shared" / "seed";
-}
-
-// Polls `f` every 100 ms until it returns true or `timeout` passes.
-template <class F>
-bool Eventually(F f, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return f();
 }
 
 // The demo app's answers over `n` requests through the gateway, by body.

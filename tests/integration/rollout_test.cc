@@ -16,6 +16,7 @@
 #include "integration/canaryd_instance.h"
 #include "integration/harness.h"
 #include "integration/prometheus_server.h"
+#include "integration/traffic.h"
 #include "testing/net.h"
 #include "testing/piece_backend.h"
 #include "testing/walkthrough_yaml.h"
@@ -47,49 +48,6 @@ struct Backend {
     EXPECT_TRUE(WaitForPort("127.0.0.1", b.port, 10s));
     return b;
   }
-};
-
-// Requests through the gateway at a steady rate from its own thread, counting answers by body
-// (the version) and status.
-class Traffic {
- public:
-  Traffic(uint16_t port, int per_second) : port_(port), per_second_(per_second) {
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~Traffic() { Stop(); }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  std::map<std::string, int> Counts() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return counts_;
-  }
-
- private:
-  void Run() {
-    auto next = std::chrono::steady_clock::now();
-    auto gap = std::chrono::microseconds(1'000'000 / per_second_);
-    std::unique_ptr<Client> c;
-    while (!stop_) {
-      if (!c || !c->connected()) c = std::make_unique<Client>(port_, 2000);
-      Response r = c->Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");
-      std::string key = r.ok ? (r.status >= 500 ? "5xx" : r.body) : "fail";
-      if (!r.ok) c.reset();
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        counts_[key]++;
-      }
-      next += gap;
-      std::this_thread::sleep_until(next);
-    }
-  }
-  uint16_t port_;
-  int per_second_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::map<std::string, int> counts_;
-  std::thread thread_;
 };
 
 // The walkthrough's VirtualService before any canary: everything to v1.
