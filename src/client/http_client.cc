@@ -2,7 +2,7 @@
 
 #include <curl/curl.h>
 
-#include <strings.h>
+#include <cctype>
 
 #include <fstream>
 #include <mutex>
@@ -16,12 +16,20 @@ size_t WriteBody(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-// Collects Warning headers: `299 - "text"` -> text.
+// Collects the response's header fields (names lowercased), and the text of Warning headers:
+// `299 - "text"` -> text.
 size_t WriteHeader(char* data, size_t size, size_t n, void* user) {
   std::string line(data, size * n);
-  auto* warnings = static_cast<std::vector<std::string>*>(user);
-  if (line.size() > 8 && strncasecmp(line.c_str(), "warning:", 8) == 0) {
-    std::string v = line.substr(8);
+  auto* result = static_cast<HttpResult*>(user);
+  size_t colon = line.find(':');
+  if (colon == std::string::npos || colon == 0) return size * n;  // status line, blank line
+  std::string name = line.substr(0, colon);
+  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string v = line.substr(colon + 1);
+  size_t b = v.find_first_not_of(" \t");
+  size_t e = v.find_last_not_of(" \t\r\n");
+  result->headers.emplace_back(name, b == std::string::npos ? "" : v.substr(b, e - b + 1));
+  if (name == "warning") {
     size_t q1 = v.find('"');
     size_t q2 = v.rfind('"');
     if (q1 != std::string::npos && q2 > q1) {
@@ -30,7 +38,7 @@ size_t WriteHeader(char* data, size_t size, size_t n, void* user) {
         if (v[i] == '\\' && i + 1 < q2) ++i;
         text += v[i];
       }
-      warnings->push_back(text);
+      result->warnings.push_back(text);
     }
   }
   return size * n;
@@ -65,7 +73,7 @@ Result<HttpResult> HttpClient::Request(const std::string& method, const std::str
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &result.body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, WriteHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &result.warnings);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &result);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "canaryctl/0.1");
   if (method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -22,7 +23,16 @@ struct ClientOptions {
 struct HttpResult {
   long status = 0;
   std::string body;
-  std::vector<std::string> warnings;  // the text of each Warning header
+  std::vector<std::string> warnings;                         // the text of each Warning header
+  std::vector<std::pair<std::string, std::string>> headers;  // names lowercased, in order
+
+  // The first value of header `name` (lowercase), or "".
+  std::string Header(const std::string& name) const {
+    for (const auto& [n, v] : headers) {
+      if (n == name) return v;
+    }
+    return "";
+  }
 };
 
 class HttpClient {

@@ -29,8 +29,10 @@ int main(int argc, char** argv) {
   app.add_option("--listen-host", o.host, "Address to listen on")->capture_default_str();
   app.add_option("--workers", o.workers, "Worker threads")->capture_default_str();
   app.add_option("--error-rate", o.error_rate, "Share of requests answered 503 (0..1)")
+      ->envname("ERROR_RATE")
       ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--latency", latency, "Delay added to each response, e.g. 200ms");
+  app.add_option("--latency", latency, "Delay added to each response, e.g. 200ms")
+      ->envname("LATENCY");
   app.add_option("--latency-jitter", jitter, "The delay varies by up to this much either way");
   app.add_option("--seed", o.seed, "Seed for error and jitter draws");
   CLI11_PARSE(app, argc, argv);

@@ -28,6 +28,7 @@
 #include "config/kinds.h"
 #include "config/loader.h"
 #include "control/gateway_runtime.h"
+#include "demo/demo_runner.h"
 #include "rollout/controller.h"
 #include "rollout/http_outbound.h"
 #include "store/sqlite_store.h"
@@ -145,7 +146,12 @@ bool DurationFlag(const std::string& name, const std::string& text, int64_t* out
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"canaryd: an HTTP ingress gateway that routes by Istio's resources"};
+  if (argc > 1 && std::string_view(argv[1]) == "demo") {
+    return canaryd::demo::DemoMain(argc - 1, argv + 1);
+  }
+  CLI::App app{
+      "canaryd: an HTTP ingress gateway that routes by Istio's resources\n"
+      "  canaryd demo --help: the walkthrough of canary releases as one command"};
   std::vector<std::string> files;
   bool check_only = false;
   std::string admin_address = "127.0.0.1:15000";
