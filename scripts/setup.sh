@@ -17,6 +17,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # test and benchmark peers
   curl wrk nginx-light haproxy prometheus procps util-linux
+  # the dashboard's end-to-end tests drive Debian's Chromium (tests/e2e)
+  chromium
 )
 
 missing=()
@@ -35,6 +37,15 @@ if ((${#missing[@]})); then
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# Node.js and npm install the dashboard's chart library (ui/) and the browser-test driver
+# (tests/e2e, playwright-core); a newer Node.js on PATH wins, as for kubectl.
+if ! command -v npm >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q --no-install-recommends nodejs npm
+fi
+bash "$(dirname "$0")/ui-deps.sh"
+bash "$(dirname "$0")/e2e-deps.sh"
 
 # Debian's nginx and prometheus packages start system services; the tests start their own
 # instances on free loopback ports, so the system ones are stopped when a service manager runs.

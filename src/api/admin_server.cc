@@ -527,6 +527,7 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminServerOptions
     return guard.status();
   }
   std::unique_ptr<AdminServer> server(new AdminServer(options, router));
+  guard->RefuseBrowserWrites(options.refuse_browser_writes);
   server->guard_.emplace(std::move(*guard));
   server->listen_fd_ = fd;
   server->port_ = bound_port;

@@ -59,6 +59,7 @@ struct AdminServerOptions {
   std::vector<std::string> allowed_hosts;
   std::string token;                   // the bearer token; empty for none
   bool require_token = false;          // require it on loopback too (tests, shared machines)
+  bool refuse_browser_writes = false;  // --ui-read-only (request_guard.h)
   size_t max_connections = 256;        // connections served at once
   size_t reserved_connections = 32;    // more accepted on probation when those are all taken
   size_t max_streams = 192;            // of max_connections, those that may stream (watches)

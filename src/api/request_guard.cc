@@ -161,6 +161,11 @@ std::optional<Refusal> RequestGuard::Check(const HttpRequest& req, const std::st
     return Refusal{403, "Forbidden",
                    "cross-origin writes are not allowed (Origin " + *origin + ")"};
   }
+  if (origin != nullptr && refuse_browser_writes_) {
+    return Refusal{403, "Forbidden",
+                   "the dashboard is read-only (--ui-read-only): writes from a browser are "
+                   "refused; use kubectl"};
+  }
   const std::string* ct = req.Header("content-type");
   if (!req.body.empty() && (ct == nullptr || CorsSafelisted(MediaType(*ct)))) {
     return Refusal{415, "UnsupportedMediaType",

@@ -23,6 +23,9 @@
 // - A write with a body that has no Content-Type, or one a browser sends cross-site without a
 //   preflight (text/plain, application/x-www-form-urlencoded, multipart/form-data), is 415 on
 //   every route, whatever its handler accepts.
+// - With browser writes refused (--ui-read-only), a write that carries Origin (every write a
+//   browser sends, the dashboard's included) is 403; clients that are not browsers (kubectl,
+//   canaryctl) send no Origin and keep writing.
 //
 // Thread-safe: immutable after construction; Check may run on any number of threads at once.
 #pragma once
@@ -58,6 +61,9 @@ class RequestGuard {
   std::optional<Refusal> Check(const HttpRequest& req, const std::string& local_ip,
                                bool public_route) const;
 
+  // --ui-read-only: refuse every write that comes from a browser.
+  void RefuseBrowserWrites(bool refuse) { refuse_browser_writes_ = refuse; }
+
   // Whether a Host header value (or an Origin's authority) names this listener.
   bool HostAllowed(std::string_view authority, const std::string& local_ip) const;
   // Whether an Origin header value is this listener's own origin.
@@ -73,6 +79,7 @@ class RequestGuard {
 
   uint16_t port_;
   bool tls_;
+  bool refuse_browser_writes_ = false;
   std::vector<Name> extra_;
 };
 

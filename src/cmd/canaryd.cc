@@ -32,6 +32,7 @@
 #include "rollout/controller.h"
 #include "rollout/http_outbound.h"
 #include "store/sqlite_store.h"
+#include "ui/dashboard.h"
 #include "workload/image_catalog.h"
 #include "workload/kubelet.h"
 #include "workload/process_supervisor.h"
@@ -200,6 +201,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
+  bool ui_read_only = false;
+  app.add_flag("--ui-read-only", ui_read_only,
+               "The dashboard (/ui/) shows no buttons, and the API refuses every write sent by a "
+               "browser (kubectl keeps writing)");
 
   canaryd::control::RuntimeOptions runtime;
   runtime.proxy.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -297,6 +302,7 @@ int main(int argc, char** argv) {
   canaryd::api::AdminServerOptions admin;
   admin.address = admin_address;
   admin.require_token = require_token;
+  admin.refuse_browser_writes = ui_read_only;
   admin.allowed_hosts = admin_hosts;
   int64_t first_byte_nanos = 0;
   if (!DurationFlag("--admin-first-byte-timeout", admin_first_byte_timeout, &first_byte_nanos)) {
@@ -465,6 +471,8 @@ int main(int argc, char** argv) {
     kube_api.SetPodLogSource(kubelet.get());
   }
   gateway.RegisterAdminRoutes(router);
+  canaryd::ui::RegisterDashboard(
+      router, {.read_only = ui_read_only, .token_required = (*server)->token_required()});
   kube_api.SetReadinessCheck([&gateway] { return gateway.NotReadyReason(); });
   kube_api.SetReady(true);
   size_t unbound = 0;
@@ -487,6 +495,8 @@ int main(int argc, char** argv) {
                runtime.proxy.listen_host, gateway.watcher().status().generation);
   spdlog::info("admin API listening on {}://{}{}", (*server)->tls() ? "https" : "http",
                (*server)->address(), (*server)->token_required() ? " (bearer token required)" : "");
+  spdlog::info("dashboard: {}://{}/ui/{}", (*server)->tls() ? "https" : "http",
+               (*server)->address(), ui_read_only ? " (read-only)" : "");
   if ((*server)->tls()) spdlog::info("admin TLS certificate: {}", tls_cert);
   if (!port_file.empty()) {
     std::string tmp = port_file + ".tmp";

@@ -173,6 +173,8 @@ bool Demo::StartCanaryd() {
                                    dir_ + "/data",
                                    "--port-map",
                                    "80=" + std::to_string(o_.site_port),
+                                   "--listen-host",
+                                   "127.0.0.1",
                                    "--drain-timeout",
                                    "1s"};
   std::string log = dir_ + "/canaryd.log";

@@ -1,0 +1,408 @@
+// Helpers of the end-to-end browser test (dashboard.test.mjs): free loopback ports, a canaryd
+// child process that is always stopped (SIGTERM, then SIGKILL), canaryctl apply, the resource
+// API, the walkthrough's manifests, steady traffic through the gateway, headless Debian chromium
+// through playwright-core. Every wait and loop here is bounded in time.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const BINARY_DIR = process.env.CANARYD_BINARY_DIR || '/work/main/build';
+export const ARTIFACTS = path.resolve(process.env.E2E_ARTIFACTS || path.join(HERE, 'artifacts'));
+export const CHROMIUM = '/usr/bin/chromium';
+export const CANARYD = path.join(BINARY_DIR, 'bin', 'canaryd');
+export const CANARYCTL = path.join(BINARY_DIR, 'bin', 'canaryctl');
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A failed check: what was expected and what was seen. The test adds canaryd's output tail.
+export class CheckError extends Error {
+  constructor(what, expected, seen) {
+    super(`${what}\n  expected: ${expected}\n  seen:     ${seen}`);
+    this.name = 'CheckError';
+  }
+}
+
+export function show(value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    const s = JSON.stringify(value);
+    return s === undefined ? String(value) : s.length > 2000 ? `${s.slice(0, 2000)}...` : s;
+  } catch {
+    return String(value);
+  }
+}
+
+// Calls fn every intervalMs until it returns a truthy value (returned) or timeoutMs passes
+// (throws a CheckError with the last value or error seen).
+export async function waitFor(what, fn, { timeoutMs, intervalMs = 200, expected = 'true' }) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = `last value ${show(v)}`;
+    } catch (e) {
+      last = `last error ${e && e.message ? e.message : e}`;
+    }
+    if (Date.now() >= deadline) {
+      throw new CheckError(`timed out after ${timeoutMs / 1000} s: ${what}`, expected, last);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+// Two (or n) distinct free loopback ports: listen on port 0, read the port, close.
+export async function freePorts(n) {
+  const servers = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = net.createServer();
+      servers.push(s);
+      await new Promise((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', resolve);
+      });
+    }
+    return servers.map((s) => s.address().port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(() => resolve()))));
+  }
+}
+
+// fetch with a bound on the whole exchange.
+export async function httpRequest(url, { method = 'GET', headers, body, timeoutMs = 5000 } = {}) {
+  const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, text, json };
+}
+
+// Every canaryd started and not yet stopped: the exit paths stop them.
+const running = new Set();
+
+// A canaryd child process on free loopback ports with its own temporary directory.
+export class Canaryd {
+  constructor(name) {
+    this.name = name;
+    this.tail = [];
+    this.exited = null;
+  }
+
+  static async start(name, extraArgs = []) {
+    const c = new Canaryd(name);
+    try {
+      await c.#start(extraArgs);
+    } catch (e) {
+      await c.stop();
+      e.message += `\n  canaryd ${c.args ? c.args.join(' ') : ''}\n  canaryd output (last lines):\n${c.tailText()}`;
+      throw e;
+    }
+    return c;
+  }
+
+  get api() {
+    return `http://127.0.0.1:${this.adminPort}`;
+  }
+  get site() {
+    return `http://127.0.0.1:${this.sitePort}`;
+  }
+
+  async #start(extraArgs) {
+    if (!fs.existsSync(CANARYD)) {
+      throw new CheckError('canaryd binary', `an executable at ${CANARYD} (build first; ` +
+        'CANARYD_BINARY_DIR names the build directory)', 'no such file');
+    }
+    [this.adminPort, this.sitePort] = await freePorts(2);
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `canaryd-e2e-${this.name}-`));
+    this.dataDir = path.join(this.dir, 'data');
+    this.args = ['--admin', `127.0.0.1:${this.adminPort}`, '--data-dir', this.dataDir,
+      '--port-map', `80=${this.sitePort}`, '--drain-timeout', '1s', ...extraArgs];
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    this.logPath = path.join(ARTIFACTS, `canaryd-${this.name}.log`);
+    this.log = fs.createWriteStream(this.logPath);
+    this.log.write(`$ ${CANARYD} ${this.args.join(' ')}\n`);
+    this.child = spawn(CANARYD, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(this);
+    const onData = (chunk) => {
+      this.log.write(chunk);
+      for (const line of chunk.toString().split('\n')) if (line) this.tail.push(line);
+      if (this.tail.length > 200) this.tail.splice(0, this.tail.length - 200);
+    };
+    this.child.stdout.on('data', onData);
+    this.child.stderr.on('data', onData);
+    this.exitPromise = new Promise((resolve) => {
+      this.child.once('close', (code, signal) => {
+        this.exited = { code, signal };
+        resolve(this.exited);
+      });
+      this.child.once('error', (e) => {
+        this.exited = { code: null, signal: null, error: e.message };
+        resolve(this.exited);
+      });
+    });
+    console.log(`[${this.name}] canaryd pid ${this.child.pid}: admin ${this.api}, gateway port 80 -> ${this.sitePort}, dir ${this.dir}`);
+    await waitFor(`canaryd (${this.name}) answers GET ${this.api}/readyz with 200`, async () => {
+      if (this.exited) {
+        throw new Error(`canaryd exited before it was ready: ${show(this.exited)}`);
+      }
+      return (await httpRequest(`${this.api}/readyz`, { timeoutMs: 2000 })).status === 200;
+    }, { timeoutMs: 30000, intervalMs: 100, expected: 'status 200' });
+  }
+
+  // canaryd's output, last lines.
+  tailText(lines = 40) {
+    return this.tail.slice(-lines).map((l) => `    | ${l}`).join('\n');
+  }
+
+  writeManifest(name, yaml) {
+    const file = path.join(this.dir, name);
+    fs.writeFileSync(file, yaml);
+    return file;
+  }
+
+  // canaryctl --server URL apply -f FILE, as kubectl apply would (bounded: 30 s).
+  apply(file) {
+    const argv = ['--server', this.api, 'apply', '-f', file];
+    const r = spawnSync(CANARYCTL, argv, { encoding: 'utf8', timeout: 30000, killSignal: 'SIGKILL' });
+    const out = `${r.stdout || ''}${r.stderr || ''}`.trim();
+    if (r.error || r.status !== 0) {
+      throw new CheckError(`canaryctl ${argv.join(' ')}`, 'exit code 0',
+        `${r.error ? r.error.message : `exit code ${r.status}, signal ${r.signal}`}: ${out}`);
+    }
+    console.log(`[${this.name}] applied ${path.basename(file)}: ${out.replace(/\n/g, '; ')}`);
+    return out;
+  }
+
+  async get(apiPath) {
+    return httpRequest(`${this.api}${apiPath}`);
+  }
+
+  async getJson(apiPath) {
+    const r = await this.get(apiPath);
+    if (r.status !== 200 || r.json === undefined) {
+      throw new Error(`GET ${apiPath}: status ${r.status}: ${r.text.slice(0, 300)}`);
+    }
+    return r.json;
+  }
+
+  // SIGTERM, then SIGKILL after 15 s; then removes the temporary directory. Idempotent.
+  async stop() {
+    if (!this.child) return;
+    if (!this.exited) {
+      this.child.kill('SIGTERM');
+      const t = await Promise.race([this.exitPromise, sleep(15000).then(() => null)]);
+      if (!t && !this.exited) {
+        console.log(`[${this.name}] canaryd pid ${this.child.pid} still running 15 s after SIGTERM: SIGKILL`);
+        this.child.kill('SIGKILL');
+        await Promise.race([this.exitPromise, sleep(5000)]);
+      }
+    }
+    running.delete(this);
+    console.log(`[${this.name}] canaryd stopped: ${show(this.exited)}`);
+    await new Promise((resolve) => this.log.end(resolve));
+    if (this.dir) {
+      try {
+        fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+      } catch (e) {
+        console.log(`[${this.name}] could not remove ${this.dir}: ${e.message}`);
+      }
+    }
+  }
+}
+
+// Last resort on exit: no canaryd outlives the test.
+export function killAllNow() {
+  for (const c of running) {
+    try {
+      if (!c.exited) c.child.kill('SIGKILL');
+    } catch { /* already gone */ }
+  }
+}
+
+export async function stopAll() {
+  await Promise.all([...running].map((c) => c.stop()));
+}
+
+// GET / through the gateway every intervalMs until stopped or maxMs passes.
+export class Traffic {
+  constructor(url, { intervalMs = 25, maxMs = 240000 } = {}) {
+    this.url = url;
+    this.counts = { ok: 0, failed: 0, byStatus: {} };
+    this.stopped = false;
+    const deadline = Date.now() + maxMs;
+    this.done = (async () => {
+      while (!this.stopped && Date.now() < deadline) {
+        const started = Date.now();
+        try {
+          const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+          await res.arrayBuffer();
+          this.counts.byStatus[res.status] = (this.counts.byStatus[res.status] || 0) + 1;
+          if (res.status === 200) this.counts.ok++;
+          else this.counts.failed++;
+        } catch (e) {
+          this.counts.failed++;
+          const k = e && e.name ? e.name : 'error';
+          this.counts.byStatus[k] = (this.counts.byStatus[k] || 0) + 1;
+        }
+        await sleep(Math.max(0, intervalMs - (Date.now() - started)));
+      }
+    })();
+  }
+
+  async stop() {
+    this.stopped = true;
+    await Promise.race([this.done, sleep(5000)]);
+    return this.counts;
+  }
+}
+
+// The walkthrough's manifests, with Deployments that canaryd runs as local processes.
+export function deploymentsYaml() {
+  return ['v1', 'v2'].map((v) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web-${v}
+  labels: {app: web, version: ${v}}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web, version: ${v}}
+  template:
+    metadata:
+      labels: {app: web, version: ${v}}
+    spec:
+      containers:
+      - name: web-${v}
+        image: gardnera/canarytester:${v}
+        ports:
+        - containerPort: 80
+`).join('---\n');
+}
+
+export function servicesYaml() {
+  return ['v1', 'v2'].map((v) => `apiVersion: v1
+kind: Service
+metadata:
+  name: web-${v}-service
+spec:
+  ports:
+  - name: "80"
+    port: 80
+  selector:
+    app: web
+    version: ${v}
+`).join('---\n');
+}
+
+export function gatewayVirtualServiceYaml() {
+  return `apiVersion: networking.istio.io/v1alpha3
+kind: Gateway
+metadata:
+  name: web-gateway
+spec:
+  selector:
+    istio: ingressgateway
+  servers:
+  - port:
+      number: 80
+      name: http
+      protocol: HTTP
+    hosts:
+    - "*"
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata:
+  name: web-virtualservice
+spec:
+  hosts:
+  - "*"
+  gateways:
+  - web-gateway
+  http:
+  - match:
+    - uri:
+        exact: /
+    route:
+    - destination:
+        host: web-v1-service
+        port:
+          number: 80
+`;
+}
+
+// 8 steps of 2 s: Progressing for about 20 s.
+export function canaryYaml() {
+  return `apiVersion: canaryd.io/v1alpha1
+kind: Canary
+metadata:
+  name: web
+spec:
+  virtualService: web-virtualservice
+  stable:
+    host: web-v1-service
+  canary:
+    host: web-v2-service
+  analysis:
+    interval: 2s
+    threshold: 2
+    stepWeights: [10, 20, 30, 40, 50, 60, 70, 80]
+    minRequests: 5
+    metrics:
+    - name: request-success-rate
+      thresholdRange:
+        min: 99
+`;
+}
+
+export const CANARY_PATH = '/apis/canaryd.io/v1alpha1/namespaces/default/canaries/web';
+export const PODS_PATH = '/api/v1/namespaces/default/pods';
+
+// Both pods listed and their (only) container ready.
+export async function waitForPodsReady(c, timeoutMs = 30000) {
+  return waitFor('2 pods in default, each with status.containerStatuses[0].ready == true', async () => {
+    const list = await c.getJson(PODS_PATH);
+    const items = list.items || [];
+    const ready = items.filter((p) => p.status && p.status.containerStatuses &&
+      p.status.containerStatuses[0] && p.status.containerStatuses[0].ready === true);
+    if (items.length === 2 && ready.length === 2) return items;
+    throw new Error(`${items.length} pods (${items.map((p) =>
+      `${p.metadata.name}: phase ${show(p.status && p.status.phase)}`).join(', ')}), ${ready.length} ready`);
+  }, { timeoutMs, intervalMs: 250, expected: '2 pods, both ready' });
+}
+
+// playwright-core, loaded late so that a missing install says what to run.
+export async function launchChromium() {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new CheckError('Chromium', `${CHROMIUM} (Debian's chromium package: run scripts/setup.sh)`, 'no such file');
+  }
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (e) {
+    throw new CheckError('playwright-core', 'tests/e2e/node_modules/playwright-core (run scripts/e2e-deps.sh)',
+      e.message);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 60000,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+export async function closeBrowser(browser) {
+  if (!browser) return;
+  await Promise.race([browser.close().catch(() => {}), sleep(15000)]);
+}
