@@ -44,6 +44,11 @@ if ! command -v npm >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -q --no-install-recommends nodejs npm
 fi
+if ! node -e 'process.exit(+process.versions.node.split(".")[0] < 20 ? 1 : 0)'; then
+  echo "setup.sh: Node.js $(node --version) is too old: playwright-core (tests/e2e) needs 20 or" \
+    "newer (Debian 12's nodejs is 18; this kind of machine comes with 20)" >&2
+  exit 1
+fi
 bash "$(dirname "$0")/ui-deps.sh"
 bash "$(dirname "$0")/e2e-deps.sh"
 

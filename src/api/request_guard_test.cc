@@ -176,3 +176,34 @@ TEST(RequestGuard, BodiesABrowserSendsUnaskedAreRefused) {
 
 }  // namespace
 }  // namespace canaryd::api
+
+namespace canaryd::api {
+namespace {
+
+TEST(RequestGuard, ReadOnlyDashboardRefusesEveryBrowserWriteButNotKubectls) {
+  RequestGuard g = Guard();
+  g.RefuseBrowserWrites(true);
+  auto check = [&](const std::string& method, std::vector<HttpHeader> extra) {
+    std::vector<HttpHeader> h = {{"host", "127.0.0.1:15000"},
+                                 {"content-type", "application/merge-patch+json"}};
+    h.insert(h.end(), extra.begin(), extra.end());
+    return g.Check(Request(method, h, "{}"), "127.0.0.1", false);
+  };
+  for (const char* method : {"POST", "PUT", "PATCH", "DELETE"}) {
+    // The page's own origin: allowed when writable, refused when read-only.
+    std::optional<Refusal> r = check(method, {{"origin", "http://127.0.0.1:15000"}});
+    ASSERT_TRUE(r) << method;
+    EXPECT_EQ(r->status, 403);
+    EXPECT_NE(r->message.find("--ui-read-only"), std::string::npos) << r->message;
+    EXPECT_FALSE(check(method, {})) << method << ": kubectl sends no Origin and keeps writing";
+  }
+  // Reads from the page still work.
+  EXPECT_FALSE(
+      g.Check(Request("GET", {{"host", "127.0.0.1:15000"}, {"origin", "http://127.0.0.1:15000"}}),
+              "127.0.0.1", false));
+  g.RefuseBrowserWrites(false);
+  EXPECT_FALSE(check("PATCH", {{"origin", "http://127.0.0.1:15000"}}));
+}
+
+}  // namespace
+}  // namespace canaryd::api

@@ -18,6 +18,19 @@ export const CANARYCTL = path.join(BINARY_DIR, 'bin', 'canaryctl');
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// The promise's value, or TIMED_OUT after ms; the timer is cleared either way, so a bound that
+// was not needed does not keep the process alive.
+export const TIMED_OUT = Symbol('timed out');
+export async function within(promise, ms) {
+  let timer;
+  const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), ms); });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // A failed check: what was expected and what was seen. The test adds canaryd's output tail.
 export class CheckError extends Error {
   constructor(what, expected, seen) {
@@ -37,7 +50,7 @@ export function show(value) {
 }
 
 // Calls fn every intervalMs until it returns a truthy value (returned) or timeoutMs passes
-// (throws a CheckError with the last value or error seen).
+// (throws a CheckError with the last value or error seen). An error with .fatal ends it at once.
 export async function waitFor(what, fn, { timeoutMs, intervalMs = 200, expected = 'true' }) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -47,6 +60,7 @@ export async function waitFor(what, fn, { timeoutMs, intervalMs = 200, expected 
       if (v) return v;
       last = `last value ${show(v)}`;
     } catch (e) {
+      if (e && e.fatal) throw e; // waiting longer cannot help
       last = `last error ${e && e.message ? e.message : e}`;
     }
     if (Date.now() >= deadline) {
@@ -125,8 +139,10 @@ export class Canaryd {
     [this.adminPort, this.sitePort] = await freePorts(2);
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `canaryd-e2e-${this.name}-`));
     this.dataDir = path.join(this.dir, 'data');
+    // --listen-host keeps the gateway on loopback, as tests/integration's canaryd does.
     this.args = ['--admin', `127.0.0.1:${this.adminPort}`, '--data-dir', this.dataDir,
-      '--port-map', `80=${this.sitePort}`, '--drain-timeout', '1s', ...extraArgs];
+      '--listen-host', '127.0.0.1', '--port-map', `80=${this.sitePort}`, '--drain-timeout', '1s',
+      ...extraArgs];
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     this.logPath = path.join(ARTIFACTS, `canaryd-${this.name}.log`);
     this.log = fs.createWriteStream(this.logPath);
@@ -153,7 +169,8 @@ export class Canaryd {
     console.log(`[${this.name}] canaryd pid ${this.child.pid}: admin ${this.api}, gateway port 80 -> ${this.sitePort}, dir ${this.dir}`);
     await waitFor(`canaryd (${this.name}) answers GET ${this.api}/readyz with 200`, async () => {
       if (this.exited) {
-        throw new Error(`canaryd exited before it was ready: ${show(this.exited)}`);
+        throw Object.assign(new CheckError(`canaryd (${this.name}) exited before GET /readyz answered 200`,
+          'canaryd running', `exit ${show(this.exited)}`), { fatal: true });
       }
       return (await httpRequest(`${this.api}/readyz`, { timeoutMs: 2000 })).status === 200;
     }, { timeoutMs: 30000, intervalMs: 100, expected: 'status 200' });
@@ -200,11 +217,11 @@ export class Canaryd {
     if (!this.child) return;
     if (!this.exited) {
       this.child.kill('SIGTERM');
-      const t = await Promise.race([this.exitPromise, sleep(15000).then(() => null)]);
-      if (!t && !this.exited) {
+      const t = await within(this.exitPromise, 15000);
+      if (t === TIMED_OUT && !this.exited) {
         console.log(`[${this.name}] canaryd pid ${this.child.pid} still running 15 s after SIGTERM: SIGKILL`);
         this.child.kill('SIGKILL');
-        await Promise.race([this.exitPromise, sleep(5000)]);
+        await within(this.exitPromise, 5000);
       }
     }
     running.delete(this);
@@ -220,13 +237,18 @@ export class Canaryd {
   }
 }
 
-// Last resort on exit: no canaryd outlives the test.
+// Last resort on exit (a signal, the overall time limit): no canaryd outlives the test (its pods
+// die with it: PR_SET_PDEATHSIG), and its temporary directory goes too. Synchronous.
 export function killAllNow() {
   for (const c of running) {
     try {
       if (!c.exited) c.child.kill('SIGKILL');
     } catch { /* already gone */ }
+    try {
+      if (c.dir) fs.rmSync(c.dir, { recursive: true, force: true });
+    } catch { /* best effort */ }
   }
+  running.clear();
 }
 
 export async function stopAll() {
@@ -261,7 +283,7 @@ export class Traffic {
 
   async stop() {
     this.stopped = true;
-    await Promise.race([this.done, sleep(5000)]);
+    await within(this.done, 5000);
     return this.counts;
   }
 }
@@ -404,5 +426,5 @@ export async function launchChromium() {
 
 export async function closeBrowser(browser) {
   if (!browser) return;
-  await Promise.race([browser.close().catch(() => {}), sleep(15000)]);
+  await within(browser.close().catch(() => {}), 15000);
 }
