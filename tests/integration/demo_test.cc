@@ -121,6 +121,7 @@ TEST_F(DemoTest, NonInteractivePlaysAllThreeActsToTheirEndsAndLeavesNothingRunni
   EXPECT_TRUE(RE2::PartialMatch(out, R"(users saw \d+ failed requests of \d+ during act 3)"))
       << out;
   EXPECT_NE(out.find("every act ended as expected"), std::string::npos) << out;
+  EXPECT_EQ(out.find('\033'), std::string::npos) << "terminal escapes where stdout is no TTY";
   EXPECT_GE(started.size(), 4u) << "canaryd and three Pods at least";
   EXPECT_EQ(Alive(started), std::set<int>()) << "processes the demo left running";
   std::string dir = DataDir(*demo);
