@@ -14,6 +14,12 @@
 // it back (checked through the API: phase Failed, canaryWeight 0) and the page must show it.
 // Part 2, read-only: a canaryd started with --ui-read-only shows no action buttons and refuses
 // a write sent from the page (403), while the API still answers a plain client.
+// Part 3, token: a canaryd started with --admin-require-token serves the admin listener over
+// https (its self-signed certificate; the browser context ignores HTTPS errors). The page's files
+// are public but its data is not: it must ask for the token (#token-form) and show no Canary;
+// once the token is typed in, the Canary appears and the page is live; Pause from the page must
+// reach the API (spec.suspend true); the page must not keep the token in localStorage,
+// sessionStorage or cookies; a PATCH without the token gets 401.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as h from './harness.mjs';
@@ -51,9 +57,9 @@ async function getBrowser() {
 }
 
 // A page that records what the browser says went wrong, and accepts confirm() dialogs.
-async function newPage(ctx) {
+async function newPage(ctx, contextOptions = {}) {
   const b = await getBrowser();
-  const context = await b.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await b.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions });
   ctx.context = context;
   const page = await context.newPage();
   page.setDefaultTimeout(10000);
@@ -69,13 +75,21 @@ async function newPage(ctx) {
 }
 
 async function openDashboard(ctx, c) {
+  await gotoDashboard(ctx, c);
+  await waitForRow(ctx, 15000);
+}
+
+async function gotoDashboard(ctx, c) {
   const url = `${c.api}${UI}`;
   const res = await ctx.page.goto(url, { waitUntil: 'load', timeout: 15000 });
   expect(res && res.status() === 200, `GET ${url} in Chromium`, 'status 200 (the dashboard)',
     res ? `status ${res.status()}: ${(await res.text()).slice(0, 300)}` : 'no response');
   // A reload would clear this: the live checks read it back.
   await ctx.page.evaluate(() => { window.__canarydE2eNoReload = true; });
-  await waitFor(`the Canary row ${ROW} appears`, () => ctx.page.$(ROW), { timeoutMs: 15000, expected: 'the row' })
+}
+
+async function waitForRow(ctx, timeoutMs) {
+  await waitFor(`the Canary row ${ROW} appears`, () => ctx.page.$(ROW), { timeoutMs, expected: 'the row' })
     .catch(async (e) => {
       const snippet = await ctx.page.evaluate(() => {
         const el = document.querySelector('#canaries');
@@ -291,6 +305,153 @@ async function readOnlyPart(ctx) {
   await screenshot(page, 'dashboard-read-only.png');
 }
 
+// The dashboard when the admin API requires its bearer token (https, self-signed certificate).
+async function tokenPart(ctx) {
+  const c = (ctx.canaryd = await h.Canaryd.start('token', [], { requireToken: true }));
+  c.apply(c.writeManifest('services.yaml', h.servicesYaml()));
+  c.apply(c.writeManifest('gateway-virtualservice.yaml', h.gatewayVirtualServiceYaml()));
+  c.apply(c.writeManifest('canary.yaml', h.canaryYaml()));
+  const anon = await c.request(h.CANARY_PATH, { auth: false });
+  expect(anon.status === 401, `with --admin-require-token, GET ${h.CANARY_PATH} without a token`, 'status 401',
+    `status ${anon.status}: ${anon.text.slice(0, 300)}`);
+  const cfg = await c.request(`${UI}config.json`, { auth: false });
+  console.log(`  GET ${UI}config.json without a token: status ${cfg.status} ${cfg.text.slice(0, 200)}`);
+
+  // What the page asks of the admin listener, and how it is answered (never the token itself).
+  const page = await newPage(ctx, { ignoreHTTPSErrors: true });
+  const started = Date.now();
+  // { t (ms since the page was opened), path, query, status, auth (an Authorization header sent), api (not /ui/) }
+  const exchanges = [];
+  page.on('response', (r) => {
+    const u = new URL(r.url());
+    if (u.origin !== c.api) return;
+    const auth = !!r.request().headers().authorization;
+    exchanges.push({ t: Date.now() - started, path: u.pathname, query: u.search, status: r.status(), auth,
+      api: !u.pathname.startsWith(UI) });
+  });
+  await gotoDashboard(ctx, c);
+
+  // The page's own files are public.
+  const files = ['app.js', 'style.css', 'uPlot.iife.min.js', 'uPlot.min.css', 'config.json'].map((f) => `${UI}${f}`);
+  await waitFor(`the page's files (${files.join(', ')}) were fetched with status 200`, () => {
+    const missing = files.filter((f) => !exchanges.some((e) => e.path === f && e.status === 200));
+    if (!missing.length) return true;
+    throw new Error(`not (yet) answered 200: ${missing.join(', ')}; seen ${show(exchanges.filter((e) => e.path.startsWith(UI)))}`);
+  }, { timeoutMs: 10000, expected: 'each fetched with 200' });
+
+  // Without the token: the form is shown, and no data.
+  const before = () => page.evaluate((ROW) => ({
+    form: !document.querySelector('#token-form').hidden,
+    row: !!document.querySelector(ROW),
+    canaryRows: document.querySelectorAll('#canaries tbody tr').length,
+    status: document.querySelector('#status').textContent.trim(),
+  }), ROW);
+  await waitFor('without the token, #token-form is shown (the API answered 401, or config.json says tokenRequired)',
+    () => page.isVisible('#token-form'), { timeoutMs: 10000, expected: '#token-form visible' });
+  const formShownAt = Date.now() - started;
+  let b = await before();
+  expect(!b.row && b.canaryRows === 0, `without the token, no Canary row (${ROW})`, '0 rows in #canaries', b);
+  await sleep(2500); // the page keeps trying; still nothing may show
+  b = await before();
+  expect(b.form && !b.row && b.canaryRows === 0 && !/\blive\b/i.test(b.status),
+    'without the token, 2.5 s later', '#token-form shown, no Canary row, #status not "live"', b);
+  const beforeToken = exchanges.slice();
+  const refused = beforeToken.filter((e) => e.status === 401);
+  const windowMs = Date.now() - started - formShownAt;
+  const refusedInWindow = refused.filter((e) => e.t >= formShownAt).length;
+  console.log(`  before the token: #status ${show(b.status)}; ${refused.length} answers 401 in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
+    `(${(refusedInWindow / (windowMs / 1000)).toFixed(1)}/s once the form was shown), paths ` +
+    `${show([...new Set(refused.map((e) => e.path))])}; any sent with an Authorization header: ${beforeToken.some((e) => e.auth)}`);
+  expect(!beforeToken.some((e) => e.api && e.status !== 401), 'without the token, what the API answered the page',
+    'only 401s (outside /ui/)', beforeToken.filter((e) => e.api && e.status !== 401));
+
+  // The token, typed in.
+  await page.fill('#token', c.token);
+  const given = Date.now();
+  await page.click('#token-save', { timeout: 5000 });
+  const givenAt = given - started;
+  await waitForRow(ctx, 15000);
+  const rowAfterMs = Date.now() - given;
+  let state = {};
+  await waitFor('after the token, #status shows "live" and #token-form is hidden', async () => {
+    state = await page.evaluate(() => ({
+      status: document.querySelector('#status').textContent.trim(),
+      formHidden: document.querySelector('#token-form').hidden,
+    }));
+    return /\blive\b/i.test(state.status) && state.formHidden && !(await page.isVisible('#token-form'));
+  }, { timeoutMs: Math.max(1000, 15000 - rowAfterMs), expected: '#status "live", #token-form hidden' }).catch((e) => {
+    // The page shows the form on any 401, also one answering a request sent before the token.
+    const late = exchanges.filter((x) => x.t >= givenAt && x.status === 401);
+    e.message += `\n  page shows: ${show(state)}; 401s answered after Use (${late.length}): ${show(late.slice(0, 10))}` +
+      `; all answers since: ${show(exchanges.filter((x) => x.t >= givenAt).slice(0, 30))}`;
+    throw e;
+  });
+  const liveAfterMs = Date.now() - given;
+  const tokenValue = await page.inputValue('#token');
+  expect(tokenValue === '', 'after Use, the #token input', 'empty', `${tokenValue.length} characters left in it`);
+  const firstAuthorized = exchanges.filter((e) => e.t >= givenAt && e.auth && e.status === 200);
+  console.log(`  after the token: row in ${(rowAfterMs / 1000).toFixed(1)} s, "live" in ${(liveAfterMs / 1000).toFixed(1)} s; ` +
+    `first answers 200 with the token: ${show(firstAuthorized.slice(0, 4).map((e) => `+${((e.t - givenAt) / 1000).toFixed(2)}s ${e.path}`))}; ` +
+    `watches answered 200 since: ${exchanges.filter((e) => e.t >= givenAt && e.status === 200 && /[?&]watch=true/.test(e.query))
+      .map((e) => e.path).join(', ')}`);
+  const settled = exchanges.length;
+
+  // Pause from the page, checked through the API with the token.
+  await page.click(`${ROW} button[data-action="pause"]`, { timeout: 5000 });
+  let spec = {};
+  await waitFor('after Pause, the API (with the token) shows spec.suspend true', async () => {
+    const r = await c.get(h.CANARY_PATH);
+    if (r.status !== 200) throw new Error(`GET ${h.CANARY_PATH}: status ${r.status}: ${r.text.slice(0, 200)}`);
+    spec = r.json.spec || {};
+    return spec.suspend === true;
+  }, { timeoutMs: 10000, expected: 'spec.suspend true' }).catch((e) => {
+    e.message += `\n  spec: ${show(spec)}`;
+    throw e;
+  });
+  let result = '';
+  await waitFor('after Pause, #action-result mentions "pause"', async () => {
+    result = (await page.textContent('#action-result')) || '';
+    return /pause/i.test(result) && !/refused/i.test(result);
+  }, { timeoutMs: 5000, expected: 'text containing "pause" (not "refused")' }).catch((e) => {
+    e.message += `\n  #action-result: ${show(result)}`;
+    throw e;
+  });
+  console.log(`  #action-result: ${show(result)}`);
+
+  // The token is kept in the page's memory only.
+  const kept = await page.evaluate(() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie);
+  const cookies = await ctx.context.cookies();
+  const parts = [];
+  for (let i = 0; i + 8 <= c.token.length; i++) parts.push(c.token.slice(i, i + 8));
+  const leaks = [['localStorage, sessionStorage, document.cookie', kept],
+    ['the context\'s cookies', JSON.stringify(cookies)], ['the page\'s URL', page.url()]]
+    .filter(([, text]) => parts.some((p) => text.includes(p))).map(([where]) => where);
+  expect(leaks.length === 0, 'the page does not keep the token (no 8 characters of it in its storage, cookies or URL)',
+    'none of it', `found in ${leaks.join(', ')}`);
+  console.log(`  kept by the page: ${show(kept)} (${kept.length} characters), ${cookies.length} cookies`);
+
+  // Every request of the page sends the token once given: no 401 since it settled.
+  const lateRefused = exchanges.slice(settled).filter((e) => e.api && (e.status === 401 || !e.auth));
+  expect(lateRefused.length === 0, 'once the token is given, every API request of the page carries it',
+    'no 401 and no API request without an Authorization header', lateRefused.slice(0, 10));
+
+  // A write without the token (or with a wrong one) is refused, and changes nothing.
+  const unpause = { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' },
+    body: JSON.stringify({ spec: { suspend: false } }) };
+  const noToken = await c.request(h.CANARY_PATH, { ...unpause, auth: false });
+  expect(noToken.status === 401, `PATCH ${h.CANARY_PATH} with no Authorization header`, 'status 401',
+    `status ${noToken.status}: ${noToken.text.slice(0, 300)}`);
+  const wrong = await c.request(h.CANARY_PATH, { ...unpause, headers: { ...unpause.headers, authorization: 'Bearer not-the-token' } });
+  expect(wrong.status === 401, `PATCH ${h.CANARY_PATH} with a wrong bearer token`, 'status 401',
+    `status ${wrong.status}: ${wrong.text.slice(0, 300)}`);
+  const after = await c.get(h.CANARY_PATH);
+  expect(after.status === 200 && after.json.spec && after.json.spec.suspend === true, 'the refused PATCHes changed nothing',
+    'spec.suspend still true', `status ${after.status}: ${show(after.json && after.json.spec)}`);
+  expect(!c.tail.some((l) => l.includes(c.token)), "canaryd's output does not show the token", 'no line with it',
+    'a line with the token');
+  await screenshot(page, 'dashboard-token.png');
+}
+
 async function part(name, fn) {
   console.log(`# ${name}`);
   const started = Date.now();
@@ -336,6 +497,7 @@ async function main() {
   try {
     await part('live dashboard: a Canary progresses and is aborted from the page', livePart);
     await part('read-only dashboard (--ui-read-only)', readOnlyPart);
+    await part('dashboard with the admin token required (--admin-require-token, https)', tokenPart);
   } finally {
     await h.closeBrowser(browser);
     browser = null;

@@ -1,9 +1,12 @@
 // Helpers of the end-to-end browser test (dashboard.test.mjs): free loopback ports, a canaryd
 // child process that is always stopped (SIGTERM, then SIGKILL), canaryctl apply, the resource
-// API, the walkthrough's manifests, steady traffic through the gateway, headless Debian chromium
-// through playwright-core. Every wait and loop here is bounded in time.
+// API (plain http, or https with the bearer token when canaryd requires one), the walkthrough's
+// manifests, steady traffic through the gateway, headless Debian chromium through
+// playwright-core. Every wait and loop here is bounded in time.
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,32 +91,61 @@ export async function freePorts(n) {
   }
 }
 
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 // fetch with a bound on the whole exchange.
 export async function httpRequest(url, { method = 'GET', headers, body, timeoutMs = 5000 } = {}) {
   const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, text, json };
+  return { status: res.status, text, json: parseJson(text) };
+}
+
+// An https exchange that trusts only the PEM certificate ca (Node's fetch takes no CA), bounded
+// like httpRequest; one connection per request (agent: false), so none is left open.
+export function httpsRequest(url, { method = 'GET', headers = {}, body, timeoutMs = 5000, ca } = {}) {
+  return new Promise((resolve, reject) => {
+    const hdrs = { ...headers };
+    if (body !== undefined) hdrs['content-length'] = Buffer.byteLength(body);
+    const req = https.request(url, { method, headers: hdrs, ca, agent: false, signal: AbortSignal.timeout(timeoutMs) },
+      (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode, text, json: parseJson(text) });
+        });
+      });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 // Every canaryd started and not yet stopped: the exit paths stop them.
 const running = new Set();
 
 // A canaryd child process on free loopback ports with its own temporary directory.
+// With { requireToken: true }, canaryd requires a bearer token (a random one, in a file of the
+// temporary directory) and serves https on the admin listener with the self-signed certificate
+// it keeps in its data directory; request(), get(), apply() and the readiness check then use
+// https trusting that certificate, and send the token unless told not to (auth: false).
 export class Canaryd {
-  constructor(name) {
+  constructor(name, { requireToken = false } = {}) {
     this.name = name;
     this.tail = [];
     this.exited = null;
+    this.requireToken = requireToken;
+    this.token = null;
   }
 
-  static async start(name, extraArgs = []) {
-    const c = new Canaryd(name);
+  static async start(name, extraArgs = [], options = {}) {
+    const c = new Canaryd(name, options);
     try {
       await c.#start(extraArgs);
     } catch (e) {
@@ -125,7 +157,7 @@ export class Canaryd {
   }
 
   get api() {
-    return `http://127.0.0.1:${this.adminPort}`;
+    return `${this.requireToken ? 'https' : 'http'}://127.0.0.1:${this.adminPort}`;
   }
   get site() {
     return `http://127.0.0.1:${this.sitePort}`;
@@ -143,6 +175,14 @@ export class Canaryd {
     this.args = ['--admin', `127.0.0.1:${this.adminPort}`, '--data-dir', this.dataDir,
       '--listen-host', '127.0.0.1', '--port-map', `80=${this.sitePort}`, '--drain-timeout', '1s',
       ...extraArgs];
+    if (this.requireToken) {
+      // Only the file's path is on the command line and in the logs, never the token.
+      this.token = crypto.randomBytes(24).toString('base64url');
+      this.tokenFile = path.join(this.dir, 'admin-token');
+      fs.writeFileSync(this.tokenFile, `${this.token}\n`, { mode: 0o600 });
+      this.caFile = path.join(this.dataDir, 'admin-tls.crt'); // made by canaryd at start
+      this.args.push('--admin-require-token', '--admin-token-file', this.tokenFile);
+    }
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     this.logPath = path.join(ARTIFACTS, `canaryd-${this.name}.log`);
     this.log = fs.createWriteStream(this.logPath);
@@ -166,14 +206,26 @@ export class Canaryd {
         resolve(this.exited);
       });
     });
-    console.log(`[${this.name}] canaryd pid ${this.child.pid}: admin ${this.api}, gateway port 80 -> ${this.sitePort}, dir ${this.dir}`);
+    console.log(`[${this.name}] canaryd pid ${this.child.pid}: admin ${this.api}, gateway port 80 -> ${this.sitePort}, dir ${this.dir}` +
+      (this.requireToken ? `; bearer token in ${this.tokenFile}, admin certificate ${this.caFile}` : ''));
+    // /readyz is public: no token, even when one is required.
     await waitFor(`canaryd (${this.name}) answers GET ${this.api}/readyz with 200`, async () => {
       if (this.exited) {
         throw Object.assign(new CheckError(`canaryd (${this.name}) exited before GET /readyz answered 200`,
           'canaryd running', `exit ${show(this.exited)}`), { fatal: true });
       }
-      return (await httpRequest(`${this.api}/readyz`, { timeoutMs: 2000 })).status === 200;
+      return (await this.request('/readyz', { auth: false, timeoutMs: 2000 })).status === 200;
     }, { timeoutMs: 30000, intervalMs: 100, expected: 'status 200' });
+  }
+
+  // An exchange with the admin API: http, or https trusting canaryd's certificate with the
+  // bearer token (auth: false leaves the Authorization header out; headers may set another).
+  async request(apiPath, { method = 'GET', headers = {}, body, timeoutMs = 5000, auth = true } = {}) {
+    const url = `${this.api}${apiPath}`;
+    if (!this.requireToken) return httpRequest(url, { method, headers, body, timeoutMs });
+    if (!fs.existsSync(this.caFile)) throw new Error(`no admin TLS certificate at ${this.caFile} yet`);
+    const hdrs = auth ? { authorization: `Bearer ${this.token}`, ...headers } : headers;
+    return httpsRequest(url, { method, headers: hdrs, body, timeoutMs, ca: fs.readFileSync(this.caFile) });
   }
 
   // canaryd's output, last lines.
@@ -187,9 +239,11 @@ export class Canaryd {
     return file;
   }
 
-  // canaryctl --server URL apply -f FILE, as kubectl apply would (bounded: 30 s).
+  // canaryctl --server URL apply -f FILE, as kubectl apply would (bounded: 30 s); with a token
+  // required: canaryctl --server https://... --token-file F --certificate-authority CRT apply -f FILE.
   apply(file) {
-    const argv = ['--server', this.api, 'apply', '-f', file];
+    const tls = this.requireToken ? ['--token-file', this.tokenFile, '--certificate-authority', this.caFile] : [];
+    const argv = ['--server', this.api, ...tls, 'apply', '-f', file];
     const r = spawnSync(CANARYCTL, argv, { encoding: 'utf8', timeout: 30000, killSignal: 'SIGKILL' });
     const out = `${r.stdout || ''}${r.stderr || ''}`.trim();
     if (r.error || r.status !== 0) {
@@ -201,7 +255,7 @@ export class Canaryd {
   }
 
   async get(apiPath) {
-    return httpRequest(`${this.api}${apiPath}`);
+    return this.request(apiPath);
   }
 
   async getJson(apiPath) {

@@ -34,9 +34,12 @@ function headers(extra = {}) {
 }
 
 async function api(path, options = {}) {
+  const sentWith = token;
   const r = await fetch(path, { ...options, headers: headers(options.headers) });
   if (r.status === 401) {
-    $('#token-form').hidden = false;
+    // Only a refusal of the current token asks again: a request sent before the token was given
+    // may still come back refused.
+    if (sentWith === token) $('#token-form').hidden = false;
     throw new Error('the admin API needs its token');
   }
   return r;
@@ -158,7 +161,7 @@ function renderCanaries() {
       }
     }
     rows.push(el('tr', { 'data-canary': key, class: s.phase || '' },
-      el('td', {}, key), el('td', { class: 'phase' }, s.phase || 'Pending'), el('td', { class: 'step' }, step),
+      el('td', {}, key), el('td', { class: 'phase' }, (s.phase || 'Pending') + (c.spec.suspend ? ' (paused)' : '')), el('td', { class: 'step' }, step),
       el('td', { class: 'weight' }, (s.canaryWeight || 0) + '%'),
       el('td', { class: 'failed' }, (s.failedChecks || 0) + '/' + (threshold == null ? '' : threshold)),
       el('td', { class: 'evidence' }, evidence(c)), actions));
@@ -222,6 +225,7 @@ function recordStats(stats) {
 
 function drawCharts() {
   const keys = [...history.series.keys()].sort();
+  if (!keys.length) return;  // nothing served yet: no axes of made-up times
   const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
   for (const [id, field] of [['chart-rps', 'rps'], ['chart-success', 'success'], ['chart-p99', 'p99']]) {
     const data = [history.t, ...keys.map((k) => history.series.get(k)[field])];
