@@ -178,6 +178,10 @@ bool Demo::StartCanaryd() {
                                    "--drain-timeout",
                                    "1s"};
   std::string log = dir_ + "/canaryd.log";
+  // Everything the child needs is made before fork: another thread may hold malloc's lock.
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t parent = getpid();
   child_ = fork();
   if (child_ < 0) {
@@ -200,9 +204,6 @@ bool Demo::StartCanaryd() {
     }
     int null = open("/dev/null", O_RDONLY);
     if (null >= 0) dup2(null, STDIN_FILENO);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
     execv(argv[0], argv.data());
     _exit(127);
   }
