@@ -582,8 +582,14 @@ TEST(AccessLog, LinesTheFileRefusesAreCountedAsDroppedNotWritten) {
   router::Endpoint e = MakeEndpoint();
   std::string batch;
   for (int k = 0; k < 3; ++k) AppendLogRecord(Info(&c, &e, 200, 1'700'000'000, k), batch);
-  ASSERT_TRUE(w->Submit(batch, 3));
+  // Submit only tries the lock (false: the writer holds it; keep the batch and try again), as
+  // a worker does. CI once caught the writer thread holding it at the first try, under TSan.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool submitted = false;
+  while (!(submitted = w->Submit(batch, 3)) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(submitted);
   while (w->dropped_lines() < 3 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
