@@ -9,7 +9,9 @@
 #
 # Knobs (environment): DURATION [5s] ROUNDS [3] CONNS ["50 256"] WORKERS ["1 2"]
 #   TARGETS ["direct canaryd canaryd-bare canaryd-full nginx haproxy"]  what to measure, e.g.
-#            TARGETS="canaryd-bare canaryd-full" ROUNDS=9 for what telemetry costs
+#            TARGETS="canaryd-bare canaryd-full" ROUNDS=9 for what telemetry costs, or
+#            TARGETS="canaryd canaryd-prev" PREV_BIN=OTHER/build/bin for this build against
+#            another (the same configuration and flags, interleaved)
 #   PIN [1]  1: wrk on cpu0, proxies and backends on cpu1 for the 1-worker profile (the same
 #            one-core budget for all); the 2-worker profile is unpinned (both cores shared).
 #   OUT [bench/results/<date>]  where raw wrk output and the table go.
@@ -74,6 +76,14 @@ run_profile() {  # WORKERS
     --listen-host 127.0.0.1 --port-map "80=$pf" --admin 127.0.0.1:0 --data-dir "$TMP/full-$workers" \
     --access-log "$TMP/access-$workers.log" --access-log-format json
 
+  local pp=""
+  if [[ " $TARGETS " == *" canaryd-prev "* ]]; then
+    [ -x "${PREV_BIN:-}/canaryd" ] || { echo "canaryd-prev needs PREV_BIN (a bin directory)" >&2; exit 1; }
+    pp=$(free_port)
+    launch prev "$pp" "$cpu_proxy" "$PREV_BIN/canaryd" -f "$TMP/conf" --workers "$workers" \
+      --listen-host 127.0.0.1 --port-map "80=$pp" --admin 127.0.0.1:0 --data-dir "$TMP/prev-$workers"
+  fi
+
   nginx_conf "$TMP/nginx" "$pn" "$workers" "$v1" "$v2"
   launch nginx "$pn" "$cpu_proxy" nginx -p "$TMP/nginx" -e "$TMP/nginx/error.log" \
     -c "$TMP/nginx/nginx.conf" -g 'daemon off;'
@@ -117,7 +127,8 @@ CONF
     targets+=("$t")
     case $t in
       direct) ports+=("$v1") ;; canaryd) ports+=("$pc") ;; canaryd-bare) ports+=("$pb") ;;
-      canaryd-full) ports+=("$pf") ;; nginx) ports+=("$pn") ;; haproxy) ports+=("$ph") ;;
+      canaryd-full) ports+=("$pf") ;; canaryd-prev) ports+=("$pp") ;;
+      nginx) ports+=("$pn") ;; haproxy) ports+=("$ph") ;;
       *) echo "unknown target $t" >&2; exit 1 ;;
     esac
   done
@@ -128,6 +139,7 @@ CONF
         local t=${targets[i]} pid=""
         case $t in
           canaryd) pid=$PID_canaryd ;; canaryd-bare) pid=$PID_bare ;; canaryd-full) pid=$PID_full ;;
+          canaryd-prev) pid=$PID_prev ;;
           nginx) pid=$PID_nginx ;; haproxy) pid=$PID_haproxy ;;
           direct) pid=$PID_v1 ;;
         esac
@@ -171,8 +183,8 @@ awk '
     for (p in profiles) {
       split(p, pw, " ")
       delete r; delete c; delete q
-      split("direct canaryd canaryd-bare canaryd-full nginx haproxy", names, " ")
-      for (ti = 1; ti <= 6; ti++) {
+      split("direct canaryd canaryd-prev canaryd-bare canaryd-full nginx haproxy", names, " ")
+      for (ti = 1; ti <= 7; ti++) {
         t = names[ti]
         key = p " " t
         if (!(key in n)) continue
@@ -185,6 +197,15 @@ awk '
         printf "| %s | %s | canaryd/nginx %.2fx, canaryd/haproxy %.2fx req/s; CPU/req vs %s %.2fx; p99 vs %s %.2fx | | | | | |\n",
                pw[1], pw[2], r["canaryd"] / r["nginx"], r["canaryd"] / r["haproxy"], best,
                c["canaryd"] / c[best], best, q["canaryd"] / q[best]
+      }
+      if (r["canaryd-prev"] > 0 && r["canaryd"] > 0) {
+        m = 0
+        for (k = 0; k < rounds[p]; k++) {
+          b = round_rps[p, k, "canaryd-prev"]; f = round_rps[p, k, "canaryd"]
+          if (b > 0) { m++; pratio[p, m] = f / b }
+        }
+        printf "| %s | %s | this build / PREV_BIN: %.3fx req/s (median of %d per-round ratios), CPU per request %.1f -> %.1f us | | | | | |\n",
+               pw[1], pw[2], median(pratio, p, m), m, c["canaryd-prev"], c["canaryd"]
       }
       if (r["canaryd-full"] > 0 && r["canaryd-bare"] > 0) {
         # Each round measures bare and full back to back: the median of those ratios is

@@ -31,7 +31,10 @@ class IoHandler {
 // A one-shot timer owned by its user. Arm() (re)schedules it; Cancel() or destruction
 // unschedules. Timers with the same duration are kept in one FIFO list, so arming is O(1):
 // the few durations a proxy uses (header timeout, idle timeout, connect timeout, ...) each get a
-// list whose head is always the next to expire. Loop thread only.
+// list whose head is always the next to expire. The lists that hold timers are in a min-heap by
+// their heads' deadlines, so the next deadline is O(1) and an expiry O(log lists), however many
+// distinct durations the configuration brings; lists that empty are kept for reuse up to a
+// bound, then freed. Loop thread only.
 class Timer {
  public:
   explicit Timer(EventLoop* loop, std::function<void()> callback)
@@ -70,6 +73,20 @@ class EventLoop {
 
   // Runs until Stop(). Call from the thread that owns the loop.
   void Run();
+  // One iteration: waits up to `timeout_ms` for I/O, then runs handlers, deferred work and at
+  // most kMaxTimersPerIteration expired timers (the rest in the next iterations, which then do
+  // not wait). For tests driving the loop with a ManualClock, and for Run().
+  void RunOnce(int timeout_ms);
+  // How long the next RunOnce may wait: until the next deadline, at most 1000 ms.
+  int NextTimeoutMs() const;
+
+  // Timers fired per iteration at most, so that a burst of expiries cannot starve I/O.
+  static constexpr int kMaxTimersPerIteration = 1024;
+  // Empty timer lists kept for reuse; more are freed.
+  static constexpr size_t kMaxIdleTimerLists = 64;
+  // For tests: the timer lists allocated now, and those holding a timer.
+  size_t timer_lists() const { return timer_lists_.size(); }
+  size_t armed_timer_lists() const { return timer_heap_.size(); }
   // Any thread.
   void Stop();
   // Runs fn on the loop's thread, soon. Any thread. Not for the request path: it takes a lock.
@@ -87,10 +104,16 @@ class EventLoop {
 
  private:
   friend class Timer;
-  void RunOnce(int timeout_ms);
   void RunTimers();
   void DrainPosts();
-  int NextTimeoutMs() const;
+  // The heap of non-empty lists, ordered by their heads' deadlines.
+  void HeapInsert(Timer::List* list);
+  void HeapRemove(Timer::List* list);
+  void HeapFix(Timer::List* list);  // after its head's deadline grew
+  void SiftUp(size_t i);
+  void SiftDown(size_t i);
+  void ListEmptied(Timer::List* list);
+  static int64_t HeadDeadline(const Timer::List* list);
 
   const Clock& clock_;
   int epfd_ = -1;
@@ -99,7 +122,9 @@ class EventLoop {
   int64_t now_ = 0;
   int64_t wall_micros_ = 0;
   int64_t last_lag_ = 0;
-  std::map<int64_t, Timer::List*> timer_lists_;  // node-based: arming during RunTimers is safe
+  std::map<int64_t, Timer::List*> timer_lists_;  // by duration, owned
+  std::vector<Timer::List*> timer_heap_;         // the non-empty ones
+  size_t idle_lists_ = 0;                        // the empty ones
   std::vector<std::function<void()>> deferred_;
   std::mutex post_mu_;
   std::vector<std::function<void()>> posted_;
