@@ -1,14 +1,12 @@
 #include "demo/demo_runner.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +20,7 @@
 
 #include "client/commands.h"
 #include "client/http_client.h"
+#include "demo/child_process.h"
 #include "demo/demo_manifests.h"
 #include "demo/progress_view.h"
 #include "demo/traffic_generator.h"
@@ -177,35 +176,11 @@ bool Demo::StartCanaryd() {
                                    "127.0.0.1",
                                    "--drain-timeout",
                                    "1s"};
-  std::string log = dir_ + "/canaryd.log";
-  // Everything the child needs is made before fork: another thread may hold malloc's lock.
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t parent = getpid();
-  child_ = fork();
+  std::string error;
+  child_ = SpawnChild(args, dir_ + "/canaryd.log", &error);
   if (child_ < 0) {
-    Fail(std::string("fork: ") + std::strerror(errno));
+    Fail(error);
     return false;
-  }
-  if (child_ == 0) {
-    // Its own process group, so that Ctrl-C reaches the demo only, which then stops canaryd in
-    // order; and it ends with the demo however the demo ends.
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(1);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
-    int null = open("/dev/null", O_RDONLY);
-    if (null >= 0) dup2(null, STDIN_FILENO);
-    execv(argv[0], argv.data());
-    _exit(127);
   }
   Say("canaryd: started (pid " + std::to_string(child_) + "), data and log in " + dir_);
   client::ClientOptions copts;
@@ -219,8 +194,7 @@ bool Demo::WaitReady() {
   Clock::time_point end = Clock::now() + std::chrono::seconds(30);
   while (Clock::now() < end) {
     Check();
-    int status = 0;
-    if (waitpid(child_, &status, WNOHANG) == child_) {
+    if (ChildExited(child_)) {
       child_ = -1;
       std::ifstream in(dir_ + "/canaryd.log");
       std::stringstream ss;
@@ -398,17 +372,7 @@ void Demo::Cleanup() {
   api_.reset();
   if (child_ > 0) {
     // canaryd stops its Pods (SIGTERM, then SIGKILL after their grace period) before it exits.
-    kill(child_, SIGTERM);
-    Clock::time_point end = Clock::now() + std::chrono::seconds(40);
-    int status = 0;
-    while (waitpid(child_, &status, WNOHANG) == 0) {
-      if (Clock::now() > end) {
-        kill(child_, SIGKILL);
-        waitpid(child_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    StopChild(child_, std::chrono::seconds(40));
     child_ = -1;
   }
   if (!dir_.empty() && !o_.keep_data) {
