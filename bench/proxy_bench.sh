@@ -177,6 +177,17 @@ awk '
     for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
     return cnt % 2 ? v[(cnt + 1) / 2] : (v[cnt / 2] + v[cnt / 2 + 1]) / 2
   }
+  # The median over the rounds of a's req/s over b's, each pair measured back to back: steadier
+  # than the ratio of the medians.
+  function round_ratio(p, a, b,   k, m, x, r) {
+    m = 0
+    for (k = 0; k < rounds[p]; k++) {
+      x = round_rps[p, k, b]
+      if (x > 0) { m++; r[p, m] = round_rps[p, k, a] / x }
+    }
+    rounds_used = m
+    return median(r, p, m)
+  }
   END {
     print "| workers | conns | target | req/s | p50 us | p99 us | CPU us/req | errors |"
     print "|---|---|---|---|---|---|---|---|"
@@ -199,24 +210,14 @@ awk '
                c["canaryd"] / c[best], best, q["canaryd"] / q[best]
       }
       if (r["canaryd-prev"] > 0 && r["canaryd"] > 0) {
-        m = 0
-        for (k = 0; k < rounds[p]; k++) {
-          b = round_rps[p, k, "canaryd-prev"]; f = round_rps[p, k, "canaryd"]
-          if (b > 0) { m++; pratio[p, m] = f / b }
-        }
+        x = round_ratio(p, "canaryd", "canaryd-prev")
         printf "| %s | %s | this build / PREV_BIN: %.3fx req/s (median of %d per-round ratios), CPU per request %.1f -> %.1f us | | | | | |\n",
-               pw[1], pw[2], median(pratio, p, m), m, c["canaryd-prev"], c["canaryd"]
+               pw[1], pw[2], x, rounds_used, c["canaryd-prev"], c["canaryd"]
       }
       if (r["canaryd-full"] > 0 && r["canaryd-bare"] > 0) {
-        # Each round measures bare and full back to back: the median of those ratios is
-        # steadier than the ratio of the medians.
-        m = 0
-        for (k = 0; k < rounds[p]; k++) {
-          b = round_rps[p, k, "canaryd-bare"]; f = round_rps[p, k, "canaryd-full"]
-          if (b > 0) { m++; ratio[p, m] = f / b }
-        }
+        x = round_ratio(p, "canaryd-full", "canaryd-bare")
         printf "| %s | %s | metrics+JSON access log keep %.1f%% of bare (median of %d per-round ratios; ratio of medians %.1f%%; CPU per request %.1f -> %.1f us) | | | | | |\n",
-               pw[1], pw[2], 100 * median(ratio, p, m), m, 100 * r["canaryd-full"] / r["canaryd-bare"],
+               pw[1], pw[2], 100 * x, rounds_used, 100 * r["canaryd-full"] / r["canaryd-bare"],
                c["canaryd-bare"], c["canaryd-full"]
       }
     }

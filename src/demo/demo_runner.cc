@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "api/object_util.h"
 #include "client/commands.h"
 #include "client/http_client.h"
 #include "demo/child_process.h"
@@ -28,6 +30,9 @@
 namespace canaryd::demo {
 namespace {
 
+using api::JsonInt;
+using api::JsonMember;
+using api::JsonString;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
@@ -84,6 +89,11 @@ class Demo {
     EndLive();
     std::cout << line << "\n" << std::flush;
   }
+  // A command's output, each line indented under the command.
+  void SayIndented(const std::string& text) {
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) Say("  " + line);
+  }
   void Title(const std::string& line) {
     EndLive();
     if (tty_) {
@@ -124,6 +134,8 @@ class Demo {
   void ApplyFile(const std::string& path, const std::string& shown);
   void ApplyWalkthrough(WalkthroughFile f);
   bool WaitPodsReady(const std::string& version);
+  // One request to the site: the version that answered ("-" for none), and whether it was 200.
+  std::string AskSite(bool* ok);
   bool WaitSiteServes(const std::string& version);
   void ShowPods();
   void ShowSplit(std::chrono::seconds over);
@@ -142,6 +154,7 @@ class Demo {
   std::string dir_;
   pid_t child_ = -1;
   std::unique_ptr<client::HttpClient> api_;
+  std::unique_ptr<client::HttpClient> site_;  // the main thread's; the users have their own
   std::unique_ptr<TrafficGenerator> traffic_;
   std::set<std::string> seen_events_;
 };
@@ -187,6 +200,9 @@ bool Demo::StartCanaryd() {
   copts.server = "http://127.0.0.1:" + std::to_string(o_.admin_port);
   copts.timeout_ms = 10'000;
   api_ = std::make_unique<client::HttpClient>(copts);
+  copts.server = "http://127.0.0.1:" + std::to_string(o_.site_port);
+  copts.timeout_ms = 2000;
+  site_ = std::make_unique<client::HttpClient>(copts);
   return WaitReady();
 }
 
@@ -222,8 +238,7 @@ void Demo::ApplyFile(const std::string& path, const std::string& shown) {
   Say("$ kubectl apply -f " + shown);
   std::ostringstream out, err;
   int rc = client::RunApply(*api_, {path}, false, "default", {out, err});
-  std::istringstream lines(out.str() + err.str());
-  for (std::string line; std::getline(lines, line);) Say("  " + line);
+  SayIndented(out.str() + err.str());
   if (rc != 0) Fail("applying " + shown + " failed");
 }
 
@@ -238,29 +253,33 @@ bool Demo::WaitPodsReady(const std::string& version) {
     Check();
     json pods =
         GetJson("/api/v1/namespaces/default/pods?labelSelector=app%3Dweb%2Cversion%3D" + version);
-    const json& items = pods.is_object() ? pods.value("items", json::array()) : json::array();
-    bool ready = !items.empty();
-    for (const json& p : items) {
-      json cs = p.value("status", json::object()).value("containerStatuses", json::array());
-      ready &= !cs.empty() && cs[0].value("ready", false);
+    const json& items = JsonMember(pods, "items");
+    if (items.is_array() && !items.empty() &&
+        std::all_of(items.begin(), items.end(), [](const json& p) {
+          const json& cs = JsonMember(JsonMember(p, "status"), "containerStatuses");
+          return cs.is_array() && !cs.empty() && JsonMember(cs[0], "ready") == true;
+        })) {
+      return true;
     }
-    if (ready) return true;
     Pause(std::chrono::milliseconds(200));
   }
   Fail("the Pods of web-" + version + " are not ready after 30 s");
   return false;
 }
 
+std::string Demo::AskSite(bool* ok) {
+  Result<client::HttpResult> r = site_->Request("GET", "/", "", "", "text/plain");
+  *ok = r.ok() && r->status == 200;
+  std::string version = r.ok() ? r->Header("x-version") : "";
+  return version.empty() ? "-" : version;
+}
+
 bool Demo::WaitSiteServes(const std::string& version) {
-  client::ClientOptions copts;
-  copts.server = "http://127.0.0.1:" + std::to_string(o_.site_port);
-  copts.timeout_ms = 2000;
-  client::HttpClient site(copts);
   Clock::time_point end = Clock::now() + std::chrono::seconds(20);
   while (Clock::now() < end) {
     Check();
-    Result<client::HttpResult> r = site.Request("GET", "/", "", "", "text/plain");
-    if (r.ok() && r->status == 200 && r->Header("x-version") == version) return true;
+    bool ok = false;
+    if (AskSite(&ok) == version && ok) return true;
     Pause(std::chrono::milliseconds(100));
   }
   Fail("the site does not serve " + version + " after 20 s");
@@ -273,8 +292,7 @@ void Demo::ShowPods() {
   client::GetOptions get;
   get.resource = "pods";
   client::RunGet(*api_, get, {out, err});
-  std::istringstream lines(out.str() + err.str());
-  for (std::string line; std::getline(lines, line);) Say("  " + line);
+  SayIndented(out.str() + err.str());
 }
 
 void Demo::ShowSplit(std::chrono::seconds over) {
@@ -285,16 +303,11 @@ void Demo::ShowSplit(std::chrono::seconds over) {
     d = Difference(traffic_->Counts(), before);
   } else {
     // No steady traffic: a sample of 200 requests shows the split.
-    client::ClientOptions copts;
-    copts.server = "http://127.0.0.1:" + std::to_string(o_.site_port);
-    copts.timeout_ms = 2000;
-    client::HttpClient site(copts);
     for (int i = 0; i < 200; ++i) {
       Check();
-      Result<client::HttpResult> r = site.Request("GET", "/", "", "", "text/plain");
-      std::string v = r.ok() ? r->Header("x-version") : "";
-      VersionCounts& c = d[v.empty() ? "-" : v];
-      (r.ok() && r->status == 200 ? c.ok : c.failed)++;
+      bool ok = false;
+      VersionCounts& c = d[AskSite(&ok)];
+      (ok ? c.ok : c.failed)++;
     }
   }
   Say("  observed at http://127.0.0.1:" + std::to_string(o_.site_port) + "/: " + SplitLine(d));
@@ -302,14 +315,14 @@ void Demo::ShowSplit(std::chrono::seconds over) {
 
 void Demo::PrintNewEvents() {
   json events = GetJson("/api/v1/namespaces/default/events");
-  if (!events.is_object() || !events["items"].is_array()) return;
-  for (const json& e : events["items"]) {
-    const json& involved = e.value("involvedObject", json::object());
-    if (involved.value("kind", "") != "Canary") continue;
-    std::string name = e["metadata"].value("name", "");
-    std::string count = std::to_string(e.value("count", 1));
-    if (!seen_events_.insert(name + "/" + count).second) continue;
-    Say("  decision: " + e.value("reason", "") + ": " + e.value("message", ""));
+  const json& items = JsonMember(events, "items");
+  if (!items.is_array()) return;
+  for (const json& e : items) {
+    if (JsonString(JsonMember(e, "involvedObject"), "kind") != "Canary") continue;
+    // A repeated event is the same object with a higher count: shown again.
+    std::string key = api::MetaString(e, "name") + "/" + std::to_string(JsonInt(e, "count", 1));
+    if (!seen_events_.insert(key).second) continue;
+    Say("  decision: " + JsonString(e, "reason") + ": " + JsonString(e, "message"));
   }
 }
 
@@ -322,17 +335,15 @@ std::string Demo::Follow(int act, const std::string& until) {
     json canary = GetJson("/apis/canaryd.io/v1alpha1/namespaces/default/canaries/web");
     json stats = GetJson("/stats/destinations?window=10s");
     PrintNewEvents();
-    const json& status = canary.is_object() ? canary.value("status", json::object()) : json();
-    phase = status.is_object() ? status.value("phase", "") : "";
+    const json& status = JsonMember(canary, "status");
+    phase = JsonString(status, "phase");
     // The status of the spec before the apply is not this act's end.
-    const int64_t generation =
-        canary.is_object() ? canary["metadata"].value("generation", int64_t{0}) : 0;
-    if (status.is_object() && status.value("observedGeneration", int64_t{0}) < generation) {
+    if (JsonInt(status, "observedGeneration", 0) <
+        JsonInt(JsonMember(canary, "metadata"), "generation", 0)) {
       phase = "";
     }
-    std::string key = phase + "/" +
-                      std::to_string(status.is_object() ? status.value("step", 0) : 0) + "/" +
-                      std::to_string(status.is_object() ? status.value("failedChecks", 0) : 0);
+    std::string key = phase + "/" + std::to_string(JsonInt(status, "step", 0)) + "/" +
+                      std::to_string(JsonInt(status, "failedChecks", 0));
     Live(key, "[act " + std::to_string(act) + "] " + ProgressLine(canary, stats));
     if (phase == "Succeeded" || phase == "Failed") {
       EndLive();
@@ -370,6 +381,7 @@ void Demo::Cleanup() {
   if (traffic_) traffic_->Stop();
   traffic_.reset();
   api_.reset();
+  site_.reset();
   if (child_ > 0) {
     // canaryd stops its Pods (SIGTERM, then SIGKILL after their grace period) before it exits.
     StopChild(child_, std::chrono::seconds(40));

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "api/object_util.h"
+
 namespace canaryd::demo {
 namespace {
 
@@ -13,30 +15,21 @@ std::string Format(const char* fmt, double v) {
   return buf;
 }
 
-const json& Member(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string Text(const json& j, const char* key) {
-  const json& v = Member(j, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
+using api::JsonMember;
+using api::JsonString;
 
 double Number(const json& j, const char* key, double fallback = 0) {
-  const json& v = Member(j, key);
+  const json& v = JsonMember(j, key);
   return v.is_number() ? v.get<double>() : fallback;
 }
 
 // The /stats/destinations entry of Service `host` (a name, or name.namespace...).
 const json* DestinationOf(const json& destinations, const std::string& host) {
-  const json& items = Member(destinations, "destinations");
+  const json& items = JsonMember(destinations, "destinations");
   if (!items.is_array()) return nullptr;
   std::string name = host.substr(0, host.find('.'));
   for (const json& d : items) {
-    if (Text(d, "serviceName") == name) return &d;
+    if (JsonString(d, "serviceName") == name) return &d;
   }
   return nullptr;
 }
@@ -48,12 +41,12 @@ std::string VersionPart(const json& destinations, const std::string& host) {
     label = label.substr(0, label.size() - 8);
   }
   const json* d = DestinationOf(destinations, host);
-  if (d != nullptr && !Text(*d, "version").empty()) label = Text(*d, "version");
+  if (d != nullptr && !JsonString(*d, "version").empty()) label = JsonString(*d, "version");
   if (d == nullptr || Number(*d, "requests") <= 0) return label + " no requests";
   std::string out = label + " " + Format("%.1f rps", Number(*d, "requestsPerSecond"));
-  const json& rate = Member(*d, "successRate");
+  const json& rate = JsonMember(*d, "successRate");
   if (rate.is_number()) out += " " + Format("%.1f%%", rate.get<double>() * 100.0);
-  const json& p99 = Member(Member(*d, "latencyMs"), "p99");
+  const json& p99 = JsonMember(JsonMember(*d, "latencyMs"), "p99");
   if (p99.is_number()) out += " p99 " + Format("%.1f ms", p99.get<double>());
   return out;
 }
@@ -82,31 +75,31 @@ int64_t FailedRequests(const AnswerCounts& counts) {
 }
 
 std::string ProgressLine(const json& canary, const json& destinations) {
-  const json& status = Member(canary, "status");
-  const json& spec = Member(canary, "spec");
-  std::string phase = Text(status, "phase");
+  const json& status = JsonMember(canary, "status");
+  const json& spec = JsonMember(canary, "spec");
+  std::string phase = JsonString(status, "phase");
   if (phase.empty()) phase = "Pending";
   std::string out = phase;
-  const json& weights = Member(status, "stepWeights");
+  const json& weights = JsonMember(status, "stepWeights");
   // status.step indexes stepWeights, -1 before the first step.
   const int64_t step = static_cast<int64_t>(Number(status, "step", -1));
   if (weights.is_array() && !weights.empty() && step >= 0) {
     out += " step " + std::to_string(step + 1) + "/" + std::to_string(weights.size());
   }
   out += " weight " + std::to_string(static_cast<int64_t>(Number(status, "canaryWeight"))) + "%";
-  std::string stable = Text(Member(spec, "stable"), "host");
-  std::string canary_host = Text(Member(spec, "canary"), "host");
+  std::string stable = JsonString(JsonMember(spec, "stable"), "host");
+  std::string canary_host = JsonString(JsonMember(spec, "canary"), "host");
   if (!stable.empty()) out += " | " + VersionPart(destinations, stable);
   if (!canary_host.empty()) out += " | " + VersionPart(destinations, canary_host);
-  const json& analysis = Member(spec, "analysis");
+  const json& analysis = JsonMember(spec, "analysis");
   out += " | failed checks " +
          std::to_string(static_cast<int64_t>(Number(status, "failedChecks"))) + "/" +
          std::to_string(static_cast<int64_t>(Number(analysis, "threshold", 0)));
-  const json& tests = Member(Member(status, "sequential"), "tests");
+  const json& tests = JsonMember(JsonMember(status, "sequential"), "tests");
   if (tests.is_array() && !tests.empty()) {
     double e = 0;
     for (const json& t : tests) e = std::max(e, Number(t, "eValue"));
-    double alpha = Number(Member(analysis, "sequential"), "alpha", 0.01);
+    double alpha = Number(JsonMember(analysis, "sequential"), "alpha", 0.01);
     double bound = alpha > 0 ? static_cast<double>(tests.size()) / alpha : 0;
     out += " | sequential e=" + Format("%.2g", e) + " (rollback at " + Format("%.0f", bound) + ")";
   }
@@ -114,9 +107,9 @@ std::string ProgressLine(const json& canary, const json& destinations) {
 }
 
 std::string DecisionLine(const json& canary) {
-  const json& status = Member(canary, "status");
-  std::string reason = Text(status, "reason");
-  std::string message = Text(status, "message");
+  const json& status = JsonMember(canary, "status");
+  std::string reason = JsonString(status, "reason");
+  std::string message = JsonString(status, "message");
   if (reason.empty()) return message;
   return message.empty() ? reason : reason + ": " + message;
 }
