@@ -445,17 +445,6 @@ int main(int argc, char** argv) {
   kube_api.Register(router);
 
   canaryd::control::GatewayRuntime gateway(runtime, **store);
-  if (canaryd::Status s = gateway.Start(); !s.ok()) {
-    spdlog::error("gateway: {}", s.ToString());
-    return 1;
-  }
-  // The rollout controller reads the gateway's own per-destination statistics and writes
-  // through the same ObjectService as kubectl.
-  canaryd::rollout::LiveStatsTraffic traffic(gateway.telemetry().live());
-  canaryd::rollout::HttpOutbound outbound;
-  canaryd::rollout::RolloutController rollouts(service, canaryd::SystemClock::Instance(), traffic,
-                                               outbound);
-  gateway.AddPrometheusSection([&rollouts] { return rollouts.RenderPrometheus(); });
   std::unique_ptr<canaryd::workload::WorkloadController> workloads;
   std::unique_ptr<canaryd::workload::Kubelet> kubelet;
   if (supervisor) {
@@ -469,7 +458,23 @@ int main(int argc, char** argv) {
     kubelet = std::make_unique<canaryd::workload::Kubelet>(service, catalog, *supervisor,
                                                            canaryd::SystemClock::Instance(), kopts);
     kube_api.SetPodLogSource(kubelet.get());
+    // The processes of a previous run died with it (PDEATHSIG), but the store still says their
+    // Pods are Running and ready. One pass before the gateway builds its first table and before
+    // canaryd reports ready (port file, /readyz) starts them again and writes each Pod not ready
+    // until it is, so neither kubectl nor the router sees a ready Pod that has no process.
+    kubelet->Tick();
   }
+  if (canaryd::Status s = gateway.Start(); !s.ok()) {
+    spdlog::error("gateway: {}", s.ToString());
+    return 1;
+  }
+  // The rollout controller reads the gateway's own per-destination statistics and writes
+  // through the same ObjectService as kubectl.
+  canaryd::rollout::LiveStatsTraffic traffic(gateway.telemetry().live());
+  canaryd::rollout::HttpOutbound outbound;
+  canaryd::rollout::RolloutController rollouts(service, canaryd::SystemClock::Instance(), traffic,
+                                               outbound);
+  gateway.AddPrometheusSection([&rollouts] { return rollouts.RenderPrometheus(); });
   gateway.RegisterAdminRoutes(router);
   canaryd::ui::RegisterDashboard(
       router, {.read_only = ui_read_only, .token_required = (*server)->token_required()});
