@@ -177,7 +177,7 @@ awk '
     for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
     return cnt % 2 ? v[(cnt + 1) / 2] : (v[cnt / 2] + v[cnt / 2 + 1]) / 2
   }
-  # The median over the rounds of a's req/s over b's, each pair measured back to back: steadier
+  # The median over the rounds of the req/s of a over that of b, each pair measured back to back: steadier
   # than the ratio of the medians.
   function round_ratio(p, a, b,   k, m, x, r) {
     m = 0

@@ -111,12 +111,14 @@ TEST(OpenApi, EveryFieldAndKindHasADescription) {
 
 TEST(OpenApi, NotServedFieldsSaySoInTheirDescription) {
   json http = SchemaOf<config::VirtualServiceSpec>()["properties"]["http"]["items"]["properties"];
-  std::string fault = http["fault"]["description"];
-  EXPECT_NE(fault.find("Injects delays or errors"), std::string::npos) << fault;
-  EXPECT_NE(fault.find("Not served by canaryd yet: the field is accepted and ignored, with a "
-                       "warning."),
+  std::string retries = http["retries"]["description"];
+  EXPECT_NE(retries.find("How failed requests are retried."), std::string::npos) << retries;
+  EXPECT_NE(retries.find("Not served by canaryd yet: the field is accepted and ignored, with a "
+                         "warning."),
             std::string::npos)
-      << fault;
+      << retries;
+  std::string fault = http["fault"]["description"];
+  EXPECT_EQ(fault.find("Not served"), std::string::npos) << fault;
   std::string timeout = http["timeout"]["description"];
   EXPECT_EQ(timeout.find("Not served"), std::string::npos) << timeout;
   EXPECT_NE(timeout.find("A duration such as 1.5s"), std::string::npos) << timeout;

@@ -192,6 +192,11 @@ void CheckFault(Checker& c, const HTTPFaultInjection& f) {
       CheckPercent(c, "value", *f.delay->percentage->value);
     }
     if (f.delay->percent) CheckPercent(c, "percent", *f.delay->percent);
+    if (!(f.delay->percentage && f.delay->percentage->value) && !f.delay->percent) {
+      c.Warning(
+          "no percentage: as in Istio, no request is delayed (percentage: {value: 100} "
+          "delays every one)");
+    }
   }
   if (f.abort) {
     auto a = c.path().Field("abort");
@@ -204,6 +209,10 @@ void CheckFault(Checker& c, const HTTPFaultInjection& f) {
     if (f.abort->percentage && f.abort->percentage->value) {
       auto p = c.path().Field("percentage");
       CheckPercent(c, "value", *f.abort->percentage->value);
+    } else {
+      c.Warning(
+          "no percentage: as in Istio, no request is aborted (percentage: {value: 100} "
+          "aborts every one)");
     }
   }
 }

@@ -245,7 +245,9 @@ void Describe(V& v, HTTPFaultDelay& t) {
   v("fixedDelay", t.fixed_delay,
     {.doc = "How long to hold the request before forwarding it, at least 1ms."});
   v("exponentialDelay", t.exponential_delay,
-    {.doc = "The mean of an exponentially distributed delay, at least 1ms."});
+    {.doc = "The mean of an exponentially distributed delay, at least 1ms (Istio does not "
+            "support it either).",
+     .not_served = "exponential fault delays (exponentialDelay)"});
   v("percentage", t.percentage, {.doc = "The share of requests to delay (0-100)."});
   v("percent", t.percent,
     {.doc = "The share of requests to delay as a whole number; use percentage.",
@@ -263,8 +265,11 @@ void Describe(V& v, HTTPFaultAbort& t) {
   v("httpStatus", t.http_status,
     {.doc = "The HTTP status (200-599) to answer aborted requests with."});
   v("grpcStatus", t.grpc_status,
-    {.doc = "The gRPC status (such as UNAVAILABLE) to answer aborted requests with."});
-  v("http2Error", t.http2_error, {.doc = "The HTTP/2 error to reset aborted streams with."});
+    {.doc = "The gRPC status (such as UNAVAILABLE) to answer aborted requests with.",
+     .not_served = "gRPC fault aborts (grpcStatus)"});
+  v("http2Error", t.http2_error,
+    {.doc = "The HTTP/2 error to reset aborted streams with.",
+     .not_served = "HTTP/2 fault aborts (http2Error)"});
   v("percentage", t.percentage, {.doc = "The share of requests to abort (0-100)."});
 }
 
@@ -366,8 +371,7 @@ void Describe(V& v, HTTPRoute& t) {
   v("retries", t.retries,
     {.doc = "How failed requests are retried.", .not_served = "the retry policy (retries)"});
   v("fault", t.fault,
-    {.doc = "Injects delays or errors into a share of the requests, for testing resilience.",
-     .not_served = "fault injection"});
+    {.doc = "Injects delays or errors into a share of the requests, for testing resilience."});
   v("mirror", t.mirror,
     {.doc = "Sends a copy of each request to this destination as well (responses discarded).",
      .not_served = "mirroring (mirror)"});

@@ -48,98 +48,47 @@ struct CodingCounter {
 
 }  // namespace
 
-// ------------------------------------------------------------------ UpstreamConnection
-
-UpstreamConnection::UpstreamConnection(Worker* w, int fd_in, const router::Endpoint& endpoint)
-    : worker(w), fd(fd_in), key(endpoint.address_text), timer(&w->loop(), [this] {
-        if (idle) {
-          Close();
-        } else if (owner != nullptr) {
-          owner->OnUpstreamIo(this, 0);  // events 0 = the connect timer fired
-        }
-      }) {}
-
-UpstreamConnection::~UpstreamConnection() {
-  if (fd >= 0) ::close(fd);
-}
-
-void UpstreamConnection::OnIo(uint32_t events) {
-  if (closed) return;
-  if (owner != nullptr) {
-    owner->OnUpstreamIo(this, events);
-    return;
-  }
-  // Idle in the pool: any event means the peer closed it or sent something unexpected.
-  Close();
-}
-
-void UpstreamConnection::Close() {
-  if (closed) return;
-  closed = true;
-  timer.Cancel();
-  if (idle) worker->ForgetIdle(this);
-  worker->loop().Remove(fd);
-  ::close(fd);
-  fd = -1;
-  Worker* w = worker;
-  w->loop().Defer([w, self = this] { w->UpstreamClosed(self); });
-}
-
-// ------------------------------------------------------------------ DownstreamConnection
-
 DownstreamConnection::DownstreamConnection(Worker* w, int fd, uint32_t gateway_port,
                                            std::string peer)
     : w_(w),
-      fd_(fd),
+      transport_(fd),
       gateway_port_(gateway_port),
       peer_(std::move(peer)),
       parser_(http::Parser::Kind::kRequest, w->options().limits),
       header_timer_(&w->loop(),
                     [this] {
                       w_->counters().rejected_408++;
-                      info_.flags |= kStreamIdleTimeout;
+                      stream_->info.flags |= kStreamIdleTimeout;
                       close_after_response_ = true;
                       LocalReply(408, kStreamIdleTimeout, "request timeout\n");
                     }),
-      idle_timer_(&w->loop(), [this] { Close(); }),
-      route_timer_(&w->loop(), [this] {
-        UpstreamFailed(kUpstreamRequestTimeout);
-        if (need_drive_) Drive();
-      }) {
+      idle_timer_(&w->loop(), [this] { Close(); }) {
   parser_.Reset();
   idle_timer_.Arm(w_->options().idle_timeout_nanos);
-}
-
-DownstreamConnection::~DownstreamConnection() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 void DownstreamConnection::OnIo(uint32_t events) {
   if (state_ == State::kClosed) return;
   if (events & (EPOLLERR | EPOLLHUP)) {
-    if (state_ == State::kProxying || state_ == State::kTunnel)
-      return Abort(kDownstreamConnectionTermination);
+    if (state_ == State::kActive) return Abort(kDownstreamConnectionTermination);
     return Close();
   }
-  if (events & EPOLLRDHUP) peer_closed_ = true;
-  if (events & EPOLLOUT) writable_ = true;
-  if (events & (EPOLLIN | EPOLLRDHUP)) readable_ = true;
+  transport_.OnEvents(events);
   if (!out_.empty()) Flush();
-  if (state_ == State::kTunnel) return Tunnel();
+  if (state_ == State::kActive && stream_->phase == ActiveStream::Phase::kTunnel) return Tunnel();
   Drive();
 }
 
+// ------------------------------------------------------------------ the server codec
+
 bool DownstreamConnection::FillInput() {
-  if (!readable_ || state_ == State::kClosed) return false;
+  if (!transport_.readable() || state_ == State::kClosed) return false;
   size_t n = 0;
-  event::IoResult r = event::ReadOnce(fd_, in_, kReadSize, &n, peer_closed_);
-  if (r == event::IoResult::kDrained) readable_ = false;
+  event::IoResult r = transport_.Read(in_, kReadSize, &n);
   if (r == event::IoResult::kEof || r == event::IoResult::kError) {
-    readable_ = false;
-    peer_closed_ = true;
-    if (state_ == State::kProxying && !request_done_) {
+    if (Proxying() && !stream_->request_done) {
       Abort(kDownstreamConnectionTermination);
-    } else if (state_ != State::kProxying) {
+    } else if (!Proxying()) {
       Close();
     }
     return false;
@@ -150,22 +99,24 @@ bool DownstreamConnection::FillInput() {
 void DownstreamConnection::Drive() {
   need_drive_ = false;
   while (state_ == State::kIdle || state_ == State::kReadingHead ||
-         (state_ == State::kProxying && !request_done_)) {
-    if (state_ == State::kProxying) {
+         (Proxying() && !stream_->request_done)) {
+    if (Proxying()) {
       ForwardRequestBody();
       return;
     }
     if (parsed_ == in_.readable() && !parser_.completion_pending()) {
-      if (peer_closed_ && !readable_) return Close();
+      if (transport_.peer_closed() && !transport_.readable()) return Close();
       if (!FillInput()) return;
     }
     if (state_ == State::kIdle) {
+      // The request's stream begins with its first byte, so a 408 or 400 has one to report.
       state_ = State::kReadingHead;
       idle_timer_.Cancel();
       header_timer_.Arm(w_->options().request_header_timeout_nanos);
-      info_ = RequestInfo();
-      info_.start_nanos = w_->loop().now();
-      info_.start_wall_micros = w_->loop().wall_micros();
+      stream_.emplace(
+          &w_->loop(), [this] { OnRouteTimeout(); }, [this] { OnFaultDelayEnd(); });
+      stream_->info.start_nanos = w_->loop().now();
+      stream_->info.start_wall_micros = w_->loop().wall_micros();
     }
     size_t used = 0;
     http::Parser::State s =
@@ -190,7 +141,53 @@ void DownstreamConnection::Drive() {
   }
 }
 
+void DownstreamConnection::ForwardRequestBody() {
+  ActiveStream& st = *stream_;
+  while (Proxying() && !st.request_done) {
+    // Before the upstream request (a fault delay), the body waits in the socket.
+    if (st.phase != ActiveStream::Phase::kUpstream) return;
+    UpstreamRequest* up = Attached();
+    if (up != nullptr && up->buffered() > w_->options().high_watermark) return;
+    if (parsed_ == in_.readable() && !parser_.completion_pending()) {
+      if (!FillInput()) return;
+    }
+    size_t used = 0;
+    http::Parser::State s =
+        parser_.Feed(HeadBase(), in_.read_ptr() + parsed_, in_.readable() - parsed_, &used);
+    // For bodiless requests the head is still in in_ (head_copied_ false) and Feed only
+    // reports the completion; otherwise body pieces point into in_.
+    if (s == http::Parser::State::kError) {
+      w_->counters().rejected_400++;
+      close_after_response_ = true;
+      if (!st.response_started) {
+        DetachUpstream(false);
+        return LocalReply(400, kDownstreamProtocolError, "bad request\n");
+      }
+      return Abort(kDownstreamProtocolError);
+    }
+    up = Attached();
+    for (const auto& piece : parser_.body()) {
+      st.info.bytes_received += piece.length;
+      if (up != nullptr) up->WriteBody(piece.data, piece.length, st.chunked_request);
+    }
+    parsed_ += used;
+    if (head_copied_) {
+      in_.Consume(parsed_);
+      parsed_ = 0;
+    }
+    if (s == http::Parser::State::kMessageComplete) {
+      st.request_done = true;
+      if (up != nullptr) up->WriteEnd(st.chunked_request);
+    }
+    if (up != nullptr && up->connected()) FlushUpstream();
+    if (!Proxying()) return;
+  }
+}
+
+// ------------------------------------------------------------------ the phases
+
 void DownstreamConnection::StartRequest() {
+  ActiveStream& st = *stream_;
   const http::MessageHead& head = parser_.head();
   const char* reason = "";
   if (int status = http::CheckRequestHead(head, in_.read_ptr(), &reason); status != 0) {
@@ -208,409 +205,367 @@ void DownstreamConnection::StartRequest() {
     parsed_ = 0;
   }
   const char* base = HeadBase();
-  state_ = State::kProxying;
-  request_done_ = false;
-  request_sent_ = false;
-  response_started_ = false;
-  attempts_ = 0;
-  endpoint_ = -1;
-  route_ = nullptr;
-  cluster_ = nullptr;
-  chunked_request_ = head.chunked;
-  close_after_response_ = !head.keep_alive || draining_ || peer_closed_;
-  table_ = w_->current_table();
-  w_->Acquire(table_);
-  info_.table_generation = table_->table->generation();
+  state_ = State::kActive;
+  st.phase = ActiveStream::Phase::kRoute;
+  st.chunked_request = head.chunked;
+  close_after_response_ = !head.keep_alive || draining_ || transport_.peer_closed();
+  st.table = w_->current_table();
+  w_->Acquire(st.table);
+  RequestInfo& info = st.info;
+  info.table_generation = st.table->table->generation();
 
-  info_.method = MethodOf(head, base);
-  info_.path = head.url.in(base);
-  info_.authority = head.Find(base, "host");
-  absolute_target_ = false;
-  if (!info_.path.empty() && info_.path[0] != '/') UseAbsoluteTarget();
-  info_.protocol = head.http_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
-  info_.user_agent = head.Find(base, "user-agent");
-  info_.forwarded_for = head.Find(base, "x-forwarded-for");
-  info_.client_address = ClientAddress(peer_);
-  info_.downstream_address = peer_;
-  request_id_ = head.Find(base, "x-request-id");
-  if (request_id_.empty()) {
-    w_->FormatRequestId(request_id_buf_);
-    request_id_ = std::string_view(request_id_buf_, 36);
+  info.method = MethodOf(head, base);
+  info.path = head.url.in(base);
+  info.authority = head.Find(base, "host");
+  if (!info.path.empty() && info.path[0] != '/') UseAbsoluteTarget();
+  info.protocol = head.http_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+  info.user_agent = head.Find(base, "user-agent");
+  info.forwarded_for = head.Find(base, "x-forwarded-for");
+  info.client_address = ClientAddress(peer_);
+  info.downstream_address = peer_;
+  st.request_id = head.Find(base, "x-request-id");
+  if (st.request_id.empty()) {
+    w_->FormatRequestId(st.request_id_buf);
+    st.request_id = std::string_view(st.request_id_buf, 36);
   }
-  info_.request_id = request_id_;
+  info.request_id = st.request_id;
+  RouteRequest();
+}
 
-  const router::RouteTable& table = *table_->table;
+void DownstreamConnection::UseAbsoluteTarget() {
+  // RFC 9112 3.2.2: the target's authority replaces Host; routing and the upstream see the path
+  // in origin form, as Envoy does.
+  ActiveStream& st = *stream_;
+  http::AbsoluteTarget parts;
+  if (!http::SplitAbsoluteForm(st.info.path, &parts)) return;  // "*": left as it is
+  st.absolute_target = true;
+  st.info.authority = parts.authority;
+  if (!parts.rest.empty() && parts.rest.front() == '/') {
+    st.info.path = parts.rest;
+  } else {
+    st.origin_target.assign("/");
+    st.origin_target.append(parts.rest);
+    st.info.path = st.origin_target;
+  }
+}
+
+void DownstreamConnection::RouteRequest() {
+  ActiveStream& st = *stream_;
+  RequestInfo& info = st.info;
+  const http::MessageHead& head = parser_.head();
+  const char* base = HeadBase();
+  const router::RouteTable& table = *st.table->table;
   std::pair<const http::MessageHead*, const char*> header_ctx{&head, base};
   router::RequestView view;
-  view.method = info_.method;
-  http::SplitTarget(info_.path, &view.path, &view.query);
-  view.authority = info_.authority;
+  view.method = info.method;
+  http::SplitTarget(info.path, &view.path, &view.query);
+  view.authority = info.authority;
   view.scheme = "http";
   view.port = gateway_port_;
   view.find_header = &FindHeaderCallback;
   view.header_ctx = &header_ctx;
 
-  const router::VirtualHost* vhost = table.FindVirtualHost(gateway_port_, info_.authority);
-  route_ = vhost ? table.Match(*vhost, view) : nullptr;
-  info_.route = route_;
-  if (route_ == nullptr) return LocalReply(404, kNoRouteFound, "");
+  const router::VirtualHost* vhost = table.FindVirtualHost(gateway_port_, info.authority);
+  const router::Route* route = vhost ? table.Match(*vhost, view) : nullptr;
+  st.route = route;
+  info.route = route;
+  if (route == nullptr) return LocalReply(404, kNoRouteFound, "");
 
-  switch (route_->action) {
+  // Envoy's fault filter runs before the router, whatever the route's action.
+  st.phase = ActiveStream::Phase::kFault;
+  const router::FaultPolicy& fault = route->fault;
+  if (fault.delays() && Draw(fault.delay_per_million)) {
+    info.flags |= kDelayInjected;
+    st.fault_timer.Arm(fault.delay_nanos);
+    return;
+  }
+  DispatchRoute();
+}
+
+bool DownstreamConnection::Draw(uint32_t per_million) {
+  return w_->lb().random().Next() % router::FaultPolicy::kMillion < per_million;
+}
+
+void DownstreamConnection::OnFaultDelayEnd() {
+  if (state_ != State::kActive || stream_->phase != ActiveStream::Phase::kFault) return;
+  DispatchRoute();
+  if (need_drive_) Drive();
+}
+
+void DownstreamConnection::DispatchRoute() {
+  ActiveStream& st = *stream_;
+  RequestInfo& info = st.info;
+  const router::Route* route = st.route;
+  const http::MessageHead& head = parser_.head();
+  const char* base = HeadBase();
+  const router::RouteTable& table = *st.table->table;
+  const router::FaultPolicy& fault = route->fault;
+  if (fault.aborts() && Draw(fault.abort_per_million)) {
+    return LocalReply(static_cast<int>(fault.abort_status), kFaultInjected, "fault filter abort");
+  }
+
+  switch (route->action) {
     case router::Route::Action::kDirectResponse:
-      return LocalReply(static_cast<int>(route_->direct_status), 0, route_->direct_body);
+      return LocalReply(static_cast<int>(route->direct_status), 0, route->direct_body);
     case router::Route::Action::kRedirect: {
-      std::string location = route_->redirect_scheme.empty() ? "http" : route_->redirect_scheme;
+      std::string_view path, query;
+      http::SplitTarget(info.path, &path, &query);
+      std::string location = route->redirect_scheme.empty() ? "http" : route->redirect_scheme;
       location += "://";
-      std::string_view host = route_->redirect_authority.empty()
-                                  ? info_.authority.substr(0, info_.authority.find(':'))
-                                  : std::string_view(route_->redirect_authority);
+      std::string_view host = route->redirect_authority.empty()
+                                  ? info.authority.substr(0, info.authority.find(':'))
+                                  : std::string_view(route->redirect_authority);
       location += host;
-      if (route_->redirect_port != 0) location += ":" + std::to_string(route_->redirect_port);
-      location += route_->redirect_uri.empty() ? std::string(view.path) : route_->redirect_uri;
-      if (!view.query.empty() && route_->redirect_uri.find('?') == std::string::npos) {
-        location += "?" + std::string(view.query);
+      if (route->redirect_port != 0) location += ":" + std::to_string(route->redirect_port);
+      location += route->redirect_uri.empty() ? std::string(path) : route->redirect_uri;
+      if (!query.empty() && route->redirect_uri.find('?') == std::string::npos) {
+        location += "?" + std::string(query);
       }
-      return LocalReply(static_cast<int>(route_->redirect_code), 0, "",
+      return LocalReply(static_cast<int>(route->redirect_code), 0, "",
                         "location: " + location + "\r\n");
     }
     case router::Route::Action::kForward:
       break;
   }
-  if (route_->clusters.empty()) {
+
+  st.phase = ActiveStream::Phase::kPick;
+  if (route->clusters.empty()) {
     return LocalReply(503, kNoClusterFound, "no healthy upstream\n");
   }
-  const router::WeightedCluster& wc = w_->lb().PickCluster(*route_);
-  cluster_ = &table.clusters()[wc.cluster];
-  info_.cluster = cluster_;
-  if (cluster_->missing) return LocalReply(503, kNoClusterFound, "no healthy upstream\n");
-  if (cluster_->endpoints.empty()) {
+  const router::WeightedCluster& wc = w_->lb().PickCluster(*route);
+  st.cluster = &table.clusters()[wc.cluster];
+  info.cluster = st.cluster;
+  if (st.cluster->missing) return LocalReply(503, kNoClusterFound, "no healthy upstream\n");
+  if (st.cluster->endpoints.empty()) {
     return LocalReply(503, kNoHealthyUpstream, "no healthy upstream\n");
   }
   if (head.http_minor >= 1 && http::EqualsLower(head.Find(base, "expect"), "100-continue")) {
     out_.Append("HTTP/1.1 100 Continue\r\n\r\n");
     Flush();
   }
-  if (route_->timeout_nanos > 0) route_timer_.Arm(route_->timeout_nanos);
-  Connect(-1);
+  if (route->timeout_nanos > 0) st.route_timer.Arm(route->timeout_nanos);
+  StartAttempt(-1, nullptr);
 }
 
-void DownstreamConnection::UseAbsoluteTarget() {
-  // RFC 9112 3.2.2: the target's authority replaces Host; routing and the upstream see the path
-  // in origin form, as Envoy does.
-  http::AbsoluteTarget parts;
-  if (!http::SplitAbsoluteForm(info_.path, &parts)) return;  // "*": left as it is
-  absolute_target_ = true;
-  info_.authority = parts.authority;
-  if (!parts.rest.empty() && parts.rest.front() == '/') {
-    info_.path = parts.rest;
-  } else {
-    origin_target_.assign("/");
-    origin_target_.append(parts.rest);
-    info_.path = origin_target_;
-  }
-}
-
-void DownstreamConnection::Connect(int avoid) {
-  ++attempts_;
-  endpoint_ = w_->lb().PickEndpoint(*cluster_, avoid);
-  const router::Endpoint& ep = cluster_->endpoints[endpoint_];
-  info_.endpoint = &ep;
-  UpstreamConnection* up = w_->AcquireUpstream(ep);
-  if (up == nullptr) return OnConnectFailed();
-  up_ = up;
-  up->owner = this;
-  w_->lb().Started(cluster_->id, endpoint_);
-  lb_generation_ = w_->lb().generation();
+void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
+  ActiveStream& st = *stream_;
+  st.phase = ActiveStream::Phase::kPick;
+  ++st.attempts;
+  st.endpoint = w_->lb().PickEndpoint(*st.cluster, avoid);
+  const router::Endpoint& ep = st.cluster->endpoints[st.endpoint];
+  st.info.endpoint = &ep;
+  st.upstream.emplace(*w_, static_cast<UpstreamRequest::Owner&>(*this));
+  UpstreamRequest& up = *st.upstream;
   const http::MessageHead& head = parser_.head();
-  UpstreamRequestSpec spec;
-  spec.forwarded_for = info_.forwarded_for;
-  spec.client_address = info_.client_address;
-  spec.request_id = request_id_;
-  spec.target = info_.path;
-  if (absolute_target_) spec.host_override = info_.authority;
-  spec.chunked_body = head.chunked;
-  spec.upgrade = head.upgrade;
-  spec.host_fallback = ep.address_text;
-  up->parser.Reset();
-  up->parser.set_no_body(head.method == HTTP_HEAD);
-  up->parsed = 0;
-  WriteUpstreamRequest(head, HeadBase(), spec, up->out);
-  info_.upstream_start_nanos = w_->loop().now();
-  if (!up->connected) {
-    up->timer.Arm(cluster_->connect_timeout_nanos);
-  } else {
-    FlushUpstream();
+  if (!up.Connect(ep, st.cluster->connect_timeout_nanos, head.method == HTTP_HEAD)) {
+    return OnConnectFailed();
   }
+  w_->lb().Started(st.cluster->id, st.endpoint);
+  st.lb_counted = true;
+  st.lb_generation = w_->lb().generation();
+  st.phase = ActiveStream::Phase::kUpstream;
+  if (pending != nullptr && !pending->empty()) {
+    // Nothing of it reached the failed endpoint: the same bytes go to this one.
+    up.AdoptPending(std::move(*pending));
+  } else {
+    UpstreamRequestSpec spec;
+    spec.forwarded_for = st.info.forwarded_for;
+    spec.client_address = st.info.client_address;
+    spec.request_id = st.request_id;
+    spec.target = st.info.path;
+    if (st.absolute_target) spec.host_override = st.info.authority;
+    spec.chunked_body = head.chunked;
+    spec.upgrade = head.upgrade;
+    spec.host_fallback = ep.address_text;
+    up.WriteHead(head, HeadBase(), spec);
+  }
+  st.info.upstream_start_nanos = w_->loop().now();
+  if (up.connected()) FlushUpstream();
   // The body (if any) follows as it arrives.
   parser_.Resume();
   need_drive_ = true;
 }
 
-void DownstreamConnection::FinishedOnEndpoint() {
-  // After a table change the counts belong to the new table's clusters: leave them alone.
-  if (w_->lb().generation() == lb_generation_) w_->lb().Finished(cluster_->id, endpoint_);
+UpstreamRequest* DownstreamConnection::Attached() {
+  if (!stream_ || !stream_->upstream || !stream_->upstream->attached()) return nullptr;
+  return &*stream_->upstream;
 }
 
-void DownstreamConnection::ForwardRequestBody() {
-  while (state_ == State::kProxying && !request_done_) {
-    if (up_ != nullptr && up_->out.readable() > w_->options().high_watermark) return;
-    if (parsed_ == in_.readable() && !parser_.completion_pending()) {
-      if (!FillInput()) return;
-    }
-    size_t used = 0;
-    http::Parser::State s =
-        parser_.Feed(HeadBase(), in_.read_ptr() + parsed_, in_.readable() - parsed_, &used);
-    // For bodiless requests the head is still in in_ (head_copied_ false) and Feed only
-    // reports the completion; otherwise body pieces point into in_.
-    if (s == http::Parser::State::kError) {
-      w_->counters().rejected_400++;
-      close_after_response_ = true;
-      if (!response_started_) {
-        DetachUpstream(false);
-        return LocalReply(400, kDownstreamProtocolError, "bad request\n");
-      }
-      return Abort(kDownstreamProtocolError);
-    }
-    for (const auto& piece : parser_.body()) {
-      info_.bytes_received += piece.length;
-      if (up_ == nullptr) continue;
-      if (chunked_request_) {
-        up_->out.AppendHex(piece.length);
-        up_->out.Append("\r\n", 2);
-        up_->out.Append(piece.data, piece.length);
-        up_->out.Append("\r\n", 2);
-      } else {
-        up_->out.Append(piece.data, piece.length);
-      }
-    }
-    parsed_ += used;
-    if (head_copied_) {
-      in_.Consume(parsed_);
-      parsed_ = 0;
-    }
-    if (s == http::Parser::State::kMessageComplete) {
-      request_done_ = true;
-      if (chunked_request_ && up_ != nullptr) up_->out.Append("0\r\n\r\n", 5);
-    }
-    if (up_ != nullptr && up_->connected) FlushUpstream();
-    if (state_ != State::kProxying) return;
-  }
+void DownstreamConnection::FinishedOnEndpoint() {
+  ActiveStream& st = *stream_;
+  if (!st.lb_counted) return;
+  st.lb_counted = false;
+  // After a table change the counts belong to the new table's clusters: leave them alone.
+  if (w_->lb().generation() == st.lb_generation) w_->lb().Finished(st.cluster->id, st.endpoint);
 }
 
 void DownstreamConnection::FlushUpstream() {
-  UpstreamConnection* up = up_;
-  if (up == nullptr || !up->connected || up->out.empty()) return;
-  if (!up->writable) return;
-  size_t before = up->out.readable();
-  event::IoResult r = event::WriteAll(up->fd, up->out);
-  if (up->out.readable() < before) request_sent_ = true;
-  if (r == event::IoResult::kError) return UpstreamFailed(kUpstreamConnectionTermination);
-  if (r == event::IoResult::kDrained) up->writable = false;
-  if (up->out.empty()) up->out.ShrinkIfEmpty();
+  UpstreamRequest* up = Attached();
+  if (up == nullptr) return;
+  switch (up->Flush()) {
+    case UpstreamRequest::Outcome::kConnectFailed:
+      return OnConnectFailed();
+    case UpstreamRequest::Outcome::kReset:
+      return UpstreamFailed(kUpstreamConnectionTermination);
+    default:
+      return;
+  }
 }
 
 void DownstreamConnection::OnConnectFailed() {
-  if (up_ != nullptr) {
-    FinishedOnEndpoint();
-    http::Buffer pending = std::move(up_->out);
-    up_->owner = nullptr;
-    up_->Close();
-    up_ = nullptr;
-    // Istio's default retry policy retries a connect failure once, on another endpoint. The
-    // request never reached the failed one, so its bytes move to the new connection.
-    if (attempts_ < 2 && !request_sent_) {
-      Connect(endpoint_);
-      if (up_ != nullptr) {
-        up_->out = std::move(pending);
-        if (up_->connected) FlushUpstream();
-      }
-      return;
-    }
+  ActiveStream& st = *stream_;
+  const router::RetryPolicy& policy = st.route->retry;
+  bool sent = st.upstream && st.upstream->request_sent();
+  http::Buffer pending;
+  if (UpstreamRequest* up = Attached()) pending = up->TakePending();
+  DetachUpstream(false);
+  // The request never reached the failed endpoint: under the route's retry policy (Istio's
+  // default retries a connect failure twice) it goes to another endpoint.
+  if (!sent && st.retries < static_cast<int>(policy.num_retries) &&
+      policy.RetriesOn(router::RetryPolicy::kConnectFailure)) {
+    ++st.retries;
+    return StartAttempt(st.endpoint, &pending);
   }
   LocalReply(503, kUpstreamConnectionFailure,
              "upstream connect error or disconnect/reset before headers. reset reason: "
              "connection failure\n");
 }
 
-void DownstreamConnection::OnUpstreamIo(UpstreamConnection* up, uint32_t events) {
-  if (up != up_) return;
-  if (!up->connected) {
-    if (events == 0) return OnConnectFailed();  // connect timeout
-    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
-      if (event::SocketError(up->fd) != 0 || (events & (EPOLLERR | EPOLLHUP))) {
-        return OnConnectFailed();
-      }
-      up->connected = true;
-      up->writable = true;
-      up->timer.Cancel();
-      w_->counters().upstream_connections_active++;
+void DownstreamConnection::OnRouteTimeout() {
+  UpstreamFailed(kUpstreamRequestTimeout);
+  if (need_drive_) Drive();
+}
+
+void DownstreamConnection::OnUpstreamActivity(UpstreamRequest* request) {
+  if (state_ != State::kActive || Attached() != request) return;
+  ActiveStream& st = *stream_;
+  if (request->connect_failed()) {
+    OnConnectFailed();
+  } else if (st.phase == ActiveStream::Phase::kTunnel) {
+    return Tunnel();
+  } else {
+    FlushUpstream();
+    UpstreamRequest* up = Attached();
+    if (up == request && !st.request_done && Proxying() &&
+        up->buffered() <= w_->options().high_watermark) {
+      ForwardRequestBody();
     }
-  } else if (events & EPOLLOUT) {
-    up->writable = true;
+    if (Attached() == request && Proxying()) ReadResponse();
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) up->readable = true;
-  if (events & (EPOLLRDHUP | EPOLLHUP)) up->peer_closed = true;
-  if (state_ == State::kTunnel) return Tunnel();
-  FlushUpstream();
-  if (up_ != nullptr && !request_done_ && state_ == State::kProxying &&
-      up_->out.readable() <= w_->options().high_watermark) {
-    ForwardRequestBody();
-  }
-  if (up_ != nullptr && up_->readable && state_ == State::kProxying) ReadResponse();
   if (need_drive_) Drive();
 }
 
 void DownstreamConnection::ReadResponse() {
-  UpstreamConnection* up = up_;
-  while (up_ == up && state_ == State::kProxying) {
-    if (out_.readable() > w_->options().high_watermark) {
-      upstream_paused_ = true;
+  ActiveStream& st = *stream_;
+  UpstreamRequest* up = Attached();
+  if (up == nullptr) return;
+  switch (up->ReadResponse(*this, st.request_done)) {
+    case UpstreamRequest::Outcome::kPending:
+    case UpstreamRequest::Outcome::kStopped:
       return;
-    }
-    if (up->parsed == up->in.readable() && !up->parser.completion_pending()) {
-      if (!up->readable) return;
-      size_t n = 0;
-      event::IoResult r = event::ReadOnce(up->fd, up->in, kReadSize, &n, up->peer_closed);
-      if (r == event::IoResult::kDrained) up->readable = false;
-      if (r == event::IoResult::kEof || r == event::IoResult::kError) {
-        up->readable = false;
-        if (r == event::IoResult::kEof && response_started_ &&
-            up->parser.Finish() == http::Parser::State::kMessageComplete) {
-          return ResponseComplete(false);
-        }
-        // A pooled connection the upstream had already closed: nothing of the request can
-        // have been processed, so a request without a body is sent again on a new connection.
-        if (!response_started_ && up->reused && up->in.empty() &&
-            parser_.head().has_body == false && attempts_ < 3) {
-          FinishedOnEndpoint();
-          up_->owner = nullptr;
-          up_->Close();
-          up_ = nullptr;
-          request_sent_ = false;
-          --attempts_;
-          return Connect(-1);
-        }
-        return UpstreamFailed(kUpstreamConnectionTermination);
+    case UpstreamRequest::Outcome::kPaused:
+      st.upstream_paused = true;
+      return;
+    case UpstreamRequest::Outcome::kConnectFailed:
+      return OnConnectFailed();
+    case UpstreamRequest::Outcome::kStaleConnection:
+      // A pooled connection the upstream had already closed: nothing of the request can have
+      // been processed, so a request without a body is sent again on another connection.
+      if (!parser_.head().has_body && st.stale_resends < kMaxStaleResends) {
+        ++st.stale_resends;
+        DetachUpstream(false);
+        --st.attempts;
+        return StartAttempt(-1, nullptr);
       }
-      if (n == 0) return;
-    }
-    size_t used = 0;
-    http::Parser::State s = up->parser.Feed(up->in.read_ptr(), up->in.read_ptr() + up->parsed,
-                                            up->in.readable() - up->parsed, &used);
-    if (s == http::Parser::State::kError) {
-      if (!response_started_) return BadResponseHead();
+      return UpstreamFailed(kUpstreamConnectionTermination);
+    case UpstreamRequest::Outcome::kReset:
+      return UpstreamFailed(kUpstreamConnectionTermination);
+    case UpstreamRequest::Outcome::kProtocolError:
+      if (!st.response_started) return BadResponseHead();
       return Abort(kUpstreamProtocolError);
-    }
-    if (s == http::Parser::State::kHeadComplete) {
-      up->parsed += used;
-      OnResponseHead();
-      if (up_ != up || state_ != State::kProxying) return;
-      continue;
-    }
-    for (const auto& piece : up->parser.body()) WriteResponseBody(piece.data, piece.length);
-    up->parsed += used;
-    // A head that is not complete stays in the buffer: the parser's slices are offsets from
-    // its first byte. Body bytes are written out, so they go.
-    if (!up->parser.head_complete()) continue;
-    up->in.Consume(up->parsed);
-    up->parsed = 0;
-    if (s == http::Parser::State::kMessageComplete) {
-      int status = up->parser.head().status;
-      if (status >= 100 && status < 200) {  // informational: the final response follows
-        up->parser.Reset();
-        up->parser.set_no_body(parser_.head().method == HTTP_HEAD);
-        response_started_ = false;
-        continue;
-      }
-      bool reusable = up->parser.head().keep_alive && request_done_ && up->in.empty();
-      return ResponseComplete(reusable);
-    }
-    Flush();
+    case UpstreamRequest::Outcome::kComplete:
+      return ResponseComplete(up->reusable());
+    case UpstreamRequest::Outcome::kUpgraded:
+      Flush();
+      if (state_ == State::kActive) Tunnel();
+      return;
   }
 }
 
-void DownstreamConnection::OnResponseHead() {
-  UpstreamConnection* up = up_;
-  const http::MessageHead& rh = up->parser.head();
-  const char* rbase = up->in.read_ptr();
+void DownstreamConnection::OnInformational(const http::MessageHead& head, const char* base) {
+  // 100 Continue was answered by the proxy itself; other 1xx go to HTTP/1.1 clients.
+  if (head.status != 100 && parser_.head().http_minor != 0) {
+    ResponseSpec spec;
+    spec.framing = ResponseFraming::kNone;
+    WriteResponseHead(head, base, spec, out_);
+  }
+}
+
+ResponseSink::HeadDecision DownstreamConnection::OnResponseHead(const http::MessageHead& rh,
+                                                                const char* rbase) {
+  ActiveStream& st = *stream_;
   const http::MessageHead& qh = parser_.head();
   bool http10 = qh.http_minor == 0;
-  const char* reason = "";
-  if (http::CheckResponseHead(rh, rbase, &reason) != 0) return BadResponseHead();
-  if (rh.status >= 100 && rh.status < 200 && rh.status != 101) {
-    // 100 Continue was answered by the proxy itself; other 1xx go to HTTP/1.1 clients.
-    if (rh.status != 100 && !http10) {
-      ResponseSpec spec;
-      spec.framing = ResponseFraming::kNone;
-      WriteResponseHead(rh, rbase, spec, out_);
-    }
-    up->in.Consume(up->parsed);
-    up->parsed = 0;
-    up->parser.Resume();
-    return;
-  }
-  response_started_ = true;
-  route_timer_.Cancel();
-  info_.response_start_nanos = w_->loop().now();
-  info_.status = rh.status;
   ResponseSpec spec;
   spec.http10_client = http10;
   if (rh.status == 101 && qh.upgrade) {
+    st.response_started = true;
+    st.route_timer.Cancel();
+    st.info.response_start_nanos = w_->loop().now();
+    st.info.status = rh.status;
     spec.upgrade = true;
     spec.framing = ResponseFraming::kNone;
     WriteResponseHead(rh, rbase, spec, out_);
-    up->in.Consume(up->parsed);
-    up->parsed = 0;
-    state_ = State::kTunnel;
-    Flush();
-    return Tunnel();
+    st.phase = ActiveStream::Phase::kTunnel;
+    return HeadDecision::kUpgrade;
   }
   if (!rh.has_body || rh.content_length >= 0) {
-    framing_ = ResponseFraming::kContentLength;
+    st.framing = ResponseFraming::kContentLength;
   } else if (http10) {
     // HTTP/1.0 has no transfer codings: a body coded with more than chunked cannot reach it.
     CodingCounter codings;
-    if (http::AppendCodingsBeforeChunked(rh, rbase, codings) > 0) return BadResponseHead();
-    framing_ = ResponseFraming::kUntilClose;
+    if (http::AppendCodingsBeforeChunked(rh, rbase, codings) > 0) return HeadDecision::kReject;
+    st.framing = ResponseFraming::kUntilClose;
     close_after_response_ = true;
   } else {
-    framing_ = ResponseFraming::kChunked;
+    st.framing = ResponseFraming::kChunked;
   }
-  if (!request_done_ || peer_closed_ || w_->draining()) close_after_response_ = true;
-  spec.framing = framing_;
+  st.response_started = true;
+  st.route_timer.Cancel();
+  st.info.response_start_nanos = w_->loop().now();
+  st.info.status = rh.status;
+  if (!st.request_done || transport_.peer_closed() || w_->draining()) {
+    close_after_response_ = true;
+  }
+  spec.framing = st.framing;
   spec.close = close_after_response_;
   spec.keep_alive_10 = http10 && !close_after_response_;
   WriteResponseHead(rh, rbase, spec, out_);
-  up->in.Consume(up->parsed);
-  up->parsed = 0;
-  up->parser.Resume();
+  return HeadDecision::kForward;
 }
 
 void DownstreamConnection::BadResponseHead() {
   DetachUpstream(false);
-  close_after_response_ = close_after_response_ || !request_done_;
+  close_after_response_ = close_after_response_ || !stream_->request_done;
   LocalReply(502, kUpstreamProtocolError, "upstream sent a malformed response\n");
 }
 
-void DownstreamConnection::WriteResponseBody(const char* data, size_t len) {
+void DownstreamConnection::OnResponseBody(const char* data, size_t len) {
   if (len == 0) return;
-  info_.bytes_sent += len;
-  if (framing_ == ResponseFraming::kChunked) {
+  ActiveStream& st = *stream_;
+  st.info.bytes_sent += len;
+  if (st.framing == ResponseFraming::kChunked) {
     out_.AppendHex(len);
     out_.Append("\r\n", 2);
     out_.Append(data, len);
     out_.Append("\r\n", 2);
     return;
   }
-  if (out_.empty() && writable_) {
+  if (out_.empty() && transport_.writable()) {
     // Straight from the upstream's buffer to the client socket when nothing is queued.
     size_t written = 0;
-    event::IoResult r = event::WriteRaw(fd_, data, len, &written);
-    if (r == event::IoResult::kDrained) writable_ = false;
-    if (r == event::IoResult::kError) {
-      writable_ = false;
-      return;
-    }
+    event::IoResult r = transport_.WriteRaw(data, len, &written);
+    if (r == event::IoResult::kError) return;
     if (written < len) out_.Append(data + written, len - written);
     return;
   }
@@ -618,30 +573,25 @@ void DownstreamConnection::WriteResponseBody(const char* data, size_t len) {
 }
 
 void DownstreamConnection::ResponseComplete(bool upstream_reusable) {
-  if (framing_ == ResponseFraming::kChunked) out_.Append("0\r\n\r\n", 5);
+  if (stream_->framing == ResponseFraming::kChunked) out_.Append("0\r\n\r\n", 5);
   DetachUpstream(upstream_reusable);
   FinishRequest();
 }
 
 void DownstreamConnection::DetachUpstream(bool reusable) {
-  if (up_ == nullptr) return;
-  UpstreamConnection* up = up_;
-  up_ = nullptr;
+  UpstreamRequest* up = Attached();
+  if (up == nullptr) return;
   FinishedOnEndpoint();
-  up->owner = nullptr;
-  if (reusable && up->connected && up->out.empty()) {
-    w_->ReleaseUpstream(up);
-  } else {
-    up->Close();
-  }
+  up->Release(reusable);
 }
 
 void DownstreamConnection::UpstreamFailed(uint32_t flag) {
-  if (state_ != State::kProxying) return;
-  route_timer_.Cancel();
-  if (response_started_) return Abort(flag);
+  if (!Proxying()) return;
+  ActiveStream& st = *stream_;
+  st.route_timer.Cancel();
+  if (st.response_started) return Abort(flag);
   DetachUpstream(false);
-  if (!request_done_) close_after_response_ = true;
+  if (!st.request_done) close_after_response_ = true;
   if (flag == kUpstreamRequestTimeout) {
     return LocalReply(504, flag, "upstream request timeout\n");
   }
@@ -652,24 +602,22 @@ void DownstreamConnection::UpstreamFailed(uint32_t flag) {
 
 void DownstreamConnection::LocalReply(int status, uint32_t flag, std::string_view body,
                                       std::string_view extra_headers) {
-  bool had_request = state_ == State::kProxying;
+  ActiveStream& st = *stream_;
+  bool had_request = state_ == State::kActive;
   if (!had_request) {
     // A reply before the request was routed (bad input, timeout): count it as a request.
     w_->counters().requests_total++;
     w_->counters().requests_active++;
-    table_ = w_->current_table();
-    w_->Acquire(table_);
-    if (info_.start_nanos == 0) {
-      info_.start_nanos = w_->loop().now();
-      info_.start_wall_micros = w_->loop().wall_micros();
-    }
+    st.table = w_->current_table();
+    w_->Acquire(st.table);
   }
-  state_ = State::kProxying;
-  if (!request_done_ && had_request && parser_.head().has_body) close_after_response_ = true;
+  state_ = State::kActive;
+  st.phase = ActiveStream::Phase::kRespond;
+  if (!st.request_done && had_request && parser_.head().has_body) close_after_response_ = true;
   if (!had_request) close_after_response_ = true;
-  info_.status = status;
-  info_.flags |= flag;
-  info_.bytes_sent = body.size();
+  st.info.status = status;
+  st.info.flags |= flag;
+  st.info.bytes_sent = body.size();
   bool http10 = had_request && parser_.head().http_minor == 0;
   out_.Append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   out_.AppendDecimal(static_cast<uint64_t>(status));
@@ -691,21 +639,22 @@ void DownstreamConnection::LocalReply(int status, uint32_t flag, std::string_vie
 }
 
 void DownstreamConnection::ReportRequestEnd() {
-  route_timer_.Cancel();
-  info_.end_nanos = w_->loop().now();
-  if (w_->observer() != nullptr) w_->observer()->OnRequestDone(w_->index(), info_);
+  ActiveStream& st = *stream_;
+  st.route_timer.Cancel();
+  st.fault_timer.Cancel();
+  st.phase = ActiveStream::Phase::kDone;
+  st.info.end_nanos = w_->loop().now();
+  if (w_->observer() != nullptr) w_->observer()->OnRequestDone(w_->index(), st.info);
   w_->counters().requests_active--;
-  if (table_ != nullptr) {
-    w_->Release(table_);
-    table_ = nullptr;
+  if (st.table != nullptr) {
+    w_->Release(st.table);
+    st.table = nullptr;
   }
 }
 
 void DownstreamConnection::FinishRequest() {
   ReportRequestEnd();
-  if (up_ != nullptr) DetachUpstream(false);
-  route_ = nullptr;
-  cluster_ = nullptr;
+  DetachUpstream(false);
   if (close_after_response_ || draining_) {
     state_ = State::kClosing;
     Flush();
@@ -730,63 +679,37 @@ void DownstreamConnection::FinishRequest() {
   need_drive_ = true;
 }
 
-void DownstreamConnection::Flush() {
-  if (state_ == State::kClosed) return;
-  if (!out_.empty() && writable_) {
-    event::IoResult r = event::WriteAll(fd_, out_);
-    if (r == event::IoResult::kError) {
-      if (state_ == State::kProxying || state_ == State::kTunnel) {
-        return Abort(kDownstreamConnectionTermination);
-      }
-      return Close();
-    }
-    if (r == event::IoResult::kDrained) writable_ = false;
-  }
-  if (out_.empty()) {
-    out_.ShrinkIfEmpty();
-    if (state_ == State::kClosing) {
-      shutdown(fd_, SHUT_WR);
-      return Close();
-    }
-  }
-  if (upstream_paused_ && out_.readable() <= w_->options().high_watermark / 2) {
-    upstream_paused_ = false;
-    if (up_ != nullptr && state_ == State::kProxying) ReadResponse();
-  }
-}
-
 void DownstreamConnection::Tunnel() {
   // Bytes both ways until either side closes (WebSocket after 101).
-  UpstreamConnection* up = up_;
-  if (up == nullptr) return Close();
+  ActiveStream& st = *stream_;
+  UpstreamRequest* attempt = Attached();
+  if (attempt == nullptr) return Close();
+  UpstreamConnection& up = *attempt->connection();
+  Transport& ut = up.transport();
   bool progress = true;
-  while (progress && state_ == State::kTunnel) {
+  while (progress && state_ == State::kActive) {
     progress = false;
     if (in_.readable() > 0) {
-      info_.bytes_received += in_.readable();
-      up->out.Append(in_.read_ptr(), in_.readable());
+      st.info.bytes_received += in_.readable();
+      up.out().Append(in_.read_ptr(), in_.readable());
       in_.Consume(in_.readable());
     }
-    if (up->in.readable() > 0) {
-      info_.bytes_sent += up->in.readable();
-      out_.Append(up->in.read_ptr(), up->in.readable());
-      up->in.Consume(up->in.readable());
+    if (up.in().readable() > 0) {
+      st.info.bytes_sent += up.in().readable();
+      out_.Append(up.in().read_ptr(), up.in().readable());
+      up.in().Consume(up.in().readable());
     }
-    if (!up->out.empty() && up->writable) {
-      if (event::WriteAll(up->fd, up->out) == event::IoResult::kDrained) up->writable = false;
-    }
+    if (!up.out().empty() && ut.writable()) (void)ut.Write(up.out());
     Flush();
-    if (state_ != State::kTunnel) return;
+    if (state_ != State::kActive) return;
     size_t n = 0;
-    if (readable_ && out_.readable() < w_->options().high_watermark) {
-      event::IoResult r = event::ReadOnce(fd_, in_, kReadSize, &n, peer_closed_);
-      if (r == event::IoResult::kDrained) readable_ = false;
+    if (transport_.readable() && out_.readable() < w_->options().high_watermark) {
+      event::IoResult r = transport_.Read(in_, kReadSize, &n);
       if (r == event::IoResult::kEof || r == event::IoResult::kError) return Abort(0);
       progress |= n > 0;
     }
-    if (up->readable && up->out.readable() < w_->options().high_watermark) {
-      event::IoResult r = event::ReadOnce(up->fd, up->in, kReadSize, &n, up->peer_closed);
-      if (r == event::IoResult::kDrained) up->readable = false;
+    if (ut.readable() && up.out().readable() < w_->options().high_watermark) {
+      event::IoResult r = ut.Read(up.in(), kReadSize, &n);
       if (r == event::IoResult::kEof || r == event::IoResult::kError) {
         Flush();
         return Abort(0);
@@ -796,10 +719,34 @@ void DownstreamConnection::Tunnel() {
   }
 }
 
+// ------------------------------------------------------------------ the client side
+
+void DownstreamConnection::Flush() {
+  if (state_ == State::kClosed) return;
+  if (!out_.empty() && transport_.writable()) {
+    event::IoResult r = transport_.Write(out_);
+    if (r == event::IoResult::kError) {
+      if (state_ == State::kActive) return Abort(kDownstreamConnectionTermination);
+      return Close();
+    }
+  }
+  if (out_.empty()) {
+    out_.ShrinkIfEmpty();
+    if (state_ == State::kClosing) {
+      transport_.ShutdownWrite();
+      return Close();
+    }
+  }
+  if (stream_ && stream_->upstream_paused && out_.readable() <= w_->options().high_watermark / 2) {
+    stream_->upstream_paused = false;
+    if (Attached() != nullptr && Proxying()) ReadResponse();
+  }
+}
+
 void DownstreamConnection::Abort(uint32_t flag) {
   // The response cannot be completed: close both sides; the client sees the connection end.
-  info_.flags |= flag;
-  if (state_ == State::kProxying || state_ == State::kTunnel) {
+  if (state_ == State::kActive) {
+    stream_->info.flags |= flag;
     close_after_response_ = true;
     DetachUpstream(false);
     // A request cut short, or a tunnel (status 101) that ended: either way it is reported
@@ -821,19 +768,21 @@ void DownstreamConnection::StartDrain() {
 
 void DownstreamConnection::Close() {
   if (state_ == State::kClosed) return;
-  if (up_ != nullptr) DetachUpstream(false);
-  if (table_ != nullptr) {
-    w_->Release(table_);
-    table_ = nullptr;
-    w_->counters().requests_active--;
+  if (stream_) {
+    DetachUpstream(false);
+    stream_->route_timer.Cancel();
+    stream_->fault_timer.Cancel();
+    if (stream_->table != nullptr) {
+      w_->Release(stream_->table);
+      stream_->table = nullptr;
+      w_->counters().requests_active--;
+    }
   }
   state_ = State::kClosed;
   header_timer_.Cancel();
   idle_timer_.Cancel();
-  route_timer_.Cancel();
-  w_->loop().Remove(fd_);
-  ::close(fd_);
-  fd_ = -1;
+  w_->loop().Remove(transport_.fd());
+  transport_.Close();
   Worker* w = w_;
   w->loop().Defer([w, self = this] { w->ConnectionClosed(self); });
 }

@@ -1,93 +1,102 @@
-// The two sides of a proxied request. DownstreamConnection is a client connection and the
-// state machine of the request on it (one at a time; pipelined requests wait in its buffer):
-// read and parse the head, route, pick a destination and an endpoint, stream the request to an
-// UpstreamConnection, stream the response back, reuse both connections when HTTP allows.
-// UpstreamConnection is a connection to one endpoint; while a request uses it, its I/O events
-// go to that request's DownstreamConnection, which drives both. Loop thread only.
+// DownstreamConnection: one client connection. It is a transport, the HTTP/1 server codec that
+// reads requests from it (one at a time; pipelined requests wait in its input buffer), and the
+// ActiveStream of the request in flight, which it takes through the forwarding phases: route,
+// pick, upstream request (UpstreamRequest), response, log. Retry decisions read the route's
+// RetryPolicy. Loop thread only.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "event/event_loop.h"
-#include "event/socket.h"
 #include "http/buffer.h"
 #include "http/parser.h"
-#include "proxy/head_writer.h"
-#include "proxy/request_info.h"
+#include "proxy/active_stream.h"
+#include "proxy/transport.h"
+#include "proxy/upstream_request.h"
 #include "proxy/worker.h"
 
 namespace canaryd::proxy {
 
-class UpstreamConnection final : public event::IoHandler {
- public:
-  UpstreamConnection(Worker* worker, int fd, const router::Endpoint& endpoint);
-  ~UpstreamConnection() override;
-
-  void OnIo(uint32_t events) override;
-  void Close();
-
-  Worker* worker;
-  int fd;
-  std::string key;  // the endpoint's address text: the pool key
-  DownstreamConnection* owner = nullptr;
-  http::Buffer in, out;
-  http::Parser parser{http::Parser::Kind::kResponse};
-  size_t parsed = 0;
-  bool connected = false, readable = false, writable = false, closed = false;
-  bool peer_closed = false;  // EPOLLRDHUP seen: read until the end of stream
-  bool reused = false;       // taken from the idle pool
-  bool idle = false;
-  event::Timer timer;  // connect timeout while connecting, idle timeout in the pool
-};
-
-class DownstreamConnection final : public event::IoHandler {
+class DownstreamConnection final : public event::IoHandler,
+                                   private UpstreamRequest::Owner,
+                                   private ResponseSink {
  public:
   DownstreamConnection(Worker* worker, int fd, uint32_t gateway_port, std::string peer);
-  ~DownstreamConnection() override;
+  ~DownstreamConnection() override = default;
 
   void OnIo(uint32_t events) override;
-  void OnUpstreamIo(UpstreamConnection* up, uint32_t events);
   // Drain: close now when idle, or after the current response.
   void StartDrain();
   bool idle() const { return state_ == State::kIdle && in_.empty(); }
 
  private:
-  enum class State { kIdle, kReadingHead, kProxying, kTunnel, kClosing, kClosed };
+  // kActive: a request head was parsed and its stream is being served.
+  enum class State { kIdle, kReadingHead, kActive, kClosing, kClosed };
+  // Resends of a request without a body after a pooled connection turned out closed by the
+  // upstream before it read anything (not a retry: nothing reached the upstream).
+  static constexpr int kMaxStaleResends = 3;
 
+  // ---- the server codec
   void Drive();
   bool FillInput();  // reads more client bytes; false when none can be had now
+  void ForwardRequestBody();
+  const char* HeadBase() const { return head_copied_ ? head_copy_.read_ptr() : in_.read_ptr(); }
+  // The stream is forwarding: routed or being routed, not a tunnel, not answered.
+  bool Proxying() const {
+    return state_ == State::kActive && stream_->phase <= ActiveStream::Phase::kUpstream;
+  }
+
+  // ---- the phases
   void StartRequest();
   // An absolute-form target: route and forward by its authority and origin-form path.
   void UseAbsoluteTarget();
-  void ForwardRequestBody();
-  void Connect(int avoid);
+  void RouteRequest();  // kRoute, then kFault
+  // kFault's end (after the delay, if any): the abort, or the route's action (then kPick).
+  void DispatchRoute();
+  void OnFaultDelayEnd();
+  bool Draw(uint32_t per_million);  // true for that share of the calls (the worker's random)
+  // kPick, then kUpstream: an endpoint (not `avoid`) and an UpstreamRequest to it. `pending`: the
+  // request bytes a failed attempt did not send, which the new one sends instead of a new head.
+  void StartAttempt(int avoid, http::Buffer* pending);
   void OnConnectFailed();
-  void OnUpstreamTimeout();
+  void OnRouteTimeout();
   void FlushUpstream();
   void ReadResponse();
-  void OnResponseHead();
   // A response head the gateway cannot pass on: 502, response flag UPE.
   void BadResponseHead();
-  void WriteResponseBody(const char* data, size_t len);
   void ResponseComplete(bool upstream_reusable);
   void UpstreamFailed(uint32_t flag);
   void LocalReply(int status, uint32_t flag, std::string_view body,
                   std::string_view extra_headers = {});
   // The request is over, answered or cut short: report it to the observer and let go of its
-  // route table.
+  // route table (kDone).
   void ReportRequestEnd();
   void FinishRequest();
-  void Flush();
   void Tunnel();
+  // Lets go of the current attempt's connection (to the pool when reusable). The UpstreamRequest
+  // object stays until the next stream: this may run inside its callbacks.
   void DetachUpstream(bool reusable);
+  UpstreamRequest* Attached();  // the current attempt while it holds a connection, else null
   void FinishedOnEndpoint();
+
+  // ---- the client side
+  void Flush();
   void Close();
   void Abort(uint32_t flag);
-  const char* HeadBase() const { return head_copied_ ? head_copy_.read_ptr() : in_.read_ptr(); }
+
+  // UpstreamRequest::Owner
+  void OnUpstreamActivity(UpstreamRequest* request) override;
+  // ResponseSink
+  void OnInformational(const http::MessageHead& head, const char* base) override;
+  HeadDecision OnResponseHead(const http::MessageHead& head, const char* base) override;
+  void OnResponseBody(const char* data, size_t len) override;
+  void FlushToClient() override { Flush(); }
+  bool ClientBehind() const override { return out_.readable() > w_->options().high_watermark; }
 
   Worker* w_;
-  int fd_;
+  PlainTransport transport_;
   uint32_t gateway_port_;
   std::string peer_;
   State state_ = State::kIdle;
@@ -95,32 +104,13 @@ class DownstreamConnection final : public event::IoHandler {
   http::Parser parser_;
   size_t parsed_ = 0;
   bool head_copied_ = false;
-  bool readable_ = false, writable_ = false;
-  bool peer_closed_ = false;
   bool close_after_response_ = false;
   bool draining_ = false;
-  event::Timer header_timer_, idle_timer_, route_timer_;
-
-  // The request in flight.
-  RequestInfo info_;
-  TableRef* table_ = nullptr;
-  const router::Route* route_ = nullptr;
-  const router::Cluster* cluster_ = nullptr;
-  int endpoint_ = -1;
-  uint64_t lb_generation_ = 0;  // the load balancer's table when the endpoint was picked
-  int attempts_ = 0;
-  UpstreamConnection* up_ = nullptr;
-  bool request_done_ = false;  // the whole request went to (or was buffered for) the upstream
-  bool request_sent_ = false;  // some request bytes reached an upstream socket
-  bool response_started_ = false;
-  bool chunked_request_ = false;
-  bool upstream_paused_ = false;  // not reading the upstream: the client is behind
   bool need_drive_ = false;
-  ResponseFraming framing_ = ResponseFraming::kContentLength;
-  bool absolute_target_ = false;  // the request's target was in absolute form
-  std::string origin_target_;     // "/" + what followed the authority, when it had no path
-  char request_id_buf_[36];
-  std::string_view request_id_;
+  event::Timer header_timer_, idle_timer_;
+
+  // The request in flight (from its first byte), or the last one until the next begins.
+  std::optional<ActiveStream> stream_;
 };
 
 }  // namespace canaryd::proxy

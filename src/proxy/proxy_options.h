@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "common/clock.h"
 #include "http/parser.h"
 
 namespace canaryd::proxy {
@@ -25,6 +26,9 @@ struct ProxyOptions {
   // Buffered bytes at which a side stops reading until the other side drains (backpressure).
   size_t high_watermark = 1 << 20;
   uint64_t seed = 0;  // 0: seeded from the clock
+  // The workers' time (timeouts, timestamps); null: the system clock. Tests pass a ManualClock
+  // to test 408, 504 and connect timeouts exactly. Must outlive the workers.
+  const Clock* clock = nullptr;
 };
 
 // The local port a Gateway port binds: its --port-map entry, else the same number.

@@ -20,6 +20,8 @@ std::string_view ResponseFlagsString(uint32_t flags, char* buf) {
       {kDownstreamProtocolError, "DPE"},
       {kStreamIdleTimeout, "SI"},
       {kOverloaded, "UO"},
+      {kDelayInjected, "DI"},
+      {kFaultInjected, "FI"},
   };
   if (flags == 0) return "-";
   size_t n = 0;

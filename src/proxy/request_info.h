@@ -24,6 +24,8 @@ enum ResponseFlag : uint32_t {
   kDownstreamProtocolError = 1u << 8,          // DPE: malformed request
   kStreamIdleTimeout = 1u << 9,                // SI: request headers did not arrive in time
   kOverloaded = 1u << 10,                      // UO: refused, too many connections
+  kDelayInjected = 1u << 11,                   // DI: held by the route's fault.delay
+  kFaultInjected = 1u << 12,                   // FI: answered by the route's fault.abort
 };
 
 // "-" when none, else the short names joined with ",", e.g. "UF,URX" style ("UF").

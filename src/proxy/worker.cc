@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "proxy/connections.h"
+#include "proxy/upstream_connection.h"
 
 namespace canaryd::proxy {
 
@@ -40,6 +41,7 @@ Worker::Worker(int index, const ProxyOptions& options, RequestObserver* observer
       options_(options),
       observer_(observer),
       reaper_(reaper),
+      loop_(options.clock != nullptr ? *options.clock : SystemClock::Instance()),
       lb_(options.seed != 0 ? options.seed + static_cast<uint64_t>(index)
                             : static_cast<uint64_t>(SystemClock::Instance().WallNanos()) +
                                   static_cast<uint64_t>(index) * 7919),
@@ -186,10 +188,8 @@ UpstreamConnection* Worker::AcquireUpstream(const router::Endpoint& endpoint) {
     while (!it->second.empty()) {
       UpstreamConnection* c = it->second.back();
       it->second.pop_back();
-      c->idle = false;
-      c->timer.Cancel();
-      if (c->closed) continue;
-      c->reused = true;
+      c->LeavePool(/*counts_as_reuse=*/true);
+      if (c->closed()) continue;
       counters_.upstream_reused++;
       return c;
     }
@@ -204,20 +204,17 @@ UpstreamConnection* Worker::AcquireUpstream(const router::Endpoint& endpoint) {
 }
 
 void Worker::ReleaseUpstream(UpstreamConnection* c) {
-  std::vector<UpstreamConnection*>& pool = idle_[c->key];
+  std::vector<UpstreamConnection*>& pool = idle_[c->key()];
   if (pool.size() >= options_.max_idle_upstream_per_endpoint || draining_) {
     c->Close();
     return;
   }
-  c->idle = true;
-  c->in.ShrinkIfEmpty();
-  c->out.ShrinkIfEmpty();
-  c->timer.Arm(options_.upstream_idle_timeout_nanos);
+  c->EnterPool(options_.upstream_idle_timeout_nanos);
   pool.push_back(c);
 }
 
 void Worker::ForgetIdle(UpstreamConnection* c) {
-  auto it = idle_.find(c->key);
+  auto it = idle_.find(c->key());
   if (it == idle_.end()) return;
   auto& v = it->second;
   for (size_t i = 0; i < v.size(); ++i) {
@@ -226,12 +223,11 @@ void Worker::ForgetIdle(UpstreamConnection* c) {
       break;
     }
   }
-  c->idle = false;
 }
 
 void Worker::UpstreamClosed(UpstreamConnection* c) {
   if (upstreams_.erase(c) > 0) {
-    if (c->connected) counters_.upstream_connections_active--;
+    if (c->connected()) counters_.upstream_connections_active--;
     delete c;
   }
 }

@@ -354,6 +354,32 @@ class TableBuilder {
     return it->second;
   }
 
+  // Istio's translation: `percentage.value` (a float percent) or else the deprecated integer
+  // `percent`, to millionths; neither set is 0%, as Istio sends it to Envoy (the validator warns).
+  static uint32_t PerMillion(const std::optional<config::Percent>& percentage,
+                             const std::optional<int32_t>& percent) {
+    double p = 0;
+    if (percentage && percentage->value) {
+      p = *percentage->value;
+    } else if (percent) {
+      p = *percent;
+    }
+    return static_cast<uint32_t>(std::clamp(std::llround(p * 10'000), 0LL, 1'000'000LL));
+  }
+
+  static FaultPolicy CompileFault(const config::HTTPFaultInjection& f) {
+    FaultPolicy out;
+    if (f.delay && f.delay->fixed_delay) {
+      out.delay_nanos = f.delay->fixed_delay->nanos;
+      out.delay_per_million = PerMillion(f.delay->percentage, f.delay->percent);
+    }
+    if (f.abort && f.abort->http_status) {
+      out.abort_status = static_cast<uint32_t>(*f.abort->http_status);
+      out.abort_per_million = PerMillion(f.abort->percentage, std::nullopt);
+    }
+    return out;
+  }
+
   // The routes of one VirtualService's rules, ids not yet assigned.
   std::vector<Route> CompileRoutes(const Resource& r, const config::VirtualServiceSpec& vs,
                                    bool* has_delegate) {
@@ -376,6 +402,7 @@ class TableBuilder {
         route.matches.push_back(std::move(*block));
       }
       if (h.timeout) route.timeout_nanos = h.timeout->nanos;
+      if (h.fault) route.fault = CompileFault(*h.fault);
       if (h.redirect) {
         route.action = Route::Action::kRedirect;
         route.redirect_uri = h.redirect->uri.value_or("");

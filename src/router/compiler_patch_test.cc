@@ -188,14 +188,14 @@ TEST_F(PatchTest, DeclinesWhatOnlyAFullCompileCanGetRight) {
   }
 }
 
-// /stats/config's not-served warnings follow a patched VirtualService: a fault added by a patch
+// /stats/config's not-served warnings follow a patched VirtualService: a mirror added by a patch
 // is listed as a full compile lists it, and gone when the patch removes it.
 TEST_F(PatchTest, NotServedWarningsFollowThePatchedVirtualService) {
   auto fault_warnings = [](const CompileResult& r) {
     size_t n = 0;
     for (const std::string& w : r.warnings) {
       n += w ==
-           "virtualservice default/web-virtualservice: spec.http[1].fault: fault injection "
+           "virtualservice default/web-virtualservice: spec.http[1].mirror: mirroring (mirror) "
            "is not served yet; the field is accepted and ignored";
     }
     return n;
@@ -203,7 +203,7 @@ TEST_F(PatchTest, NotServedWarningsFollowThePatchedVirtualService) {
   std::string with_fault = WebVs(90, 10);
   size_t at = with_fault.find("    timeout: 2s\n");
   ASSERT_NE(at, std::string::npos);
-  with_fault.insert(at, "    fault: {abort: {httpStatus: 503, percentage: {value: 1}}}\n");
+  with_fault.insert(at, "    mirror: {host: web-v2-service}\n");
 
   CompileResult first = Full(Load(WebVs(90, 10)), 1);
   EXPECT_EQ(fault_warnings(first), 0u);

@@ -90,6 +90,41 @@ struct WeightedCluster {
   uint32_t weight = 0;
 };
 
+// When a failed attempt is tried again, and how often: Envoy's retry policy, part of the route so
+// the request path only reads it. Until the VirtualService's `retries` is served (it warns at
+// apply), every route has Istio's default: 2 retries on connect-failure, refused-stream,
+// unavailable, cancelled and retriable-status-codes. Over HTTP/1.1 to plain HTTP backends, only
+// connect-failure can happen (refused-stream is HTTP/2's, unavailable and cancelled are gRPC
+// statuses, and the default list of retriable status codes is empty).
+struct RetryPolicy {
+  enum On : uint32_t {
+    kConnectFailure = 1u << 0,  // no connection to the endpoint (refused, timed out)
+    kRefusedStream = 1u << 1,
+    kUnavailable = 1u << 2,
+    kCancelled = 1u << 3,
+    kRetriableStatusCodes = 1u << 4,
+  };
+  uint32_t num_retries = 2;
+  uint32_t retry_on =
+      kConnectFailure | kRefusedStream | kUnavailable | kCancelled | kRetriableStatusCodes;
+
+  bool RetriesOn(uint32_t condition) const { return (retry_on & condition) != 0; }
+};
+
+// The VirtualService's `fault`, as Envoy's fault filter applies it before routing: a share of the
+// requests is held for `delay_nanos` (response flag DI), a share is answered `abort_status` at
+// once (FI). Shares are in millionths, Envoy's FractionalPercent; each is drawn on its own.
+struct FaultPolicy {
+  static constexpr uint32_t kMillion = 1'000'000;
+  int64_t delay_nanos = 0;
+  uint32_t delay_per_million = 0;
+  uint32_t abort_status = 0;  // 0: no abort
+  uint32_t abort_per_million = 0;
+
+  bool delays() const { return delay_nanos > 0 && delay_per_million > 0; }
+  bool aborts() const { return abort_status != 0 && abort_per_million > 0; }
+};
+
 struct Route {
   enum class Action { kForward, kRedirect, kDirectResponse };
 
@@ -101,6 +136,8 @@ struct Route {
   std::vector<WeightedCluster> clusters;  // kForward; weights relative, zero weights dropped
   uint64_t total_weight = 0;
   int64_t timeout_nanos = 0;  // 0 = no route timeout
+  RetryPolicy retry;
+  FaultPolicy fault;
   // kRedirect
   std::string redirect_uri, redirect_authority, redirect_scheme;
   uint32_t redirect_port = 0;

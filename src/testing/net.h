@@ -73,6 +73,8 @@ class Client {
     if (fd_ >= 0) close(fd_);
   }
   bool connected() const { return connected_; }
+  // How long Read() waits for a response from now on.
+  void set_timeout_ms(int ms) { timeout_ms_ = ms; }
 
   bool Send(const std::string& bytes) {
     size_t off = 0;

@@ -329,5 +329,76 @@ spec:
   EXPECT_FALSE(WaitForPort("127.0.0.1", canaryd_.gateway_port(), 200ms)) << "no longer accepting";
 }
 
+// Istio's fault-injection task, through kubectl and the real gateway: for user jason, a delay of
+// fixedDelay before forwarding (flag DI) and an abort with the status (FI); others pass. The
+// flags reach the metrics and the access log, and kubectl applies it without a not-served warning.
+TEST_F(GatewayTest, FaultInjectionDelaysAndAbortsWithTheirResponseFlags) {
+  canaryd_.Stop();
+  canaryd_.options().extra_args = {"--access-log", canaryd_.dir().File("access.log"),
+                                   "--access-log-format", "json"};
+  std::string error;
+  ASSERT_TRUE(canaryd_.Start(&error)) << error;
+  Apply(WalkthroughFile("web-v1-service.yaml"));
+  WriteFile(canaryd_.dir().File("fault.yaml"), R"(apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: web-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web}
+spec:
+  hosts: ["*"]
+  gateways: [web-gateway]
+  http:
+  - match: [{headers: {end-user: {exact: jason}}, uri: {prefix: /slow}}]
+    fault: {delay: {fixedDelay: 1s, percentage: {value: 100}}}
+    route: [{destination: {host: web-v1-service}}]
+  - match: [{headers: {end-user: {exact: jason}}}]
+    fault: {abort: {httpStatus: 500, percentage: {value: 100}}}
+    route: [{destination: {host: web-v1-service}}]
+  - route: [{destination: {host: web-v1-service}}]
+)");
+  CommandResult applied = canaryd_.Kubectl({"apply", "-f", canaryd_.dir().File("fault.yaml")});
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_EQ(applied.err.find("Warning"), std::string::npos) << applied.err;
+  ASSERT_TRUE(WaitForBody("v1")) << canaryd_.Log();
+
+  Client c(canaryd_.gateway_port(), 10000);
+  Response r = c.Request("GET / HTTP/1.1\r\nHost: web\r\nend-user: jason\r\n\r\n");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body, "fault filter abort");
+  auto start = std::chrono::steady_clock::now();
+  r = c.Request("GET /slow HTTP/1.1\r\nHost: web\r\nend-user: jason\r\n\r\n");
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "v1");
+  EXPECT_GE(took, 1s) << "the delay holds the request for fixedDelay";
+  r = c.Request("GET / HTTP/1.1\r\nHost: web\r\nend-user: mary\r\n\r\n");
+  EXPECT_EQ(r.status, 200);
+
+  HttpReply metrics = Http(canaryd_.port(), "GET", "/stats/prometheus");
+  EXPECT_NE(metrics.body.find("response_code=\"500\",grpc_response_status=\"\","
+                              "response_flags=\"FI\""),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("response_code=\"200\",grpc_response_status=\"\","
+                              "response_flags=\"DI\""),
+            std::string::npos);
+  std::string log;
+  for (int i = 0; i < 100; ++i) {
+    log = ReadFile(canaryd_.dir().File("access.log"));
+    if (log.find("\"response_flags\":\"DI\"") != std::string::npos &&
+        log.find("\"response_flags\":\"FI\"") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(log.find("\"response_flags\":\"FI\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"response_flags\":\"DI\""), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace canaryd::testing
