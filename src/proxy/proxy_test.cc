@@ -13,7 +13,9 @@
 #include "event/socket.h"
 #include "proxy/gateway_server.h"
 #include "router/compiler.h"
+#include "testing/black_hole_listener.h"
 #include "testing/net.h"
+#include "testing/one_service_yaml.h"
 #include "testing/walkthrough_yaml.h"
 
 namespace canaryd::proxy {
@@ -403,82 +405,12 @@ class ScriptedBackend {
 std::string OneServiceConfig(
     const std::vector<uint16_t>& ports,
     const std::string& traffic_policy = "{loadBalancer: {simple: ROUND_ROBIN}}") {
-  std::string s = R"(
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {ports: [{name: http, port: 80}], selector: {app: web}}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: web}
-spec:
-  host: web
-  trafficPolicy: )" +
-                  traffic_policy + R"(
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: vs}
-spec:
-  hosts: ["*"]
-  gateways: [gw]
-  http: [{route: [{destination: {host: web}}]}]
-)";
-  for (size_t i = 0; i < ports.size(); ++i) {
-    s += "---\napiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: e" +
-         std::to_string(i) +
-         "}\nspec: {address: 127.0.0.1, ports: {http: " + std::to_string(ports[i]) +
-         "}, labels: {app: web}}\n";
-  }
-  return s;
+  return testing::OneServiceYaml(ports, traffic_policy);
 }
 
 class ProxyEdgeTest : public ProxyTest {};
 
-// A listener whose accept queue is full: the kernel drops further SYNs, so a connect to it
-// neither succeeds nor fails until the client gives up. Loopback's stand-in for a
-// black-holed address.
-class BlackHoleListener {
- public:
-  BlackHoleListener() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    listen(fd_, 0);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    // Fill the queue (backlog 0 still admits one): connects that complete are queued, the
-    // first that does not complete within 200 ms shows the queue is full.
-    for (int i = 0; i < 8; ++i) {
-      int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-      connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a);
-      fillers_.push_back(c);
-      pollfd p{c, POLLOUT, 0};
-      if (poll(&p, 1, 200) == 0) break;
-    }
-  }
-  ~BlackHoleListener() {
-    for (int c : fillers_) close(c);
-    close(fd_);
-  }
-  uint16_t port() const { return port_; }
-
- private:
-  int fd_;
-  uint16_t port_;
-  std::vector<int> fillers_;
-};
+using testing::BlackHoleListener;
 
 TEST_F(ProxyEdgeTest, AServiceWithNoEndpointsIs503UH) {
   Apply(OneServiceConfig({}));

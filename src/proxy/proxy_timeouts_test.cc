@@ -16,54 +16,17 @@
 #include "event/socket.h"
 #include "proxy/gateway_server.h"
 #include "router/compiler.h"
+#include "testing/black_hole_listener.h"
 #include "testing/net.h"
+#include "testing/one_service_yaml.h"
 
 namespace canaryd::proxy {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::BlackHoleListener;
 using testing::Client;
 using testing::Response;
-
-// One Service whose only endpoint is `port`, a VirtualService with `route_extra` on its route,
-// and a DestinationRule with `traffic_policy`.
-std::string Config(uint16_t port, const std::string& route_extra,
-                   const std::string& traffic_policy) {
-  return R"(
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {ports: [{name: http, port: 80}], selector: {app: web}}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: web}
-spec: {host: web, trafficPolicy: )" +
-         traffic_policy + R"(}
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: vs}
-spec:
-  hosts: ["*"]
-  gateways: [gw]
-  http: [{route: [{destination: {host: web}}])" +
-         route_extra + R"(}]
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: e0}
-spec: {address: 127.0.0.1, ports: {http: )" +
-         std::to_string(port) + R"(}, labels: {app: web}}
-)";
-}
 
 // A listening socket nobody accepts from: connects complete (the kernel queues them) and the
 // request is taken into the socket buffer, but no answer ever comes.
@@ -80,39 +43,6 @@ class SilentBackend {
  private:
   int fd_;
   uint16_t port_;
-};
-
-// A listener whose accept queue is full: further connects neither complete nor fail.
-class BlackHole {
- public:
-  BlackHole() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    listen(fd_, 0);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    for (int i = 0; i < 8; ++i) {
-      int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-      connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a);
-      fillers_.push_back(c);
-      pollfd p{c, POLLOUT, 0};
-      if (poll(&p, 1, 200) == 0) break;
-    }
-  }
-  ~BlackHole() {
-    for (int c : fillers_) close(c);
-    close(fd_);
-  }
-  uint16_t port() const { return port_; }
-
- private:
-  int fd_;
-  uint16_t port_;
-  std::vector<int> fillers_;
 };
 
 // The response flags of every finished request, in order.
@@ -168,11 +98,21 @@ class ProxyTimeoutsTest : public ::testing::Test {
     ASSERT_TRUE(server_->RunOnEachWorker([](int) {}));
   }
 
-  // Whether the gateway answered within the client's timeout of real time (short for "not yet":
-  // nothing is due before the manual clock reaches the deadline).
-  static bool Answers(Client& c, Response* r) {
-    *r = c.Read();
-    return r->ok;
+  // The answer to what `c` sent, which must come when the manual clock has moved `deadline` on
+  // and not a nanosecond before: no answer within 300 ms of real time at deadline - 1 ns (nothing
+  // is due), then one. Status 0 when it came early or not at all.
+  Response AnsweredExactlyAfter(Client& c, std::chrono::nanoseconds deadline) {
+    EXPECT_TRUE(server_->RunOnEachWorker([](int) {}));  // what was sent is read, timers armed
+    Advance(deadline - 1ns);
+    c.set_timeout_ms(300);
+    Response early = c.Read();
+    EXPECT_FALSE(early.ok) << "answered before the deadline: " << early.status;
+    if (early.ok) return Response();
+    Advance(1ns);
+    c.set_timeout_ms(5000);
+    Response r = c.Read();
+    EXPECT_TRUE(r.ok) << "no answer at the deadline";
+    return r;
   }
 
   ManualClock clock_;
@@ -184,32 +124,21 @@ class ProxyTimeoutsTest : public ::testing::Test {
 
 TEST_F(ProxyTimeoutsTest, TheHeaderTimeoutAnswers408AtItsDeadlineAndNotBefore) {
   SilentBackend backend;
-  Apply(Config(backend.port(), "", "{loadBalancer: {simple: ROUND_ROBIN}}"));
-  Client c(gateway_port_, 300);
+  Apply(testing::OneServiceYaml({backend.port()}));
+  Client c(gateway_port_);
   ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\nHost: w"));
-  ASSERT_TRUE(server_->RunOnEachWorker([](int) {}));  // the bytes are read, the timer armed
-  Response r;
-  Advance(10s - 1ns);
-  EXPECT_FALSE(Answers(c, &r)) << r.status;
-  Advance(1ns);
-  c.set_timeout_ms(5000);
-  ASSERT_TRUE(Answers(c, &r));
+  Response r = AnsweredExactlyAfter(c, 10s);
   EXPECT_EQ(r.status, 408);
   EXPECT_TRUE(c.ClosedByPeer());
 }
 
 TEST_F(ProxyTimeoutsTest, TheRouteTimeoutAnswers504AtItsDeadline) {
   SilentBackend backend;
-  Apply(Config(backend.port(), ", timeout: 2s", "{loadBalancer: {simple: ROUND_ROBIN}}"));
-  Client c(gateway_port_, 300);
+  Apply(testing::OneServiceYaml({backend.port()}, "{loadBalancer: {simple: ROUND_ROBIN}}",
+                                ", timeout: 2s"));
+  Client c(gateway_port_);
   ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\nHost: web\r\n\r\n"));
-  ASSERT_TRUE(server_->RunOnEachWorker([](int) {}));
-  Response r;
-  Advance(2s - 1ns);
-  EXPECT_FALSE(Answers(c, &r)) << r.status;
-  Advance(1ns);
-  c.set_timeout_ms(5000);
-  ASSERT_TRUE(Answers(c, &r));
+  Response r = AnsweredExactlyAfter(c, 2s);
   EXPECT_EQ(r.status, 504);
   EXPECT_EQ(r.body, "upstream request timeout\n");
 }
@@ -217,19 +146,16 @@ TEST_F(ProxyTimeoutsTest, TheRouteTimeoutAnswers504AtItsDeadline) {
 TEST_F(ProxyTimeoutsTest, AHangingConnectIsRetriedTwiceThenAnswered503UF) {
   // Istio's default retry policy: 2 retries on connect-failure, each attempt bounded by the
   // DestinationRule's connectTimeout. With one endpoint, each retry tries it again.
-  BlackHole hole;
-  Apply(Config(hole.port(), "", "{connectionPool: {tcp: {connectTimeout: 300ms}}}"));
-  Client c(gateway_port_, 300);
+  BlackHoleListener hole;
+  Apply(testing::OneServiceYaml({hole.port()}, "{connectionPool: {tcp: {connectTimeout: 300ms}}}"));
+  Client c(gateway_port_);
   ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\nHost: web\r\n\r\n"));
+  // Each attempt's connect timer starts when the attempt does, so the clock moves in steps: the
+  // first attempt times out at 300 ms, the first retry at 600 ms, the second at 900 ms.
   ASSERT_TRUE(server_->RunOnEachWorker([](int) {}));
-  Response r;
-  Advance(300ms);  // the first attempt times out; the first retry starts
-  Advance(300ms);  // the second retry starts
-  Advance(300ms - 1ns);
-  EXPECT_FALSE(Answers(c, &r)) << r.status;
-  Advance(1ns);
-  c.set_timeout_ms(5000);
-  ASSERT_TRUE(Answers(c, &r));
+  Advance(300ms);
+  Advance(300ms);
+  Response r = AnsweredExactlyAfter(c, 300ms);
   EXPECT_EQ(r.status, 503);
   EXPECT_NE(r.body.find("connection failure"), std::string::npos) << r.body;
 }
@@ -253,7 +179,7 @@ class FaultTest : public ProxyTimeoutsTest {
   }
   // The route for jason gets `fault`; everyone else has the plain route after it.
   void ApplyFault(const std::string& fault) {
-    std::string yaml = Config(demo_->port(), "", "{loadBalancer: {simple: ROUND_ROBIN}}");
+    std::string yaml = testing::OneServiceYaml({demo_->port()});
     std::string plain = "  http: [{route: [{destination: {host: web}}]}]\n";
     size_t at = yaml.find(plain);
     ASSERT_NE(at, std::string::npos);
@@ -272,14 +198,9 @@ TEST_F(FaultTest, ADelayHoldsTheRequestForExactlyFixedDelayThenForwardsIt) {
   Client other(gateway_port_);
   Response r = other.Request("GET / HTTP/1.1\r\nHost: web\r\nend-user: mary\r\n\r\n");
   EXPECT_EQ(r.status, 200) << "no delay for others, without the clock moving";
-  Client c(gateway_port_, 300);
+  Client c(gateway_port_);
   ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\nHost: web\r\nend-user: jason\r\n\r\n"));
-  ASSERT_TRUE(server_->RunOnEachWorker([](int) {}));
-  Advance(7s - 1ns);
-  EXPECT_FALSE(Answers(c, &r)) << r.status;
-  Advance(1ns);
-  c.set_timeout_ms(5000);
-  ASSERT_TRUE(Answers(c, &r));
+  r = AnsweredExactlyAfter(c, 7s);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "v1");
   EXPECT_EQ(observer_.flags(), (std::vector<std::string>{"-", "DI"}));
@@ -287,16 +208,11 @@ TEST_F(FaultTest, ADelayHoldsTheRequestForExactlyFixedDelayThenForwardsIt) {
 
 TEST_F(FaultTest, ADelayedRequestsBodyWaitsAndArrivesWhole) {
   ApplyFault("{delay: {fixedDelay: 1s, percent: 100}}");
-  Client c(gateway_port_, 300);
+  Client c(gateway_port_);
   ASSERT_TRUE(
       c.Send("POST /upload HTTP/1.1\r\nHost: web\r\nend-user: jason\r\n"
              "content-length: 11\r\n\r\nhello world"));
-  ASSERT_TRUE(server_->RunOnEachWorker([](int) {}));
-  Response r;
-  EXPECT_FALSE(Answers(c, &r));
-  Advance(1s);
-  c.set_timeout_ms(5000);
-  ASSERT_TRUE(Answers(c, &r));
+  Response r = AnsweredExactlyAfter(c, 1s);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "received 11 bytes\n");
 }
