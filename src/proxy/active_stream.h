@@ -48,7 +48,6 @@ struct ActiveStream {
   uint64_t lb_generation = 0;  // the load balancer's table when the endpoint was picked
   bool lb_counted = false;     // Started() was called for `endpoint` and Finished() not yet
 
-  int attempts = 0;                         // UpstreamRequests started, retries included
   int retries = 0;                          // retries under the route's RetryPolicy
   int stale_resends = 0;                    // resends after a pooled connection turned out closed
   std::optional<UpstreamRequest> upstream;  // the current attempt

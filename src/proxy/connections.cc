@@ -350,7 +350,6 @@ void DownstreamConnection::DispatchRoute() {
 void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
   ActiveStream& st = *stream_;
   st.phase = ActiveStream::Phase::kPick;
-  ++st.attempts;
   st.endpoint = w_->lb().PickEndpoint(*st.cluster, avoid);
   const router::Endpoint& ep = st.cluster->endpoints[st.endpoint];
   st.info.endpoint = &ep;
@@ -474,7 +473,6 @@ void DownstreamConnection::ReadResponse() {
       if (!parser_.head().has_body && st.stale_resends < kMaxStaleResends) {
         ++st.stale_resends;
         DetachUpstream(false);
-        --st.attempts;
         return StartAttempt(-1, nullptr);
       }
       return UpstreamFailed(kUpstreamConnectionTermination);

@@ -16,6 +16,7 @@
 #include "testing/black_hole_listener.h"
 #include "testing/net.h"
 #include "testing/one_service_yaml.h"
+#include "testing/publish_yaml.h"
 #include "testing/walkthrough_yaml.h"
 
 namespace canaryd::proxy {
@@ -86,17 +87,7 @@ class ProxyTest : public ::testing::Test {
   }
 
   void Apply(const std::string& yaml) {
-    config::LoadResult loaded;
-    config::LoadText(yaml, "test.yaml", {}, loaded);
-    ASSERT_FALSE(loaded.diagnostics.has_errors()) << loaded.diagnostics.ToString();
-    router::CompileOptions co;
-    co.generation = ++generation_;
-    auto compiled = router::Compiler::Compile(loaded.resources, co);
-    ASSERT_TRUE(compiled.ok());
-    server_->Publish(compiled->table, compiled->ports);
-    // A worker runs posted tasks in order: once a task posted after the table has run on every
-    // worker, each has switched to this table and listens on its ports.
-    ASSERT_TRUE(server_->RunOnEachWorker([](int) {}));
+    ASSERT_TRUE(testing::PublishYaml(*server_, yaml, ++generation_));
   }
 
   std::string Get(Client& c, const std::string& path, const std::string& extra = "") {

@@ -11,14 +11,13 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "config/loader.h"
 #include "demoapp/demo_app.h"
 #include "event/socket.h"
 #include "proxy/gateway_server.h"
-#include "router/compiler.h"
 #include "testing/black_hole_listener.h"
 #include "testing/net.h"
 #include "testing/one_service_yaml.h"
+#include "testing/publish_yaml.h"
 
 namespace canaryd::proxy {
 namespace {
@@ -80,15 +79,7 @@ class ProxyTimeoutsTest : public ::testing::Test {
   void TearDown() override { server_->Stop(); }
 
   void Apply(const std::string& yaml) {
-    config::LoadResult loaded;
-    config::LoadText(yaml, "test.yaml", {}, loaded);
-    ASSERT_FALSE(loaded.diagnostics.has_errors()) << loaded.diagnostics.ToString();
-    router::CompileOptions co;
-    co.generation = ++generation_;
-    auto compiled = router::Compiler::Compile(loaded.resources, co);
-    ASSERT_TRUE(compiled.ok());
-    server_->Publish(compiled->table, compiled->ports);
-    ASSERT_TRUE(server_->RunOnEachWorker([](int) {}));
+    ASSERT_TRUE(testing::PublishYaml(*server_, yaml, ++generation_));
   }
 
   // Moves the workers' clock on, on the worker's own thread (ManualClock is not shared), then

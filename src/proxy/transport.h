@@ -35,9 +35,7 @@ class Transport {
   bool readable() const { return readable_; }
   bool writable() const { return writable_; }
   bool peer_closed() const { return peer_closed_; }
-  void set_readable(bool v) { readable_ = v; }
   void set_writable(bool v) { writable_ = v; }
-  void set_peer_closed() { peer_closed_ = true; }
 
  protected:
   bool readable_ = false, writable_ = false, peer_closed_ = false;
