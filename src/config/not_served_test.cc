@@ -85,12 +85,7 @@ spec:
           "(mirrorPercentage)" +
               ignored,
           "t.yaml:11:14: warning: spec.http[0].retries: the retry policy (retries)" + ignored,
-          "t.yaml:12:14: warning: spec.http[0].rewrite: rewrite" + ignored,
           "t.yaml:13:17: warning: spec.http[0].corsPolicy: the CORS policy (corsPolicy)" + ignored,
-          "t.yaml:14:14: warning: spec.http[0].headers: header manipulation (headers)" + ignored,
-          "t.yaml:17:16: warning: spec.http[0].route[0].headers: header manipulation "
-          "(headers)" +
-              ignored,
           "t.yaml:18:15: warning: spec.http[1].delegate: delegation (delegate)" + ignored,
           "t.yaml:26:36: warning: spec.trafficPolicy.loadBalancer.consistentHash: "
           "consistent-hash load balancing (consistentHash)" +
@@ -139,9 +134,12 @@ spec:
   - name: canary
     match: [{uri: {prefix: /api}, headers: {x-user: {exact: a}}, queryParams: {v: {}}}]
     timeout: 2s
+    rewrite: {uri: /v2, authority: web.internal}
+    headers: {request: {set: {x-a: b}, add: {x-b: c}, remove: [x-c]}, response: {set: {x-d: e}}}
     route:
     - destination: {host: web, subset: v1, port: {number: 80}}
       weight: 90
+      headers: {response: {remove: [server]}}
     - destination: {host: web, subset: v2, port: {number: 80}}
       weight: 10
   - redirect: {uri: /new, redirectCode: 302}
@@ -172,6 +170,43 @@ spec: {address: 127.0.0.1, ports: {http: 8081}, labels: {app: web, version: v1}}
                                           &loaded);
   EXPECT_EQ(loaded, 4u);
   EXPECT_TRUE(w.empty()) << ::testing::PrintToString(w);
+}
+
+// Header operations the gateway cannot honour are named at apply; a value that would split the
+// head is refused, as is a regex rewrite that names a group its regex lacks.
+TEST(NotServed, HeaderOperationsOnGatewayManagedHeadersWarnAndUnsafeOnesAreRefused) {
+  std::vector<std::string> w = WarningsOf(R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs}
+spec:
+  hosts: [web]
+  http:
+  - headers:
+      request:
+        set: {Transfer-Encoding: gzip, x-time: "%START_TIME%"}
+        remove: [host]
+    route: [{destination: {host: web}}]
+)");
+  EXPECT_EQ(
+      Sorted(w),
+      Sorted({"t.yaml:9:15: warning: spec.http[0].headers.request.set[Transfer-Encoding]: "
+              "\"Transfer-Encoding\" is written by the gateway itself (framing or hop-by-hop): "
+              "this set is ignored",
+              "t.yaml:9:40: warning: spec.http[0].headers.request.set[x-time]: the value is sent "
+              "as written: Envoy's %VARIABLE% substitution in header values is not served",
+              "t.yaml:10:18: warning: spec.http[0].headers.request.remove[0]: the Host header can "
+              "only be set (or rewritten with rewrite.authority): this remove is ignored"}));
+
+  for (const char* bad : {R"y(headers: {request: {set: {x-a: "b\r\nx-injected: 1"}}})y",
+                          R"y(rewrite: {uriRegexRewrite: {match: "^/a/(.*)", rewrite: "/\2"}})y"}) {
+    LoadResult result;
+    LoadText(std::string("apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+                         "metadata: {name: vs}\nspec:\n  hosts: [web]\n  http:\n  - ") +
+                 bad + "\n    route: [{destination: {host: web}}]\n",
+             "t.yaml", LoadOptions{}, result);
+    EXPECT_TRUE(result.diagnostics.has_errors()) << bad;
+    EXPECT_TRUE(result.resources.empty()) << bad;
+  }
 }
 
 // The Istio tasks that apply cleanly and did nothing: now they say what is ignored.

@@ -2,6 +2,10 @@
 #include <algorithm>
 #include <set>
 
+#include <re2/re2.h>
+
+#include "common/ascii.h"
+#include "config/managed_headers.h"
 #include "config/validate_kinds.h"
 
 namespace canaryd::config {
@@ -84,19 +88,47 @@ void CheckDestination(Checker& c, std::string_view field, const Destination& d) 
   }
 }
 
+// The operation on `name` that the gateway leaves out, and why; "" when it is served.
+std::string IgnoredHeaderOperation(std::string_view op, const std::string& name) {
+  std::string lower = AsciiLower(name);
+  if (IsGatewayManagedHeader(lower)) {
+    return "\"" + name + "\" is written by the gateway itself (framing or hop-by-hop): this " +
+           std::string(op) + " is ignored";
+  }
+  if (lower == "host" && op != "set") {
+    return "the Host header can only be set (or rewritten with rewrite.authority): this " +
+           std::string(op) + " is ignored";
+  }
+  return "";
+}
+
 void CheckHeaderOperations(Checker& c, std::string_view field, const HeaderOperations& ops) {
   auto scope = c.path().Field(field);
   for (const auto* m : {&ops.set, &ops.add}) {
-    auto sub = c.path().Field(m == &ops.set ? "set" : "add");
+    std::string_view op = m == &ops.set ? "set" : "add";
+    auto sub = c.path().Field(op);
     for (const auto& [name, value] : *m) {
       auto key = c.path().Key(name);
       if (std::string why = CheckHeaderName(name); !why.empty()) c.Error(why);
+      // A line break in a value would start a header (or a body) of the user's making.
+      if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+        c.Error("a header value must not contain CR, LF or NUL");
+      }
+      if (value.find('%') != std::string::npos) {
+        c.Warning(
+            "the value is sent as written: Envoy's %VARIABLE% substitution in header values is "
+            "not served");
+      }
+      if (std::string why = IgnoredHeaderOperation(op, name); !why.empty()) c.Warning(why);
     }
   }
   auto sub = c.path().Field("remove");
   for (size_t i = 0; i < ops.remove.size(); ++i) {
     auto idx = c.path().Index(i);
     if (std::string why = CheckHeaderName(ops.remove[i]); !why.empty()) c.Error(why);
+    if (std::string why = IgnoredHeaderOperation("remove", ops.remove[i]); !why.empty()) {
+      c.Warning(why);
+    }
   }
 }
 
@@ -259,6 +291,12 @@ void CheckRewrite(Checker& c, const HTTPRewrite& r) {
       c.ErrorAt("match", "required field is missing");
     } else if (std::string why = CheckRegex(*r.uri_regex_rewrite->match); !why.empty()) {
       c.ErrorAt("match", why);
+    } else {
+      RE2 re(*r.uri_regex_rewrite->match, RE2::Quiet);
+      std::string why_not;
+      if (!re.CheckRewriteString(r.uri_regex_rewrite->rewrite.value_or(""), &why_not)) {
+        c.ErrorAt("rewrite", why_not);
+      }
     }
   }
   if (r.authority) {

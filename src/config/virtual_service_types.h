@@ -105,8 +105,8 @@ void Describe(V& v, HTTPRouteDestination& t) {
     {.doc = "The relative share of the traffic this destination gets (its weight over the sum "
             "of the rule's weights; 0 gets none). With a single destination it may be omitted."});
   v("headers", t.headers,
-    {.doc = "Header changes for requests sent to (and responses from) this destination.",
-     .not_served = "header manipulation (headers)"});
+    {.doc = "Header changes for requests sent to (and responses from) this destination, applied "
+            "before the rule's own."});
 }
 
 struct RouteDestination {  // TCP and TLS routes
@@ -364,7 +364,8 @@ void Describe(V& v, HTTPRoute& t) {
     {.doc = "Hands the request to the rules of another VirtualService (one without hosts).",
      .not_served = "delegation (delegate)"});
   v("rewrite", t.rewrite,
-    {.doc = "Rewrites the path or the Host header before forwarding.", .not_served = "rewrite"});
+    {.doc = "Rewrites the path or the Host header before forwarding; the original path goes "
+            "along as x-envoy-original-path."});
   v("timeout", t.timeout,
     {.doc = "How long the gateway waits for the response before answering 504 (response flag "
             "UT); 0 or unset: no timeout."});
@@ -389,8 +390,9 @@ void Describe(V& v, HTTPRoute& t) {
     {.doc = "Cross-origin resource sharing (CORS) answers for browsers.",
      .not_served = "the CORS policy (corsPolicy)"});
   v("headers", t.headers,
-    {.doc = "Header changes for requests and responses of this rule.",
-     .not_served = "header manipulation (headers)"});
+    {.doc = "Header changes for requests and responses of this rule: remove, then set, then add. "
+            "The response changes apply to the rule's direct responses, redirects and upstream "
+            "errors too, as in Envoy (not to fault aborts)."});
 }
 
 struct TLSMatchAttributes {

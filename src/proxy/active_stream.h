@@ -44,6 +44,7 @@ struct ActiveStream {
   TableRef* table = nullptr;  // held (Worker::Acquire) until the stream is reported
   const router::Route* route = nullptr;
   const router::Cluster* cluster = nullptr;
+  const router::HeaderChanges* destination_headers = nullptr;  // the picked destination's
   int endpoint = -1;
   uint64_t lb_generation = 0;  // the load balancer's table when the endpoint was picked
   bool lb_counted = false;     // Started() was called for `endpoint` and Finished() not yet
@@ -61,6 +62,7 @@ struct ActiveStream {
   ResponseFraming framing = ResponseFraming::kContentLength;
   bool absolute_target = false;  // the request's target was in absolute form
   std::string origin_target;     // "/" + what followed the authority, when it had no path
+  std::string rewritten_target;  // the target after the route's rewrite (empty: none)
   char request_id_buf[36];
   std::string_view request_id;
 };

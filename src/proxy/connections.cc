@@ -40,6 +40,19 @@ bool FindHeaderCallback(const void* ctx, std::string_view lower_name, std::strin
   return false;
 }
 
+// The header changes for the request (or the response), the destination's level first.
+router::HeaderLevels ChangesOf(const router::HeaderChanges* destination, const router::Route& route,
+                               bool response) {
+  router::HeaderLevels levels;
+  if (destination != nullptr) {
+    const router::HeaderOps& d = response ? destination->response : destination->request;
+    if (!d.empty()) levels.levels[0] = &d;
+  }
+  const router::HeaderOps& r = response ? route.headers.response : route.headers.request;
+  if (!r.empty()) levels.levels[1] = &r;
+  return levels;
+}
+
 // Counts what AppendCodingsBeforeChunked would write.
 struct CodingCounter {
   void Append(std::string_view) {}
@@ -270,6 +283,14 @@ void DownstreamConnection::RouteRequest() {
   st.route = route;
   info.route = route;
   if (route == nullptr) return LocalReply(404, kNoRouteFound, "");
+  if (route->rewrite.rewrites_path()) {
+    const router::MatchBlock* block = route->MatchingBlock(view, vhost->gateway);
+    route->rewrite.RewritePath(view.path,
+                               block != nullptr && block->has_uri ? &block->uri : nullptr,
+                               &st.rewritten_target);
+    if (info.path.size() > view.path.size())
+      st.rewritten_target.append(info.path.substr(view.path.size()));
+  }
 
   // Envoy's fault filter runs before the router, whatever the route's action.
   st.phase = ActiveStream::Phase::kFault;
@@ -334,6 +355,7 @@ void DownstreamConnection::DispatchRoute() {
   }
   const router::WeightedCluster& wc = w_->lb().PickCluster(*route);
   st.cluster = &table.clusters()[wc.cluster];
+  st.destination_headers = wc.headers.get();
   info.cluster = st.cluster;
   if (st.cluster->missing) return LocalReply(503, kNoClusterFound, "no healthy upstream\n");
   if (st.cluster->endpoints.empty()) {
@@ -372,7 +394,16 @@ void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
     spec.client_address = st.info.client_address;
     spec.request_id = st.request_id;
     spec.target = st.info.path;
+    spec.headers = ChangesOf(st.destination_headers, *st.route, false);
     if (st.absolute_target) spec.host_override = st.info.authority;
+    if (!spec.headers.empty()) {
+      if (const std::string* host = spec.headers.SetValue("host")) spec.host_override = *host;
+    }
+    if (!st.route->rewrite.authority.empty()) spec.host_override = st.route->rewrite.authority;
+    if (st.route->rewrite.rewrites_path()) {
+      spec.target = st.rewritten_target;
+      spec.original_path = st.info.path;
+    }
     spec.chunked_body = head.chunked;
     spec.upgrade = head.upgrade;
     spec.host_fallback = ep.address_text;
@@ -536,6 +567,7 @@ ResponseSink::HeadDecision DownstreamConnection::OnResponseHead(const http::Mess
     close_after_response_ = true;
   }
   spec.framing = st.framing;
+  spec.headers = ChangesOf(st.destination_headers, *st.route, true);
   spec.close = close_after_response_;
   spec.keep_alive_10 = http10 && !close_after_response_;
   WriteResponseHead(rh, rbase, spec, out_);
@@ -623,9 +655,16 @@ void DownstreamConnection::LocalReply(int status, uint32_t flag, std::string_vie
   out_.Append(http::ReasonPhrase(status));
   out_.Append("\r\ncontent-length: ");
   out_.AppendDecimal(body.size());
-  if (!body.empty()) out_.Append("\r\ncontent-type: text/plain");
   out_.Append("\r\n", 2);
+  // As Envoy's router does, its answers on a route (a direct response, a redirect, an upstream
+  // failure) carry the route's response header changes; the fault filter's abort does not.
+  router::HeaderLevels changes;
+  if (st.route != nullptr && flag != kFaultInjected) {
+    changes = ChangesOf(st.destination_headers, *st.route, true);
+  }
+  if (!body.empty() && !changes.Drops("content-type")) out_.Append("content-type: text/plain\r\n");
   out_.Append(extra_headers);
+  if (!changes.empty()) AppendHeaderChanges(changes, out_);
   if (close_after_response_) {
     out_.Append("connection: close\r\n");
   } else if (http10) {

@@ -4,6 +4,29 @@
 
 namespace canaryd::proxy {
 using http::EqualsLower;
+namespace {
+
+void AppendHeader(std::string_view name, std::string_view value, http::Buffer& out) {
+  out.Append(name);
+  out.Append(": ", 2);
+  out.Append(value);
+  out.Append("\r\n", 2);
+}
+
+}  // namespace
+
+void AppendHeaderChanges(const router::HeaderLevels& levels, http::Buffer& out) {
+  for (size_t i = 0; i < 2; ++i) {
+    const router::HeaderOps* ops = levels.levels[i];
+    if (ops == nullptr) continue;
+    for (const auto& [name, value] : ops->set) {
+      if (name != "host" && !levels.DroppedAfter(i, name)) AppendHeader(name, value, out);
+    }
+    for (const auto& [name, value] : ops->add) {
+      if (!levels.DroppedAfter(i, name)) AppendHeader(name, value, out);
+    }
+  }
+}
 
 void WriteUpstreamRequest(const http::MessageHead& head, const char* base,
                           const UpstreamRequestSpec& spec, http::Buffer& out) {
@@ -13,10 +36,12 @@ void WriteUpstreamRequest(const http::MessageHead& head, const char* base,
   out.Append(spec.target);
   out.Append(" HTTP/1.1\r\n", 11);
   bool has_host = false;
+  bool changes = !spec.headers.empty();
   for (const http::HeaderSlice& h : head.headers) {
     std::string_view name = h.name.in(base);
     std::string_view value = h.value.in(base);
     if (http::IsHopByHop(name, connection)) continue;
+    if (changes && spec.headers.Drops(name)) continue;
     switch (name.size()) {
       case 4:
         if (EqualsLower(name, "host")) {
@@ -36,6 +61,9 @@ void WriteUpstreamRequest(const http::MessageHead& head, const char* base,
       case 17:
         if (EqualsLower(name, "x-forwarded-proto")) continue;
         break;
+      case 21:
+        if (!spec.original_path.empty() && EqualsLower(name, "x-envoy-original-path")) continue;
+        break;
       default:
         break;
     }
@@ -52,15 +80,33 @@ void WriteUpstreamRequest(const http::MessageHead& head, const char* base,
     out.Append(host);
     out.Append("\r\n", 2);
   }
-  out.Append("x-forwarded-for: ");
-  if (!spec.forwarded_for.empty()) {
-    out.Append(spec.forwarded_for);
-    out.Append(", ", 2);
+  if (!changes) {
+    out.Append("x-forwarded-for: ");
+    if (!spec.forwarded_for.empty()) {
+      out.Append(spec.forwarded_for);
+      out.Append(", ", 2);
+    }
+    out.Append(spec.client_address);
+    out.Append("\r\nx-forwarded-proto: http\r\nx-request-id: ");
+    out.Append(spec.request_id);
+    out.Append("\r\n", 2);
+  } else {
+    // Envoy applies a route's header changes after its own forwarding headers, so they may
+    // remove or replace those too.
+    if (!spec.headers.Drops("x-forwarded-for")) {
+      out.Append("x-forwarded-for: ");
+      if (!spec.forwarded_for.empty()) {
+        out.Append(spec.forwarded_for);
+        out.Append(", ", 2);
+      }
+      out.Append(spec.client_address);
+      out.Append("\r\n", 2);
+    }
+    if (!spec.headers.Drops("x-forwarded-proto")) out.Append("x-forwarded-proto: http\r\n");
+    if (!spec.headers.Drops("x-request-id")) AppendHeader("x-request-id", spec.request_id, out);
+    AppendHeaderChanges(spec.headers, out);
   }
-  out.Append(spec.client_address);
-  out.Append("\r\nx-forwarded-proto: http\r\nx-request-id: ");
-  out.Append(spec.request_id);
-  out.Append("\r\n", 2);
+  if (!spec.original_path.empty()) AppendHeader("x-envoy-original-path", spec.original_path, out);
   if (spec.upgrade) {
     std::string_view upgrade = head.Find(base, "upgrade");
     out.Append("connection: upgrade\r\nupgrade: ");
@@ -86,9 +132,11 @@ void WriteResponseHead(const http::MessageHead& head, const char* base, const Re
     out.Append(head.reason.in(base));
   }
   out.Append("\r\n", 2);
+  bool changes = !spec.headers.empty();
   for (const http::HeaderSlice& h : head.headers) {
     std::string_view name = h.name.in(base);
     if (http::IsHopByHop(name, connection)) continue;
+    if (changes && spec.headers.Drops(name)) continue;
     if (spec.framing == ResponseFraming::kChunked && name.size() == 14 &&
         EqualsLower(name, "content-length")) {
       continue;
@@ -98,6 +146,7 @@ void WriteResponseHead(const http::MessageHead& head, const char* base, const Re
     out.Append(h.value.in(base));
     out.Append("\r\n", 2);
   }
+  if (changes) AppendHeaderChanges(spec.headers, out);
   if (spec.upgrade) {
     out.Append("connection: upgrade\r\nupgrade: ");
     out.Append(head.Find(base, "upgrade"));

@@ -10,6 +10,7 @@
 
 #include "http/buffer.h"
 #include "http/message.h"
+#include "router/header_ops.h"
 
 namespace canaryd::proxy {
 
@@ -22,6 +23,9 @@ struct UpstreamRequestSpec {
   bool chunked_body = false;        // re-frame the body as chunked
   bool upgrade = false;             // keep Upgrade / Connection: upgrade (WebSocket)
   std::string_view host_fallback;   // Host for HTTP/1.0 requests that have none
+  std::string_view original_path;   // x-envoy-original-path, when the path was rewritten
+  // The route's request header changes. A `host` they set must come as host_override.
+  router::HeaderLevels headers;
 };
 
 // Appends the upstream request head for `head` (parsed from `base`).
@@ -33,10 +37,15 @@ enum class ResponseFraming { kContentLength, kChunked, kUntilClose, kNone };
 struct ResponseSpec {
   bool http10_client = false;
   ResponseFraming framing = ResponseFraming::kContentLength;
-  bool close = false;          // add connection: close
-  bool keep_alive_10 = false;  // HTTP/1.0 client that asked for keep-alive
-  bool upgrade = false;        // 101: keep Upgrade and Connection
+  bool close = false;            // add connection: close
+  bool keep_alive_10 = false;    // HTTP/1.0 client that asked for keep-alive
+  bool upgrade = false;          // 101: keep Upgrade and Connection
+  router::HeaderLevels headers;  // the route's response header changes
 };
+
+// The values the levels set and add, in Envoy's order; what a later level removes or replaces is
+// left out. `host` is not written (the request writer takes it as host_override).
+void AppendHeaderChanges(const router::HeaderLevels& levels, http::Buffer& out);
 
 void WriteResponseHead(const http::MessageHead& head, const char* base, const ResponseSpec& spec,
                        http::Buffer& out);

@@ -1,18 +1,16 @@
 #include "router/compiler.h"
 
-#include "config/pod_endpoint.h"
-
 #include <netdb.h>
-
-#include <optional>
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/ascii.h"
 #include "config/hosts.h"
 #include "config/pod_endpoint.h"
 
@@ -20,11 +18,6 @@ namespace canaryd::router {
 namespace {
 
 using config::Resource;
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 bool LabelsContain(const std::map<std::string, std::string>& labels,
                    const std::map<std::string, std::string>& wanted) {
@@ -219,7 +212,7 @@ class TableBuilder {
         case config::Kind::kServiceEntry:
           for (const std::string& h : r.As<config::ServiceEntrySpec>().hosts) {
             (h.rfind("*.", 0) == 0 ? wildcard_entries_ : service_entries_)
-                .emplace_back(Lower(h), &r);
+                .emplace_back(AsciiLower(h), &r);
           }
           break;
         case config::Kind::kWorkloadEntry:
@@ -287,7 +280,7 @@ class TableBuilder {
             if (b.host_namespace == ".") b.host_namespace = g->ns();
             b.host = h.substr(slash + 1);
           }
-          b.host = Lower(b.host);
+          b.host = AsciiLower(b.host);
           bindings_[key].push_back(b);
           ports_.insert(b.port);
         }
@@ -324,7 +317,7 @@ class TableBuilder {
           continue;
         }
         for (const std::string& raw_host : vs.hosts) {
-          std::string host = Lower(raw_host);
+          std::string host = AsciiLower(raw_host);
           if (host != "*" && host.front() != '*' && host.find('.') == std::string::npos) {
             host = config::ServiceFqdn(host, r.ns());
           }
@@ -403,6 +396,15 @@ class TableBuilder {
       }
       if (h.timeout) route.timeout_nanos = h.timeout->nanos;
       if (h.fault) route.fault = CompileFault(*h.fault);
+      if (h.rewrite) {
+        Result<RewritePolicy> rewrite = CompileRewrite(*h.rewrite);
+        if (!rewrite.ok()) {
+          error_ = route.name + ": rewrite." + rewrite.status().message();
+          return out;
+        }
+        route.rewrite = std::move(*rewrite);
+      }
+      if (h.headers) route.headers = CompileHeaderChanges(*h.headers);
       if (h.redirect) {
         route.action = Route::Action::kRedirect;
         route.redirect_uri = h.redirect->uri.value_or("");
@@ -426,7 +428,12 @@ class TableBuilder {
           // weight shift towards it later is a patch, not a full compile.
           uint32_t cluster = ClusterFor(d.destination, r.ns(), route.name);
           if (weight == 0) continue;
-          route.clusters.push_back(WeightedCluster{cluster, weight});
+          WeightedCluster wc{cluster, weight, nullptr};
+          if (d.headers) {
+            HeaderChanges changes = CompileHeaderChanges(*d.headers);
+            if (!changes.empty()) wc.headers = std::make_shared<HeaderChanges>(std::move(changes));
+          }
+          route.clusters.push_back(std::move(wc));
           route.total_weight += weight;
         }
       }
@@ -458,7 +465,7 @@ class TableBuilder {
       for (const auto& [name, sm] : in) {
         Result<StringMatcher> built = StringMatcher::Build(sm);
         if (!built.ok()) return built.status();
-        out->push_back(HeaderMatcher{lower_names ? Lower(name) : name, std::move(*built)});
+        out->push_back(HeaderMatcher{lower_names ? AsciiLower(name) : name, std::move(*built)});
       }
       return Status::Ok();
     };
@@ -482,7 +489,7 @@ class TableBuilder {
 
   Target Resolve(const std::string& host, const std::string& ns) {
     Target t;
-    for (const std::string& c : config::HostCandidates(Lower(host), ns)) {
+    for (const std::string& c : config::HostCandidates(AsciiLower(host), ns)) {
       if (auto it = services_.find(c); it != services_.end()) {
         t.service = it->second;
         t.fqdn = c;
@@ -496,7 +503,7 @@ class TableBuilder {
         }
       }
     }
-    for (const std::string& c : config::HostCandidates(Lower(host), ns)) {
+    for (const std::string& c : config::HostCandidates(AsciiLower(host), ns)) {
       for (const auto& [h, se] : wildcard_entries_) {
         if (config::HostMatches(h, c)) {
           t.entry = se;
@@ -518,7 +525,7 @@ class TableBuilder {
       const auto& dr = r->As<config::DestinationRuleSpec>();
       bool matched = false;
       bool exact = false;
-      for (const std::string& c : config::HostCandidates(Lower(dr.host), r->ns())) {
+      for (const std::string& c : config::HostCandidates(AsciiLower(dr.host), r->ns())) {
         if (c == fqdn) matched = exact = true;
         if (!matched && config::HostMatches(c, fqdn)) matched = true;
       }

@@ -66,6 +66,13 @@ bool Route::Matches(const RequestView& r, std::string_view gateway) const {
   return false;
 }
 
+const MatchBlock* Route::MatchingBlock(const RequestView& r, std::string_view gateway) const {
+  for (const MatchBlock& m : matches) {
+    if (m.Matches(r, gateway)) return &m;
+  }
+  return nullptr;
+}
+
 const VirtualHost* RouteTable::FindVirtualHost(uint32_t port, std::string_view host) const {
   const PortRoutes* pr = nullptr;
   for (const PortRoutes& p : *ports_) {

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "event/socket.h"
+#include "router/header_ops.h"
+#include "router/rewrite.h"
 #include "router/string_matcher.h"
 
 namespace canaryd::router {
@@ -88,6 +90,7 @@ struct Cluster {
 struct WeightedCluster {
   uint32_t cluster = 0;
   uint32_t weight = 0;
+  std::shared_ptr<const HeaderChanges> headers;  // the destination's `headers`; null for none
 };
 
 // When a failed attempt is tried again, and how often: Envoy's retry policy, part of the route so
@@ -138,6 +141,8 @@ struct Route {
   int64_t timeout_nanos = 0;  // 0 = no route timeout
   RetryPolicy retry;
   FaultPolicy fault;
+  RewritePolicy rewrite;
+  HeaderChanges headers;  // the rule's `headers`
   // kRedirect
   std::string redirect_uri, redirect_authority, redirect_scheme;
   uint32_t redirect_port = 0;
@@ -147,6 +152,8 @@ struct Route {
   std::string direct_body;
 
   bool Matches(const RequestView& r, std::string_view gateway) const;
+  // The first match block that holds, or null (also when the rule has none).
+  const MatchBlock* MatchingBlock(const RequestView& r, std::string_view gateway) const;
 };
 
 struct VirtualHost {

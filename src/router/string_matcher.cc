@@ -1,32 +1,14 @@
 #include "router/string_matcher.h"
 
+#include "common/ascii.h"
+
 namespace canaryd::router {
-namespace {
-
-char Lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-std::string LowerString(std::string s) {
-  for (char& c : s) c = Lower(c);
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (Lower(s[i]) != lower[i]) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 StringMatcher StringMatcher::Exact(std::string value, bool ignore_case) {
   StringMatcher m;
   m.kind_ = Kind::kExact;
   m.ignore_case_ = ignore_case;
-  m.value_ = ignore_case ? LowerString(std::move(value)) : std::move(value);
+  m.value_ = ignore_case ? AsciiLower(value) : std::move(value);
   return m;
 }
 
@@ -56,10 +38,10 @@ Result<StringMatcher> StringMatcher::Build(const config::StringMatch& m, bool ig
 bool StringMatcher::Matches(std::string_view s) const {
   switch (kind_) {
     case Kind::kExact:
-      return ignore_case_ ? EqualsIgnoreCase(s, value_) : s == value_;
+      return ignore_case_ ? EqualsAsciiLower(s, value_) : s == value_;
     case Kind::kPrefix:
       if (s.size() < value_.size()) return false;
-      return ignore_case_ ? EqualsIgnoreCase(s.substr(0, value_.size()), value_)
+      return ignore_case_ ? EqualsAsciiLower(s.substr(0, value_.size()), value_)
                           : s.compare(0, value_.size(), value_) == 0;
     case Kind::kRegex:
       return RE2::FullMatch(re2::StringPiece(s.data(), s.size()), *regex_);

@@ -1,0 +1,167 @@
+// The VirtualService's request and response changes, served through a real gateway to a real
+// backend (the demo app's /echo shows the request head as it arrived): `headers` at the rule's
+// and the destination's level in Envoy's order, and `rewrite` of the path (Istio's uri as Envoy's
+// prefix_rewrite, and uriRegexRewrite) and of the Host.
+#include <gtest/gtest.h>
+
+#include "demoapp/demo_app.h"
+#include "proxy/gateway_server.h"
+#include "testing/net.h"
+#include "testing/one_service_yaml.h"
+#include "testing/publish_yaml.h"
+
+namespace canaryd::proxy {
+namespace {
+
+using testing::Client;
+using testing::Response;
+
+// One VirtualService per host, each with the given rules, to Service "web".
+std::string VirtualServiceYaml(const std::string& name, const std::string& host,
+                               const std::string& http) {
+  return "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: " + name +
+         "}\nspec:\n  hosts: [" + host + "]\n  gateways: [gw]\n  http:\n" + http;
+}
+
+class RouteFeaturesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    demoapp::Options d;
+    d.version = "v1";
+    backend_ = std::make_unique<demoapp::DemoApp>(d);
+    ASSERT_TRUE(backend_->Start().ok());
+    gateway_port_ = testing::PickFreePort();
+    ProxyOptions o;
+    o.workers = 1;
+    o.listen_host = "127.0.0.1";
+    o.port_map[80] = gateway_port_;
+    o.seed = 7;
+    server_ = std::make_unique<GatewayServer>(o, nullptr);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  void TearDown() override {
+    server_->Stop();
+    backend_->Stop();
+  }
+
+  void Apply(const std::string& virtual_services) {
+    ASSERT_TRUE(testing::PublishYaml(
+        *server_, testing::OneServiceYaml({backend_->port()}) + virtual_services, ++generation_));
+  }
+
+  // What the backend saw of `request` (the /echo body) and the response's head.
+  Response Send(const std::string& request) {
+    Client c(gateway_port_);
+    return c.Request(request);
+  }
+
+  std::unique_ptr<demoapp::DemoApp> backend_;
+  std::unique_ptr<GatewayServer> server_;
+  uint16_t gateway_port_ = 0;
+  uint64_t generation_ = 0;
+};
+
+size_t Count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(RouteFeaturesTest, HeaderChangesApplyTheDestinationsLevelThenTheRules) {
+  Apply(VirtualServiceYaml("hdr", "hdr.example", R"(  - headers:
+      request:
+        set: {x-rule: r, x-both: rule, x-forwarded-proto: https, Host: set.example}
+        add: {x-multi: two}
+        remove: [x-drop, X-Request-Id]
+      response:
+        set: {content-type: text/x-canary}
+        add: {x-added: "yes"}
+        remove: [x-version]
+    route:
+    - destination: {host: web}
+      headers:
+        request: {set: {x-both: destination, x-dest: d}, remove: [x-rule]}
+        response: {add: {x-dest-resp: d}}
+)"));
+  Response r = Send(
+      "GET /echo HTTP/1.1\r\nHost: hdr.example\r\nX-Rule: client\r\nX-Multi: one\r\n"
+      "X-Drop: gone\r\nX-Kept: k\r\nX-Request-Id: id-1\r\n\r\n");
+  ASSERT_TRUE(r.ok);
+  ASSERT_EQ(r.status, 200) << r.head;
+  const std::string& seen = r.body;
+  EXPECT_NE(seen.find("X-Kept: k\n"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("X-Drop"), std::string::npos) << "removed: " << seen;
+  EXPECT_EQ(seen.find("client"), std::string::npos) << "set replaces the client's value";
+  EXPECT_EQ(Count(seen, "x-rule: r\n"), 1u) << "the rule's set after the destination's remove";
+  EXPECT_NE(seen.find("x-both: rule\n"), std::string::npos) << "the rule's level wins: " << seen;
+  EXPECT_EQ(seen.find("x-both: destination"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("x-dest: d\n"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("X-Multi: one\n"), std::string::npos) << "add keeps the value: " << seen;
+  EXPECT_NE(seen.find("x-multi: two\n"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("x-forwarded-proto: https\n"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("x-forwarded-proto: http\n"), std::string::npos) << "replaced: " << seen;
+  EXPECT_EQ(Count(seen, "x-request-id"), 0u) << "the gateway's own header removed: " << seen;
+  EXPECT_NE(seen.find("host: set.example\n"), std::string::npos) << seen;
+  EXPECT_EQ(Count(seen, "ost: "), 1u) << "one Host: " << seen;
+  EXPECT_EQ(r.Header("content-type"), "text/x-canary") << r.head;
+  EXPECT_EQ(r.Header("x-added"), "yes");
+  EXPECT_EQ(r.Header("x-dest-resp"), "d");
+  EXPECT_EQ(r.head.find("x-version"), std::string::npos) << r.head;
+  EXPECT_EQ(Count(r.head, "content-type"), 1u) << r.head;
+
+  // As in Envoy, the rule's response changes reach its direct responses (Istio's way to give one
+  // a content type), but not a fault filter's abort.
+  Apply(VirtualServiceYaml("hdr", "hdr.example", R"(  - match: [{uri: {prefix: /direct}}]
+    directResponse: {status: 503, body: {string: "{}"}}
+    headers: {response: {set: {content-type: application/json}}}
+  - fault: {abort: {httpStatus: 418, percentage: {value: 100}}}
+    headers: {response: {set: {x-never: "1"}}}
+    route: [{destination: {host: web}}]
+)"));
+  Response direct = Send("GET /direct HTTP/1.1\r\nHost: hdr.example\r\n\r\n");
+  EXPECT_EQ(direct.status, 503);
+  EXPECT_EQ(direct.Header("content-type"), "application/json") << direct.head;
+  EXPECT_EQ(Count(direct.head, "content-type"), 1u) << direct.head;
+  Response aborted = Send("GET /x HTTP/1.1\r\nHost: hdr.example\r\n\r\n");
+  EXPECT_EQ(aborted.status, 418);
+  EXPECT_EQ(aborted.head.find("x-never"), std::string::npos) << aborted.head;
+}
+
+TEST_F(RouteFeaturesTest, RewriteReplacesWhatThePrefixMatchedOrTheWholePathAndKeepsTheQuery) {
+  Apply(VirtualServiceYaml("rw", "rw.example", R"(  - match: [{uri: {prefix: /api/}}]
+    rewrite: {uri: /}
+    route: [{destination: {host: web}}]
+  - match: [{uri: {exact: /old}}]
+    rewrite: {uri: /echo, authority: backend.internal}
+    route: [{destination: {host: web}}]
+  - match: [{uri: {regex: "/r/[a-z]+"}}]
+    rewrite: {uriRegexRewrite: {match: "^/r/([a-z]+)$", rewrite: "/\\1"}}
+    route: [{destination: {host: web}}]
+)") + VirtualServiceYaml("rw-all", "all.example", R"(  - rewrite: {uri: /e}
+    route: [{destination: {host: web}}]
+)"));
+  Response p = Send("GET /api/echo?q=1&r=2 HTTP/1.1\r\nHost: rw.example\r\n\r\n");
+  ASSERT_EQ(p.status, 200) << p.head << p.body;
+  EXPECT_EQ(p.body.rfind("GET /echo?q=1&r=2\n", 0), 0u) << "prefix /api/ replaced: " << p.body;
+  EXPECT_NE(p.body.find("x-envoy-original-path: /api/echo?q=1&r=2\n"), std::string::npos) << p.body;
+  EXPECT_NE(p.body.find("Host: rw.example\n"), std::string::npos) << "kept: " << p.body;
+
+  Response e = Send("GET /old HTTP/1.1\r\nHost: rw.example\r\nX-Envoy-Original-Path: /x\r\n\r\n");
+  ASSERT_EQ(e.status, 200) << e.body;
+  EXPECT_EQ(e.body.rfind("GET /echo\n", 0), 0u) << "an exact match: the whole path: " << e.body;
+  EXPECT_NE(e.body.find("host: backend.internal\n"), std::string::npos) << e.body;
+  EXPECT_EQ(e.body.find("rw.example"), std::string::npos) << "Host replaced: " << e.body;
+  EXPECT_EQ(Count(e.body, "riginal-"), 1u) << "the client's copy dropped: " << e.body;
+
+  Response x = Send("GET /r/echo HTTP/1.1\r\nHost: rw.example\r\n\r\n");
+  ASSERT_EQ(x.status, 200) << x.body;
+  EXPECT_EQ(x.body.rfind("GET /echo\n", 0), 0u) << "the regex's group: " << x.body;
+
+  // No uri condition: Istio matches the prefix "/", so the value replaces only that.
+  Response a = Send("GET /cho HTTP/1.1\r\nHost: all.example\r\n\r\n");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body.rfind("GET /echo\n", 0), 0u) << a.body;
+}
+
+}  // namespace
+}  // namespace canaryd::proxy
