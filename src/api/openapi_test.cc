@@ -111,12 +111,14 @@ TEST(OpenApi, EveryFieldAndKindHasADescription) {
 
 TEST(OpenApi, NotServedFieldsSaySoInTheirDescription) {
   json http = SchemaOf<config::VirtualServiceSpec>()["properties"]["http"]["items"]["properties"];
-  std::string retries = http["retries"]["description"];
-  EXPECT_NE(retries.find("How failed requests are retried."), std::string::npos) << retries;
-  EXPECT_NE(retries.find("Not served by canaryd yet: the field is accepted and ignored, with a "
-                         "warning."),
+  std::string mirror = http["mirror"]["description"];
+  EXPECT_NE(mirror.find("Sends a copy of each request"), std::string::npos) << mirror;
+  EXPECT_NE(mirror.find("Not served by canaryd yet: the field is accepted and ignored, with a "
+                        "warning."),
             std::string::npos)
-      << retries;
+      << mirror;
+  std::string retries = http["retries"]["description"];
+  EXPECT_EQ(retries.find("Not served"), std::string::npos) << retries;
   std::string fault = http["fault"]["description"];
   EXPECT_EQ(fault.find("Not served"), std::string::npos) << fault;
   std::string timeout = http["timeout"]["description"];

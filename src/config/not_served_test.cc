@@ -43,7 +43,7 @@ spec:
   - fault: {abort: {httpStatus: 500, percentage: {value: 10}}}
     mirror: {host: web-shadow}
     mirrorPercentage: {value: 50}
-    retries: {attempts: 3}
+    retries: {attempts: 3, backoff: 25ms}
     rewrite: {uri: /v2}
     corsPolicy: {allowOrigins: [{exact: https://a.example}]}
     headers: {request: {set: {x-a: b}}}
@@ -84,7 +84,9 @@ spec:
           "t.yaml:10:23: warning: spec.http[0].mirrorPercentage: mirroring "
           "(mirrorPercentage)" +
               ignored,
-          "t.yaml:11:14: warning: spec.http[0].retries: the retry policy (retries)" + ignored,
+          "t.yaml:11:37: warning: spec.http[0].retries.backoff: retry back-off "
+          "(retries.backoff): retries go out at once" +
+              ignored,
           "t.yaml:13:17: warning: spec.http[0].corsPolicy: the CORS policy (corsPolicy)" + ignored,
           "t.yaml:18:15: warning: spec.http[1].delegate: delegation (delegate)" + ignored,
           "t.yaml:26:36: warning: spec.trafficPolicy.loadBalancer.consistentHash: "

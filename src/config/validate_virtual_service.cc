@@ -6,6 +6,7 @@
 
 #include "common/ascii.h"
 #include "config/managed_headers.h"
+#include "config/retry_on.h"
 #include "config/validate_kinds.h"
 
 namespace canaryd::config {
@@ -187,25 +188,27 @@ void CheckRetries(Checker& c, const HTTPRetry& r) {
   if (r.attempts && *r.attempts < 0) c.ErrorAt("attempts", "must be >= 0");
   CheckMinDuration(c, "perTryTimeout", r.per_try_timeout, kMillisecond);
   CheckMinDuration(c, "backoff", r.backoff, kMillisecond);
+  if (!r.attempts || *r.attempts == 0) {
+    c.Warning("attempts is 0 or unset: as in Istio, this rule's requests are not retried at all");
+  }
   if (r.retry_on) {
-    std::string_view all = *r.retry_on;
-    size_t start = 0;
-    while (start <= all.size()) {
-      size_t comma = all.find(',', start);
-      std::string_view p =
-          all.substr(start, comma == std::string_view::npos ? all.size() - start : comma - start);
-      while (!p.empty() && p.front() == ' ') p.remove_prefix(1);
-      while (!p.empty() && p.back() == ' ') p.remove_suffix(1);
-      bool is_code = !p.empty() && p.size() == 3 && std::all_of(p.begin(), p.end(), [](char ch) {
-        return ch >= '0' && ch <= '9';
-      });
-      if (!is_code && !RetryOnPolicies().contains(p)) {
+    // Conditions of HTTP/2, HTTP/3, gRPC or rate limiting: accepted, as Envoy does, but a plain
+    // HTTP/1.1 backend never produces them.
+    static const std::set<std::string_view> kNeverHere = {
+        "refused-stream", "retriable-headers", "envoy-ratelimited", "http3-post-connect-failure",
+        "cancelled",      "deadline-exceeded", "internal",          "resource-exhausted",
+        "unavailable"};
+    for (std::string_view p : SplitRetryOn(*r.retry_on)) {
+      if (RetryOnStatusCode(p) == 0 && !RetryOnPolicies().contains(p)) {
         c.ErrorAt("retryOn", "unsupported retry policy \"" + std::string(p) +
                                  "\" (Envoy retry policies such as 5xx, gateway-error, "
                                  "connect-failure, or an HTTP status code)");
+      } else if (kNeverHere.contains(p)) {
+        auto f = c.path().Field("retryOn");
+        c.Warning("\"" + std::string(p) +
+                  "\" never triggers here: it is an HTTP/2, gRPC or rate-limit condition and "
+                  "canaryd forwards HTTP/1.1");
       }
-      if (comma == std::string_view::npos) break;
-      start = comma + 1;
     }
   }
 }

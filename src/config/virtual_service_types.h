@@ -230,8 +230,11 @@ void Describe(V& v, HTTPRetry& t) {
   v("retryRemoteLocalities", t.retry_remote_localities,
     {.doc = "Whether retries may go to endpoints in other localities."});
   v("retryIgnorePreviousHosts", t.retry_ignore_previous_hosts,
-    {.doc = "Whether retries avoid the endpoints already tried."});
-  v("backoff", t.backoff, {.doc = "The base interval between retries, at least 1ms."});
+    {.doc = "Whether retries avoid the endpoints already tried; canaryd always avoids the one "
+            "that just failed when the destination has another."});
+  v("backoff", t.backoff,
+    {.doc = "The base interval between retries, at least 1ms.",
+     .not_served = "retry back-off (retries.backoff): retries go out at once"});
 }
 
 struct HTTPFaultDelay {
@@ -370,7 +373,8 @@ void Describe(V& v, HTTPRoute& t) {
     {.doc = "How long the gateway waits for the response before answering 504 (response flag "
             "UT); 0 or unset: no timeout."});
   v("retries", t.retries,
-    {.doc = "How failed requests are retried.", .not_served = "the retry policy (retries)"});
+    {.doc = "How failed requests are retried (to another endpoint when there is one). Without "
+            "it, Istio's default: 2 retries on connect-failure."});
   v("fault", t.fault,
     {.doc = "Injects delays or errors into a share of the requests, for testing resilience."});
   v("mirror", t.mirror,

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "event/event_loop.h"
+#include "http/buffer.h"
 #include "proxy/head_writer.h"
 #include "proxy/request_info.h"
 #include "proxy/upstream_request.h"
@@ -21,9 +22,10 @@ namespace canaryd::proxy {
 
 struct ActiveStream {
   ActiveStream(event::EventLoop* loop, std::function<void()> on_route_timeout,
-               std::function<void()> on_fault_delay_end)
+               std::function<void()> on_fault_delay_end, std::function<void()> on_per_try_timeout)
       : route_timer(loop, std::move(on_route_timeout)),
-        fault_timer(loop, std::move(on_fault_delay_end)) {}
+        fault_timer(loop, std::move(on_fault_delay_end)),
+        per_try_timer(loop, std::move(on_per_try_timeout)) {}
   ActiveStream(const ActiveStream&) = delete;
   ActiveStream& operator=(const ActiveStream&) = delete;
 
@@ -49,11 +51,18 @@ struct ActiveStream {
   uint64_t lb_generation = 0;  // the load balancer's table when the endpoint was picked
   bool lb_counted = false;     // Started() was called for `endpoint` and Finished() not yet
 
-  int retries = 0;                          // retries under the route's RetryPolicy
+  uint32_t retries = 0;                     // retries under the route's RetryPolicy
   int stale_resends = 0;                    // resends after a pooled connection turned out closed
   std::optional<UpstreamRequest> upstream;  // the current attempt
   event::Timer route_timer;                 // the route's timeout: 504 UT
   event::Timer fault_timer;                 // the end of a fault delay
+  event::Timer per_try_timer;               // the retry policy's perTryTimeout of this attempt
+  // The request body as framed for the upstream, kept so that a retry can send it again; once it
+  // outgrows the bound, it is dropped and the request is not retried.
+  http::Buffer retry_body;
+  bool retry_body_complete = true;
+  bool retry_counted = false;     // this attempt is a retry, counted in the retry budget
+  uint64_t retry_generation = 0;  // the load balancer's table when it was counted
 
   bool request_done = false;      // the whole request went to (or was queued for) the upstream
   bool response_started = false;  // the final response head went to the client

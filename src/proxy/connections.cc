@@ -127,7 +127,8 @@ void DownstreamConnection::Drive() {
       idle_timer_.Cancel();
       header_timer_.Arm(w_->options().request_header_timeout_nanos);
       stream_.emplace(
-          &w_->loop(), [this] { OnRouteTimeout(); }, [this] { OnFaultDelayEnd(); });
+          &w_->loop(), [this] { OnRouteTimeout(); }, [this] { OnFaultDelayEnd(); },
+          [this] { OnPerTryTimeout(); });
       stream_->info.start_nanos = w_->loop().now();
       stream_->info.start_wall_micros = w_->loop().wall_micros();
     }
@@ -182,6 +183,7 @@ void DownstreamConnection::ForwardRequestBody() {
     for (const auto& piece : parser_.body()) {
       st.info.bytes_received += piece.length;
       if (up != nullptr) up->WriteBody(piece.data, piece.length, st.chunked_request);
+      KeepForRetry(piece.data, piece.length, false);
     }
     parsed_ += used;
     if (head_copied_) {
@@ -191,6 +193,8 @@ void DownstreamConnection::ForwardRequestBody() {
     if (s == http::Parser::State::kMessageComplete) {
       st.request_done = true;
       if (up != nullptr) up->WriteEnd(st.chunked_request);
+      KeepForRetry(nullptr, 0, true);
+      ArmPerTryTimeout();
     }
     if (up != nullptr && up->connected()) FlushUpstream();
     if (!Proxying()) return;
@@ -385,7 +389,10 @@ void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
   st.lb_counted = true;
   st.lb_generation = w_->lb().generation();
   st.phase = ActiveStream::Phase::kUpstream;
-  if (pending != nullptr && !pending->empty()) {
+  // A retry sends the request again from its head and the kept body, so that its head says
+  // which attempt it is; a body too large to keep can only be a connect failure's unsent bytes.
+  bool replay = st.retries > 0 && st.retry_body_complete;
+  if (!replay && pending != nullptr && !pending->empty()) {
     // Nothing of it reached the failed endpoint: the same bytes go to this one.
     up.AdoptPending(std::move(*pending));
   } else {
@@ -407,8 +414,12 @@ void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
     spec.chunked_body = head.chunked;
     spec.upgrade = head.upgrade;
     spec.host_fallback = ep.address_text;
+    if (st.route->retry.send_attempt_count) spec.attempt_count = st.retries + 1;
     up.WriteHead(head, HeadBase(), spec);
+    if (st.retries > 0) up.WriteFramed(st.retry_body);
   }
+  st.info.attempts = st.retries + 1;
+  if (st.request_done) ArmPerTryTimeout();
   st.info.upstream_start_nanos = w_->loop().now();
   if (up.connected()) FlushUpstream();
   // The body (if any) follows as it arrives.
@@ -436,7 +447,7 @@ void DownstreamConnection::FlushUpstream() {
     case UpstreamRequest::Outcome::kConnectFailed:
       return OnConnectFailed();
     case UpstreamRequest::Outcome::kReset:
-      return UpstreamFailed(kUpstreamConnectionTermination);
+      return UpstreamReset();
     default:
       return;
   }
@@ -450,10 +461,9 @@ void DownstreamConnection::OnConnectFailed() {
   if (UpstreamRequest* up = Attached()) pending = up->TakePending();
   DetachUpstream(false);
   // The request never reached the failed endpoint: under the route's retry policy (Istio's
-  // default retries a connect failure twice) it goes to another endpoint.
-  if (!sent && st.retries < static_cast<int>(policy.num_retries) &&
-      policy.RetriesOn(router::RetryPolicy::kConnectFailure)) {
-    ++st.retries;
+  // default retries a connect failure twice) it goes to another endpoint, with the bytes the
+  // failed attempt could not send when its body was too large to keep.
+  if (MayRetry(!sent && policy.RetriesConnectFailure(), true)) {
     return StartAttempt(st.endpoint, &pending);
   }
   LocalReply(503, kUpstreamConnectionFailure,
@@ -464,6 +474,85 @@ void DownstreamConnection::OnConnectFailed() {
 void DownstreamConnection::OnRouteTimeout() {
   UpstreamFailed(kUpstreamRequestTimeout);
   if (need_drive_) Drive();
+}
+
+void DownstreamConnection::OnPerTryTimeout() {
+  // Ignored once the response has started, as Envoy does.
+  if (!Proxying() || stream_->phase != ActiveStream::Phase::kUpstream) return;
+  ActiveStream& st = *stream_;
+  if (st.response_started) return;
+  DetachUpstream(false);
+  if (MayRetry(st.route->retry.RetriesPerTryTimeout(), st.retry_body_complete)) {
+    StartAttempt(st.endpoint, nullptr);
+  } else {
+    UpstreamFailed(kUpstreamRequestTimeout);
+  }
+  if (need_drive_) Drive();
+}
+
+bool DownstreamConnection::MayRetry(bool condition, bool replayable) {
+  ActiveStream& st = *stream_;
+  ReleaseRetryBudget();  // the attempt that failed, if it was a retry
+  if (!condition || !replayable) return false;
+  if (st.retries >= st.route->retry.num_retries) {
+    if (st.route->retry.num_retries > 0) {
+      st.info.flags |= kUpstreamRetryLimitExceeded;
+      w_->counters().retries_limit_exceeded++;
+    }
+    return false;
+  }
+  if (!w_->lb().TryStartRetry(st.cluster->id)) {
+    st.info.flags |= kOverloaded;
+    w_->counters().retries_overflow++;
+    return false;
+  }
+  st.retry_counted = true;
+  st.retry_generation = w_->lb().generation();
+  ++st.retries;
+  w_->counters().retries_total++;
+  return true;
+}
+
+void DownstreamConnection::ReleaseRetryBudget() {
+  ActiveStream& st = *stream_;
+  if (!st.retry_counted) return;
+  st.retry_counted = false;
+  if (w_->lb().generation() == st.retry_generation) w_->lb().RetryFinished(st.cluster->id);
+}
+
+void DownstreamConnection::KeepForRetry(const char* data, size_t len, bool end) {
+  ActiveStream& st = *stream_;
+  if (!st.retry_body_complete || st.route == nullptr || st.route->retry.num_retries == 0) return;
+  if (st.retry_body.readable() + len + 32 > kRetryBodyLimit) {
+    st.retry_body_complete = false;
+    st.retry_body = http::Buffer();
+    return;
+  }
+  if (end) {
+    UpstreamRequest::FrameEnd(st.retry_body, st.chunked_request);
+  } else {
+    UpstreamRequest::FrameBody(st.retry_body, data, len, st.chunked_request);
+  }
+}
+
+void DownstreamConnection::ArmPerTryTimeout() {
+  ActiveStream& st = *stream_;
+  int64_t timeout = st.route->retry.per_try_timeout_nanos;
+  if (timeout > 0 && st.phase == ActiveStream::Phase::kUpstream && !st.response_started) {
+    st.per_try_timer.Arm(timeout);
+  }
+}
+
+void DownstreamConnection::UpstreamReset() {
+  ActiveStream& st = *stream_;
+  if (!st.response_started) {
+    bool sent = st.upstream && st.upstream->request_sent();
+    DetachUpstream(false);
+    if (MayRetry(st.route->retry.RetriesReset(sent), st.retry_body_complete)) {
+      return StartAttempt(st.endpoint, nullptr);
+    }
+  }
+  UpstreamFailed(kUpstreamConnectionTermination);
 }
 
 void DownstreamConnection::OnUpstreamActivity(UpstreamRequest* request) {
@@ -506,9 +595,12 @@ void DownstreamConnection::ReadResponse() {
         DetachUpstream(false);
         return StartAttempt(-1, nullptr);
       }
-      return UpstreamFailed(kUpstreamConnectionTermination);
+      return UpstreamReset();
     case UpstreamRequest::Outcome::kReset:
-      return UpstreamFailed(kUpstreamConnectionTermination);
+      return UpstreamReset();
+    case UpstreamRequest::Outcome::kRetry:
+      DetachUpstream(false);
+      return StartAttempt(st.endpoint, nullptr);
     case UpstreamRequest::Outcome::kProtocolError:
       if (!st.response_started) return BadResponseHead();
       return Abort(kUpstreamProtocolError);
@@ -534,6 +626,13 @@ ResponseSink::HeadDecision DownstreamConnection::OnResponseHead(const http::Mess
                                                                 const char* rbase) {
   ActiveStream& st = *stream_;
   const http::MessageHead& qh = parser_.head();
+  // A status the route's policy retries: the response is dropped and the request tried again.
+  if (!st.response_started && st.route->retry.num_retries > 0 &&
+      MayRetry(st.route->retry.RetriesStatus(static_cast<uint32_t>(rh.status)),
+               st.retry_body_complete)) {
+    return HeadDecision::kRetry;
+  }
+  st.per_try_timer.Cancel();
   bool http10 = qh.http_minor == 0;
   ResponseSpec spec;
   spec.http10_client = http10;
@@ -611,6 +710,7 @@ void DownstreamConnection::ResponseComplete(bool upstream_reusable) {
 void DownstreamConnection::DetachUpstream(bool reusable) {
   UpstreamRequest* up = Attached();
   if (up == nullptr) return;
+  stream_->per_try_timer.Cancel();
   FinishedOnEndpoint();
   up->Release(reusable);
 }
@@ -679,6 +779,11 @@ void DownstreamConnection::ReportRequestEnd() {
   ActiveStream& st = *stream_;
   st.route_timer.Cancel();
   st.fault_timer.Cancel();
+  st.per_try_timer.Cancel();
+  ReleaseRetryBudget();
+  if (st.retries > 0 && st.info.status > 0 && st.info.status < 500) {
+    w_->counters().retries_succeeded++;
+  }
   st.phase = ActiveStream::Phase::kDone;
   st.info.end_nanos = w_->loop().now();
   if (w_->observer() != nullptr) w_->observer()->OnRequestDone(w_->index(), st.info);
@@ -809,6 +914,8 @@ void DownstreamConnection::Close() {
     DetachUpstream(false);
     stream_->route_timer.Cancel();
     stream_->fault_timer.Cancel();
+    stream_->per_try_timer.Cancel();
+    ReleaseRetryBudget();
     if (stream_->table != nullptr) {
       w_->Release(stream_->table);
       stream_->table = nullptr;

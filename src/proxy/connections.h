@@ -37,6 +37,9 @@ class DownstreamConnection final : public event::IoHandler,
   // Resends of a request without a body after a pooled connection turned out closed by the
   // upstream before it read anything (not a retry: nothing reached the upstream).
   static constexpr int kMaxStaleResends = 3;
+  // The most request body kept for retries (Envoy buffers a request for retries likewise, up to
+  // its buffer limit); a larger body is streamed and its request is not retried.
+  static constexpr size_t kRetryBodyLimit = 64 * 1024;
 
   // ---- the server codec
   void Drive();
@@ -62,6 +65,18 @@ class DownstreamConnection final : public event::IoHandler,
   void StartAttempt(int avoid, http::Buffer* pending);
   void OnConnectFailed();
   void OnRouteTimeout();
+  void OnPerTryTimeout();
+  // Whether the request may go to another attempt now, after `condition` (what the route's
+  // policy says of the failure) held: within the retry limit (else response flag URX), within
+  // the cluster's retry budget (else UO), and with the whole request at hand (`replayable`).
+  // When true, the new attempt is counted; the caller starts it.
+  bool MayRetry(bool condition, bool replayable);
+  void ReleaseRetryBudget();
+  // A copy of body bytes for a retry, framed as sent, within kRetryBodyLimit.
+  void KeepForRetry(const char* data, size_t len, bool end);
+  void ArmPerTryTimeout();
+  // The attempt lost its connection before the response head: another one, or 503 UC.
+  void UpstreamReset();
   void FlushUpstream();
   void ReadResponse();
   // A response head the gateway cannot pass on: 502, response flag UPE.

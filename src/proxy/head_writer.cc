@@ -63,6 +63,7 @@ void WriteUpstreamRequest(const http::MessageHead& head, const char* base,
         break;
       case 21:
         if (!spec.original_path.empty() && EqualsLower(name, "x-envoy-original-path")) continue;
+        if (spec.attempt_count != 0 && EqualsLower(name, "x-envoy-attempt-count")) continue;
         break;
       default:
         break;
@@ -107,6 +108,11 @@ void WriteUpstreamRequest(const http::MessageHead& head, const char* base,
     AppendHeaderChanges(spec.headers, out);
   }
   if (!spec.original_path.empty()) AppendHeader("x-envoy-original-path", spec.original_path, out);
+  if (spec.attempt_count != 0) {
+    out.Append("x-envoy-attempt-count: ");
+    out.AppendDecimal(spec.attempt_count);
+    out.Append("\r\n", 2);
+  }
   if (spec.upgrade) {
     std::string_view upgrade = head.Find(base, "upgrade");
     out.Append("connection: upgrade\r\nupgrade: ");

@@ -24,6 +24,7 @@ struct UpstreamRequestSpec {
   bool upgrade = false;             // keep Upgrade / Connection: upgrade (WebSocket)
   std::string_view host_fallback;   // Host for HTTP/1.0 requests that have none
   std::string_view original_path;   // x-envoy-original-path, when the path was rewritten
+  uint32_t attempt_count = 0;       // x-envoy-attempt-count (0: none)
   // The route's request header changes. A `host` they set must come as host_override.
   router::HeaderLevels headers;
 };

@@ -22,6 +22,7 @@ std::string_view ResponseFlagsString(uint32_t flags, char* buf) {
       {kOverloaded, "UO"},
       {kDelayInjected, "DI"},
       {kFaultInjected, "FI"},
+      {kUpstreamRetryLimitExceeded, "URX"},
   };
   if (flags == 0) return "-";
   size_t n = 0;

@@ -26,6 +26,7 @@ enum ResponseFlag : uint32_t {
   kOverloaded = 1u << 10,                      // UO: refused, too many connections
   kDelayInjected = 1u << 11,                   // DI: held by the route's fault.delay
   kFaultInjected = 1u << 12,                   // FI: answered by the route's fault.abort
+  kUpstreamRetryLimitExceeded = 1u << 13,      // URX: a retry was due, but none was left
 };
 
 // "-" when none, else the short names joined with ",", e.g. "UF,URX" style ("UF").
@@ -57,6 +58,7 @@ struct RequestInfo {
   const router::Cluster* cluster = nullptr;
   const router::Endpoint* endpoint = nullptr;
   uint64_t table_generation = 0;  // the route table the request ran on
+  uint32_t attempts = 0;          // upstream attempts made (1 + retries; 0 for none)
 };
 
 // Gets every finished request. Called on the worker's loop thread; must not block.

@@ -36,7 +36,18 @@ void UpstreamRequest::WriteHead(const http::MessageHead& head, const char* base,
 }
 
 void UpstreamRequest::WriteBody(const char* data, size_t len, bool chunked) {
-  http::Buffer& out = conn_->out();
+  FrameBody(conn_->out(), data, len, chunked);
+}
+
+void UpstreamRequest::WriteEnd(bool chunked) {
+  FrameEnd(conn_->out(), chunked);
+}
+
+void UpstreamRequest::WriteFramed(const http::Buffer& framed) {
+  conn_->out().Append(framed.read_ptr(), framed.readable());
+}
+
+void UpstreamRequest::FrameBody(http::Buffer& out, const char* data, size_t len, bool chunked) {
   if (chunked) {
     out.AppendHex(len);
     out.Append("\r\n", 2);
@@ -47,8 +58,8 @@ void UpstreamRequest::WriteBody(const char* data, size_t len, bool chunked) {
   }
 }
 
-void UpstreamRequest::WriteEnd(bool chunked) {
-  if (chunked) conn_->out().Append("0\r\n\r\n", 5);
+void UpstreamRequest::FrameEnd(http::Buffer& out, bool chunked) {
+  if (chunked) out.Append("0\r\n\r\n", 5);
 }
 
 void UpstreamRequest::AdoptPending(http::Buffer&& pending) {
@@ -112,6 +123,7 @@ UpstreamRequest::Outcome UpstreamRequest::ReadResponse(ResponseSink& sink, bool 
       } else {
         ResponseSink::HeadDecision d = sink.OnResponseHead(head, in.read_ptr());
         if (d == ResponseSink::HeadDecision::kReject) return Outcome::kProtocolError;
+        if (d == ResponseSink::HeadDecision::kRetry) return Outcome::kRetry;
         response_started_ = true;
         if (d == ResponseSink::HeadDecision::kUpgrade) {
           in.Consume(parsed_);

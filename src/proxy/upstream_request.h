@@ -25,8 +25,9 @@ class ResponseSink {
   // A 1xx other than 101: passed on or dropped; parsing goes on.
   virtual void OnInformational(const http::MessageHead& head, const char* base) = 0;
   // The final head: passed on (kForward), passed on as the start of a tunnel (kUpgrade: parsing
-  // stops with Outcome::kUpgraded), or not passable (kReject: Outcome::kProtocolError).
-  enum class HeadDecision { kForward, kUpgrade, kReject };
+  // stops with Outcome::kUpgraded), not passable (kReject: Outcome::kProtocolError), or to be
+  // tried again under the route's retry policy (kRetry: Outcome::kRetry, nothing passed on).
+  enum class HeadDecision { kForward, kUpgrade, kReject, kRetry };
   virtual HeadDecision OnResponseHead(const http::MessageHead& head, const char* base) = 0;
   virtual void OnResponseBody(const char* data, size_t len) = 0;
   // After each batch of body bytes: send what is queued for the client.
@@ -55,6 +56,7 @@ class UpstreamRequest final : public UpstreamConnection::User {
     kComplete,         // the response is complete; Release() decides about the connection
     kUpgraded,         // 101: the connection now carries a tunnel
     kStopped,          // the client side let go of the connection meanwhile
+    kRetry,            // the response head asked for a retry (HeadDecision::kRetry)
   };
 
   UpstreamRequest(Worker& worker, Owner& owner) : worker_(worker), owner_(owner) {}
@@ -70,6 +72,11 @@ class UpstreamRequest final : public UpstreamConnection::User {
   void WriteHead(const http::MessageHead& head, const char* base, const UpstreamRequestSpec& spec);
   void WriteBody(const char* data, size_t len, bool chunked);
   void WriteEnd(bool chunked);
+  // Body bytes already framed for the upstream (a retry's copy of the body sent so far).
+  void WriteFramed(const http::Buffer& framed);
+  // The framing WriteBody and WriteEnd use, into any buffer.
+  static void FrameBody(http::Buffer& out, const char* data, size_t len, bool chunked);
+  static void FrameEnd(http::Buffer& out, bool chunked);
   // Replaces what is queued with `pending`: a retry takes over the bytes a failed attempt could
   // not send.
   void AdoptPending(http::Buffer&& pending);

@@ -45,6 +45,10 @@ struct WorkerCounters {
   uint64_t upstream_reused = 0;
   uint64_t rejected_431 = 0, rejected_400 = 0, rejected_408 = 0, rejected_413 = 0;
   uint64_t overload_refusals = 0;
+  // Retries under the routes' retry policies: started, of requests that then succeeded (a final
+  // status below 500), refused by the retry limit, refused by the retry budget.
+  uint64_t retries_total = 0, retries_succeeded = 0, retries_limit_exceeded = 0,
+           retries_overflow = 0;
   uint64_t tables_applied = 0;
   int64_t loop_lag_nanos = 0;  // how late the last timers ran
 };

@@ -13,6 +13,7 @@
 #include "common/ascii.h"
 #include "config/hosts.h"
 #include "config/pod_endpoint.h"
+#include "config/retry_on.h"
 
 namespace canaryd::router {
 namespace {
@@ -373,6 +374,45 @@ class TableBuilder {
     return out;
   }
 
+  // Istio's ConvertPolicy: no `retries` is Istio's default policy; attempts 0 (or unset) turns
+  // retries off; a retryOn list replaces the default conditions, its status codes going to
+  // retriable-status-codes.
+  static RetryPolicy CompileRetry(const config::HTTPRetry& r) {
+    RetryPolicy out;
+    if (!r.attempts || *r.attempts <= 0) {
+      out.num_retries = 0;
+      return out;
+    }
+    out.num_retries = static_cast<uint32_t>(*r.attempts);
+    out.send_attempt_count = true;
+    if (r.per_try_timeout) out.per_try_timeout_nanos = r.per_try_timeout->nanos;
+    if (!r.retry_on || r.retry_on->empty()) return out;
+    static const std::pair<std::string_view, uint32_t> kConditions[] = {
+        {"connect-failure", RetryPolicy::kConnectFailure},
+        {"refused-stream", RetryPolicy::kRefusedStream},
+        {"unavailable", RetryPolicy::kUnavailable},
+        {"cancelled", RetryPolicy::kCancelled},
+        {"retriable-status-codes", RetryPolicy::kRetriableStatusCodes},
+        {"5xx", RetryPolicy::k5xx},
+        {"gateway-error", RetryPolicy::kGatewayError},
+        {"reset", RetryPolicy::kReset},
+        {"reset-before-request", RetryPolicy::kResetBeforeRequest},
+        {"retriable-4xx", RetryPolicy::kRetriable4xx},
+    };
+    out.retry_on = 0;
+    for (std::string_view p : config::SplitRetryOn(*r.retry_on)) {
+      if (int code = config::RetryOnStatusCode(p); code != 0) {
+        out.status_codes.push_back(static_cast<uint32_t>(code));
+        out.retry_on |= RetryPolicy::kRetriableStatusCodes;
+        continue;
+      }
+      for (const auto& [name, bit] : kConditions) {
+        if (p == name) out.retry_on |= bit;
+      }
+    }
+    return out;
+  }
+
   // The routes of one VirtualService's rules, ids not yet assigned.
   std::vector<Route> CompileRoutes(const Resource& r, const config::VirtualServiceSpec& vs,
                                    bool* has_delegate) {
@@ -396,6 +436,7 @@ class TableBuilder {
       }
       if (h.timeout) route.timeout_nanos = h.timeout->nanos;
       if (h.fault) route.fault = CompileFault(*h.fault);
+      if (h.retries) route.retry = CompileRetry(*h.retries);
       if (h.rewrite) {
         Result<RewritePolicy> rewrite = CompileRewrite(*h.rewrite);
         if (!rewrite.ok()) {

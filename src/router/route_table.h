@@ -93,25 +93,59 @@ struct WeightedCluster {
   std::shared_ptr<const HeaderChanges> headers;  // the destination's `headers`; null for none
 };
 
-// When a failed attempt is tried again, and how often: Envoy's retry policy, part of the route so
-// the request path only reads it. Until the VirtualService's `retries` is served (it warns at
-// apply), every route has Istio's default: 2 retries on connect-failure, refused-stream,
-// unavailable, cancelled and retriable-status-codes. Over HTTP/1.1 to plain HTTP backends, only
-// connect-failure can happen (refused-stream is HTTP/2's, unavailable and cancelled are gRPC
-// statuses, and the default list of retriable status codes is empty).
+// When a failed attempt is tried again, and how often: Envoy's retry policy as Istio configures
+// it, part of the route so the request path only reads it (compiled in retry_policy.cc). Without
+// a VirtualService `retries`, Istio's default: 2 retries on connect-failure, refused-stream,
+// unavailable, cancelled and retriable-status-codes (with no codes listed), of which only
+// connect-failure can happen over HTTP/1.1 to plain backends.
 struct RetryPolicy {
   enum On : uint32_t {
     kConnectFailure = 1u << 0,  // no connection to the endpoint (refused, timed out)
-    kRefusedStream = 1u << 1,
-    kUnavailable = 1u << 2,
+    kRefusedStream = 1u << 1,   // HTTP/2's REFUSED_STREAM: never over HTTP/1.1
+    kUnavailable = 1u << 2,     // gRPC statuses: never for plain HTTP
     kCancelled = 1u << 3,
-    kRetriableStatusCodes = 1u << 4,
+    kRetriableStatusCodes = 1u << 4,  // a status in `status_codes`
+    k5xx = 1u << 5,                   // any 5xx, a reset, a connect failure, a per-try timeout
+    kGatewayError = 1u << 6,          // 502, 503, 504, a reset, a connect failure, a timeout
+    kReset = 1u << 7,                 // the upstream closed or reset before the response head
+    kResetBeforeRequest = 1u << 8,    // ... before any byte of the request reached it
+    kRetriable4xx = 1u << 9,          // 409
   };
-  uint32_t num_retries = 2;
-  uint32_t retry_on =
+  static constexpr uint32_t kIstioDefault =
       kConnectFailure | kRefusedStream | kUnavailable | kCancelled | kRetriableStatusCodes;
 
+  uint32_t num_retries = 2;
+  uint32_t retry_on = kIstioDefault;
+  std::vector<uint32_t> status_codes;  // for kRetriableStatusCodes
+  int64_t per_try_timeout_nanos = 0;   // 0: each attempt has the route's timeout only
+  // x-envoy-attempt-count to the upstream: on routes with a VirtualService `retries` only, so
+  // that Istio's default (no header) is kept where no retry policy was asked for.
+  bool send_attempt_count = false;
+
   bool RetriesOn(uint32_t condition) const { return (retry_on & condition) != 0; }
+  // Whether a response with `status` is retried (Envoy's wouldRetryFromHeaders).
+  bool RetriesStatus(uint32_t status) const {
+    if (RetriesOn(k5xx) && status >= 500 && status < 600) return true;
+    if (RetriesOn(kGatewayError) && status >= 502 && status <= 504) return true;
+    if (RetriesOn(kRetriable4xx) && status == 409) return true;
+    if (RetriesOn(kRetriableStatusCodes)) {
+      for (uint32_t c : status_codes) {
+        if (c == status) return true;
+      }
+    }
+    return false;
+  }
+  // Whether a connection lost before the response head is retried; `request_sent`: some of the
+  // request reached the upstream.
+  bool RetriesReset(bool request_sent) const {
+    return RetriesOn(k5xx | kGatewayError | kReset) ||
+           (!request_sent && RetriesOn(kResetBeforeRequest));
+  }
+  bool RetriesConnectFailure() const {
+    return RetriesOn(kConnectFailure | k5xx | kGatewayError | kResetBeforeRequest);
+  }
+  // A per-try timeout counts as a 504 from the upstream, as in Envoy.
+  bool RetriesPerTryTimeout() const { return RetriesStatus(504); }
 };
 
 // The VirtualService's `fault`, as Envoy's fault filter applies it before routing: a share of the

@@ -262,6 +262,7 @@ struct LogFields {
     uint64_t bytes_sent;
     int32_t status;
     uint32_t flags;
+    uint32_t attempts;
   } num;
   std::string_view text[kTextCount];
   // Known to hold no byte JSON must escape (checked for a whole record at once): strings are
@@ -280,6 +281,7 @@ LogFields FieldsOf(const proxy::RequestInfo& info) {
   f.num.bytes_sent = info.bytes_sent;
   f.num.status = info.status;
   f.num.flags = info.flags;
+  f.num.attempts = info.attempts;
   f.text[LogFields::kMethod] = info.method;
   f.text[LogFields::kPath] = info.path;
   f.text[LogFields::kProtocol] = info.protocol;
@@ -357,6 +359,8 @@ void FormatFields(const LogFields& f, AccessLogFormat format, std::string& out) 
     c.PutJsonString(f.text[F::kUpstreamHost], clean);
     c.Put(",\"upstream_cluster\":");
     c.PutJsonString(f.text[F::kCluster], clean);
+    c.Put(",\"upstream_request_attempt_count\":");
+    c.PutInt(f.num.attempts);
     c.Put(",\"route_name\":");
     c.PutJsonString(f.text[F::kRoute], clean);
     c.Put(",\"downstream_remote_address\":");

@@ -184,6 +184,10 @@ std::string Telemetry::RenderPrometheus(const RunOnWorkers& run_on_workers,
     total.rejected_413 += w.rejected_413;
     total.rejected_431 += w.rejected_431;
     total.overload_refusals += w.overload_refusals;
+    total.retries_total += w.retries_total;
+    total.retries_succeeded += w.retries_succeeded;
+    total.retries_limit_exceeded += w.retries_limit_exceeded;
+    total.retries_overflow += w.retries_overflow;
   }
   Metric(out, "canaryd_downstream_connections_active", "gauge", "Open client connections.");
   Sample(out, "canaryd_downstream_connections_active", "", total.downstream_connections_active);
@@ -207,6 +211,21 @@ std::string Telemetry::RenderPrometheus(const RunOnWorkers& run_on_workers,
   Metric(out, "canaryd_overload_refusals_total", "counter",
          "Connections refused because a worker was at --max-connections.");
   Sample(out, "canaryd_overload_refusals_total", "", total.overload_refusals);
+  // Envoy's upstream_rq_retry, _retry_success, _retry_limit_exceeded and _retry_overflow, for the
+  // whole gateway.
+  Metric(out, "canaryd_upstream_rq_retry_total", "counter",
+         "Retries started under the routes' retry policies.");
+  Sample(out, "canaryd_upstream_rq_retry_total", "", total.retries_total);
+  Metric(out, "canaryd_upstream_rq_retry_success_total", "counter",
+         "Retried requests that ended with a status below 500.");
+  Sample(out, "canaryd_upstream_rq_retry_success_total", "", total.retries_succeeded);
+  Metric(out, "canaryd_upstream_rq_retry_limit_exceeded_total", "counter",
+         "Retries not made because the route's attempts were used up (response flag URX).");
+  Sample(out, "canaryd_upstream_rq_retry_limit_exceeded_total", "", total.retries_limit_exceeded);
+  Metric(out, "canaryd_upstream_rq_retry_overflow_total", "counter",
+         "Retries not made because the retry budget (20% of a cluster's requests in flight, at "
+         "least 3) was spent (response flag UO).");
+  Sample(out, "canaryd_upstream_rq_retry_overflow_total", "", total.retries_overflow);
   Metric(out, "canaryd_config_snapshots_published_total", "counter",
          "Route tables compiled and published to the workers.");
   Sample(out, "canaryd_config_snapshots_published_total", "", health.config_snapshots_published);

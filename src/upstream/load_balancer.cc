@@ -1,5 +1,7 @@
 #include "upstream/load_balancer.h"
 
+#include <algorithm>
+
 namespace canaryd::upstream {
 
 size_t SmoothWeightedRoundRobin::Pick(const std::vector<router::WeightedCluster>& items,
@@ -75,6 +77,21 @@ void LoadBalancer::Finished(uint32_t cluster, int endpoint) {
       clusters_[cluster].active[endpoint] > 0) {
     --clusters_[cluster].active[endpoint];
   }
+}
+
+bool LoadBalancer::TryStartRetry(uint32_t cluster) {
+  if (cluster >= clusters_.size()) return false;
+  ClusterState& c = clusters_[cluster];
+  uint64_t in_flight = 0;
+  for (uint32_t a : c.active) in_flight += a;
+  uint64_t budget = std::max<uint64_t>(kMinRetryConcurrency, in_flight * kRetryBudgetPercent / 100);
+  if (c.retries >= budget) return false;
+  ++c.retries;
+  return true;
+}
+
+void LoadBalancer::RetryFinished(uint32_t cluster) {
+  if (cluster < clusters_.size() && clusters_[cluster].retries > 0) --clusters_[cluster].retries;
 }
 
 uint32_t LoadBalancer::active(uint32_t cluster, int endpoint) const {

@@ -62,6 +62,15 @@ class LoadBalancer {
   void Finished(uint32_t cluster, int endpoint);
   uint32_t active(uint32_t cluster, int endpoint) const;
 
+  // Envoy's retry budget, per worker and cluster: a retry may start while the retries in flight
+  // on the cluster are fewer than 20% of its requests in flight, or than 3, whichever is more, so
+  // retries cannot multiply the load on a failing destination. TryStartRetry counts the retry in
+  // when it returns true; RetryFinished counts it out when that attempt ends.
+  static constexpr uint32_t kRetryBudgetPercent = 20;
+  static constexpr uint32_t kMinRetryConcurrency = 3;
+  bool TryStartRetry(uint32_t cluster);
+  void RetryFinished(uint32_t cluster);
+
   Random& random() { return random_; }
   // Changes with every Reset(): a request remembers it so that it does not touch the counts of
   // a newer table when it finishes.
@@ -71,6 +80,7 @@ class LoadBalancer {
   struct ClusterState {
     uint32_t next = 0;             // round-robin cursor
     std::vector<uint32_t> active;  // requests in flight per endpoint
+    uint32_t retries = 0;          // retry attempts in flight
   };
   Random random_;
   uint64_t generation_ = 0;

@@ -120,3 +120,28 @@ TEST(Random, IsUniformEnough) {
 
 }  // namespace
 }  // namespace canaryd::upstream
+
+namespace canaryd::upstream {
+namespace {
+
+// Envoy's default retry budget: 20% of the requests in flight on the cluster, at least 3.
+TEST(LoadBalancer, TheRetryBudgetIsTwentyPercentOfTheRequestsInFlightAndAtLeastThree) {
+  auto table = TableWithPolicy("ROUND_ROBIN");
+  LoadBalancer lb(7);
+  lb.Reset(*table);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(lb.TryStartRetry(0)) << "the minimum, with none in flight";
+  EXPECT_FALSE(lb.TryStartRetry(0));
+  for (int i = 0; i < 25; ++i) lb.Started(0, i % 3);
+  EXPECT_TRUE(lb.TryStartRetry(0)) << "25 in flight: 5 retries";
+  EXPECT_TRUE(lb.TryStartRetry(0));
+  EXPECT_FALSE(lb.TryStartRetry(0)) << "the sixth";
+  lb.RetryFinished(0);
+  EXPECT_TRUE(lb.TryStartRetry(0)) << "a finished retry gives its place back";
+  EXPECT_FALSE(lb.TryStartRetry(99)) << "no such cluster";
+  lb.Reset(*table);
+  EXPECT_TRUE(lb.TryStartRetry(0)) << "a new table starts with an empty budget";
+}
+
+}  // namespace
+}  // namespace canaryd::upstream
