@@ -11,7 +11,9 @@
 #   TARGETS ["direct canaryd canaryd-bare canaryd-full nginx haproxy"]  what to measure, e.g.
 #            TARGETS="canaryd-bare canaryd-full" ROUNDS=9 for what telemetry costs, or
 #            TARGETS="canaryd canaryd-prev" PREV_BIN=OTHER/build/bin for this build against
-#            another (the same configuration and flags, interleaved)
+#            another (the same configuration and flags, interleaved), or
+#            TARGETS="canaryd canaryd-features" for what a route with header changes, a rewrite
+#            and a retry policy costs against the plain route
 #   PIN [1]  1: wrk on cpu0, proxies and backends on cpu1 for the 1-worker profile (the same
 #            one-core budget for all); the 2-worker profile is unpinned (both cores shared).
 #   OUT [bench/results/<date>]  where raw wrk output and the table go.
@@ -76,6 +78,20 @@ run_profile() {  # WORKERS
     --listen-host 127.0.0.1 --port-map "80=$pf" --admin 127.0.0.1:0 --data-dir "$TMP/full-$workers" \
     --access-log "$TMP/access-$workers.log" --access-log-format json
 
+  # The same route with request and response headers set, a path rewrite and a retry policy.
+  local pr=""
+  if [[ " $TARGETS " == *" canaryd-features "* ]]; then
+    pr=$(free_port)
+    mkdir -p "$TMP/conf-features"
+    cp "$TMP/conf/"*.yaml "$TMP/conf-features/"
+    sed -i 's|^        exact: /$|        exact: /\n    rewrite: {uri: /}\n    headers: {request: {set: {x-canary: "1"}}, response: {set: {x-served-by: canaryd}}}\n    retries: {attempts: 2, retryOn: "5xx,reset"}|' \
+      "$TMP/conf-features/web-gateway-virtualservice-90-10.yaml"
+    grep -q 'retries:' "$TMP/conf-features/web-gateway-virtualservice-90-10.yaml" ||
+      { echo "could not add the route features to the bench configuration" >&2; exit 1; }
+    launch features "$pr" "$cpu_proxy" "$BIN/canaryd" -f "$TMP/conf-features" --workers "$workers" \
+      --listen-host 127.0.0.1 --port-map "80=$pr" --admin 127.0.0.1:0 --data-dir "$TMP/features-$workers"
+  fi
+
   local pp=""
   if [[ " $TARGETS " == *" canaryd-prev "* ]]; then
     [ -x "${PREV_BIN:-}/canaryd" ] || { echo "canaryd-prev needs PREV_BIN (a bin directory)" >&2; exit 1; }
@@ -128,6 +144,7 @@ CONF
     case $t in
       direct) ports+=("$v1") ;; canaryd) ports+=("$pc") ;; canaryd-bare) ports+=("$pb") ;;
       canaryd-full) ports+=("$pf") ;; canaryd-prev) ports+=("$pp") ;;
+      canaryd-features) ports+=("$pr") ;;
       nginx) ports+=("$pn") ;; haproxy) ports+=("$ph") ;;
       *) echo "unknown target $t" >&2; exit 1 ;;
     esac
@@ -139,7 +156,7 @@ CONF
         local t=${targets[i]} pid=""
         case $t in
           canaryd) pid=$PID_canaryd ;; canaryd-bare) pid=$PID_bare ;; canaryd-full) pid=$PID_full ;;
-          canaryd-prev) pid=$PID_prev ;;
+          canaryd-prev) pid=$PID_prev ;; canaryd-features) pid=$PID_features ;;
           nginx) pid=$PID_nginx ;; haproxy) pid=$PID_haproxy ;;
           direct) pid=$PID_v1 ;;
         esac
@@ -194,8 +211,8 @@ awk '
     for (p in profiles) {
       split(p, pw, " ")
       delete r; delete c; delete q
-      split("direct canaryd canaryd-prev canaryd-bare canaryd-full nginx haproxy", names, " ")
-      for (ti = 1; ti <= 7; ti++) {
+      split("direct canaryd canaryd-prev canaryd-features canaryd-bare canaryd-full nginx haproxy", names, " ")
+      for (ti = 1; ti <= 8; ti++) {
         t = names[ti]
         key = p " " t
         if (!(key in n)) continue
@@ -213,6 +230,12 @@ awk '
         x = round_ratio(p, "canaryd", "canaryd-prev")
         printf "| %s | %s | this build / PREV_BIN: %.3fx req/s (median of %d per-round ratios), CPU per request %.1f -> %.1f us | | | | | |\n",
                pw[1], pw[2], x, rounds_used, c["canaryd-prev"], c["canaryd"]
+      }
+      if (r["canaryd-features"] > 0 && r["canaryd"] > 0) {
+        x = round_ratio(p, "canaryd-features", "canaryd")
+        printf "| %s | %s | headers+rewrite+retries route / plain route: %.3fx req/s (median of %d per-round ratios), CPU per request %.1f -> %.1f us (%+.1f%%) | | | | | |\n",
+               pw[1], pw[2], x, rounds_used, c["canaryd"], c["canaryd-features"],
+               100 * (c["canaryd-features"] / c["canaryd"] - 1)
       }
       if (r["canaryd-full"] > 0 && r["canaryd-bare"] > 0) {
         x = round_ratio(p, "canaryd-full", "canaryd-bare")

@@ -95,7 +95,6 @@ spec:
           "t.yaml:27:23: warning: spec.trafficPolicy.outlierDetection: outlier "
           "detection (outlierDetection)" +
               ignored,
-          "t.yaml:32:35: warning: spec.weight: endpoint weight" + ignored,
           "t.yaml:39:48: warning: spec.servers[0].port.protocol: a server with this "
           "protocol (\"https\") is not served yet; it is accepted and ignored",
       }));

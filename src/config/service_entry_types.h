@@ -1,6 +1,6 @@
 // ServiceEntry and WorkloadEntry (networking.istio.io), every field of Istio's API reference, with
 // Describe() (see reflect.h): JSON names, documentation, and what canaryd accepts but does not
-// serve yet (endpoint weights, unix-socket endpoints). A WorkloadEntry's spec is also the type
+// serve yet (unix-socket endpoints). A WorkloadEntry's spec is also the type
 // of a ServiceEntry's endpoints. Plain data: build on one thread, share read-only.
 #pragma once
 
@@ -50,8 +50,7 @@ void Describe(V& v, WorkloadEntrySpec& t) {
             "balancing."});
   v("weight", t.weight,
     {.doc = "The workload's share of the traffic relative to the other endpoints of the same "
-            "service.",
-     .not_served = "endpoint weight"});
+            "service (and subset), in every load-balancing policy."});
   v("serviceAccount", t.service_account,
     {.doc = "The service account of the workload, for its mesh identity."});
 }

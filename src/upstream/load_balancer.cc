@@ -22,7 +22,16 @@ void LoadBalancer::Reset(const router::RouteTable& table) {
   routes_.assign(table.route_count(), SmoothWeightedRoundRobin());
   clusters_.assign(table.clusters().size(), ClusterState());
   for (size_t i = 0; i < clusters_.size(); ++i) {
-    clusters_[i].active.assign(table.clusters()[i].endpoints.size(), 0);
+    const std::vector<router::Endpoint>& endpoints = table.clusters()[i].endpoints;
+    ClusterState& st = clusters_[i];
+    st.active.assign(endpoints.size(), 0);
+    for (const router::Endpoint& e : endpoints) {
+      uint32_t w = std::max<uint32_t>(1, e.weight);
+      st.weights.push_back(w);
+      st.total_weight += w;
+      st.weighted |= w != st.weights.front();
+    }
+    if (st.weighted) st.current.assign(endpoints.size(), 0);
   }
 }
 
@@ -36,6 +45,7 @@ int LoadBalancer::PickEndpoint(const router::Cluster& cluster, int avoid) {
   if (n == 0) return -1;
   if (n == 1) return 0;
   ClusterState& st = clusters_[cluster.id];
+  if (st.weighted && st.weights.size() == n) return PickWeighted(cluster, st, avoid);
   int pick = 0;
   switch (cluster.lb) {
     case router::LbPolicy::kRoundRobin:
@@ -77,6 +87,62 @@ void LoadBalancer::Finished(uint32_t cluster, int endpoint) {
       clusters_[cluster].active[endpoint] > 0) {
     --clusters_[cluster].active[endpoint];
   }
+}
+
+int LoadBalancer::DrawWeighted(const ClusterState& st, int skip, int skip2) {
+  if (skip2 == skip) skip2 = -1;
+  uint64_t total =
+      st.total_weight - (skip >= 0 ? st.weights[skip] : 0) - (skip2 >= 0 ? st.weights[skip2] : 0);
+  uint64_t r = random_.Below(total);
+  int last = -1;
+  for (size_t i = 0; i < st.weights.size(); ++i) {
+    int k = static_cast<int>(i);
+    if (k == skip || k == skip2) continue;
+    last = k;
+    if (r < st.weights[i]) return k;
+    r -= st.weights[i];
+  }
+  return last;  // -1 when every endpoint was skipped
+}
+
+int LoadBalancer::PickWeighted(const router::Cluster& cluster, ClusterState& st, int avoid) {
+  const size_t n = st.weights.size();
+  switch (cluster.lb) {
+    case router::LbPolicy::kRoundRobin: {
+      // nginx's smooth weighted round-robin over the endpoints. When its step lands on the
+      // endpoint to avoid, the next best takes that pick instead (and its debt).
+      int best = 0;
+      for (size_t i = 0; i < n; ++i) {
+        st.current[i] += st.weights[i];
+        if (st.current[i] > st.current[best]) best = static_cast<int>(i);
+      }
+      if (best == avoid) {
+        int other = avoid == 0 ? 1 : 0;
+        for (size_t i = 0; i < n; ++i) {
+          if (static_cast<int>(i) != avoid && st.current[i] > st.current[other]) {
+            other = static_cast<int>(i);
+          }
+        }
+        best = other;
+      }
+      st.current[best] -= static_cast<int64_t>(st.total_weight);
+      return best;
+    }
+    case router::LbPolicy::kRandom:
+      return DrawWeighted(st, avoid);
+    case router::LbPolicy::kLeastRequest: {
+      // Two candidates drawn in proportion to weight, the one with fewer requests in flight per
+      // unit of weight: Envoy weighs least-request picks by weight too (it uses a schedule of
+      // weight / (active + 1) instead of two draws).
+      int a = DrawWeighted(st, avoid);
+      int b = DrawWeighted(st, a, avoid);
+      if (b < 0) return a;  // two endpoints, one to avoid
+      uint64_t load_a = uint64_t{st.active[a] + 1} * st.weights[b];
+      uint64_t load_b = uint64_t{st.active[b] + 1} * st.weights[a];
+      return load_b < load_a ? b : a;
+    }
+  }
+  return 0;
 }
 
 bool LoadBalancer::TryStartRetry(uint32_t cluster) {

@@ -1,6 +1,7 @@
 // Per-worker picking state: which weighted destination of a route gets the next request
 // (smooth weighted round-robin), and which endpoint of a cluster serves it (LEAST_REQUEST,
-// ROUND_ROBIN or RANDOM, per DestinationRule). The state lives in the worker, indexed by the
+// ROUND_ROBIN or RANDOM, per DestinationRule, each in proportion to the endpoints' weights when
+// those differ). The state lives in the worker, indexed by the
 // ids of the current RouteTable, and is rebuilt when a new table arrives, so no lock or shared
 // atomic is touched per request. Randomness comes from an injected seed. Loop thread only.
 #pragma once
@@ -81,7 +82,17 @@ class LoadBalancer {
     uint32_t next = 0;             // round-robin cursor
     std::vector<uint32_t> active;  // requests in flight per endpoint
     uint32_t retries = 0;          // retry attempts in flight
+    // Endpoint weights (WorkloadEntry / ServiceEntry endpoint `weight`), when they differ.
+    bool weighted = false;
+    std::vector<uint32_t> weights;
+    uint64_t total_weight = 0;
+    std::vector<int64_t> current;  // smooth weighted round-robin state
   };
+  // The picks when the endpoints' weights differ.
+  int PickWeighted(const router::Cluster& cluster, ClusterState& st, int avoid);
+  // An endpoint drawn in proportion to its weight, never `skip` or `skip2` (-1: none); -1 when
+  // no other is left.
+  int DrawWeighted(const ClusterState& st, int skip, int skip2 = -1);
   Random random_;
   uint64_t generation_ = 0;
   std::vector<SmoothWeightedRoundRobin> routes_;

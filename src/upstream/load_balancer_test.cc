@@ -18,8 +18,10 @@ TEST(SmoothWeightedRoundRobin, SpreadsPicksEvenly) {
   EXPECT_EQ(order, "aabacaaaabacaa");  // nginx's documented sequence for 5/1/1, twice
 }
 
-// A table with one route to a cluster of three endpoints under the given LB policy.
-std::shared_ptr<const router::RouteTable> TableWithPolicy(const std::string& policy) {
+// A table with one route to a cluster of three endpoints under the given LB policy, with the
+// given endpoint weights (none: unweighted).
+std::shared_ptr<const router::RouteTable> TableWithPolicy(const std::string& policy,
+                                                          std::vector<int> weights = {}) {
   std::string yaml = R"(
 apiVersion: v1
 kind: Service
@@ -52,7 +54,8 @@ spec:
   for (int i = 1; i <= 3; ++i) {
     yaml += "---\napiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata: {name: e" +
             std::to_string(i) + "}\nspec: {address: 127.0.0." + std::to_string(i) +
-            ", labels: {app: web}}\n";
+            ", labels: {app: web}" +
+            (weights.empty() ? "" : ", weight: " + std::to_string(weights[i - 1])) + "}\n";
   }
   config::LoadResult loaded;
   config::LoadText(yaml, "lb.yaml", {}, loaded);
@@ -123,6 +126,47 @@ TEST(Random, IsUniformEnough) {
 
 namespace canaryd::upstream {
 namespace {
+
+// Endpoint weights 1:3:6 in every policy: round-robin exactly, random and least-request (with
+// nothing in flight) in proportion; an endpoint to avoid is never picked.
+TEST(LoadBalancer, EndpointWeightsCountInEveryPolicy) {
+  auto rr = TableWithPolicy("ROUND_ROBIN", {1, 3, 6});
+  const router::Cluster& c = rr->clusters()[0];
+  ASSERT_EQ(c.endpoints.size(), 3u);
+  LoadBalancer lb(5);
+  lb.Reset(*rr);
+  std::vector<int> counts(3, 0);
+  for (int i = 0; i < 10; ++i) ++counts[lb.PickEndpoint(c)];
+  EXPECT_EQ(counts, (std::vector<int>{1, 3, 6})) << "every window of 10 picks";
+  for (int i = 0; i < 30; ++i) EXPECT_NE(lb.PickEndpoint(c, 2), 2);
+
+  for (const char* policy : {"RANDOM", "LEAST_REQUEST"}) {
+    auto t = TableWithPolicy(policy, {1, 3, 6});
+    LoadBalancer l(9);
+    l.Reset(*t);
+    std::vector<int> n(3, 0);
+    for (int i = 0; i < 10000; ++i) ++n[l.PickEndpoint(t->clusters()[0])];
+    if (std::string(policy) == "RANDOM") {
+      EXPECT_NEAR(n[0], 1000, 150) << policy;
+      EXPECT_NEAR(n[1], 3000, 250) << policy;
+      EXPECT_NEAR(n[2], 6000, 250) << policy;
+    } else {
+      // The heavier of two candidates wins a tie: the heaviest endpoint gets the most.
+      EXPECT_LT(n[0], n[1]) << policy;
+      EXPECT_LT(n[1], n[2]) << policy;
+    }
+    for (int i = 0; i < 100; ++i) EXPECT_NE(l.PickEndpoint(t->clusters()[0], 0), 0) << policy;
+  }
+
+  // Least request per unit of weight: 3 in flight on the weight-6 endpoint and 1 on the weight-1
+  // one make the weight-6 endpoint the lighter (4/6 < 2/1).
+  auto lr = TableWithPolicy("LEAST_REQUEST", {1, 1, 6});
+  LoadBalancer l(13);
+  l.Reset(*lr);
+  l.Started(0, 0);
+  for (int i = 0; i < 3; ++i) l.Started(0, 2);
+  for (int i = 0; i < 50; ++i) EXPECT_NE(l.PickEndpoint(lr->clusters()[0], 1), 0);
+}
 
 // Envoy's default retry budget: 20% of the requests in flight on the cluster, at least 3.
 TEST(LoadBalancer, TheRetryBudgetIsTwentyPercentOfTheRequestsInFlightAndAtLeastThree) {
