@@ -77,27 +77,25 @@ spec:
 )");
   const std::string ignored = " is not served yet; the field is accepted and ignored";
   // Warnings come in the order of each type's fields: compare them as sets.
-  EXPECT_EQ(
-      Sorted(w),
-      Sorted({
-          "t.yaml:9:13: warning: spec.http[0].mirror: mirroring (mirror)" + ignored,
-          "t.yaml:10:23: warning: spec.http[0].mirrorPercentage: mirroring "
-          "(mirrorPercentage)" +
-              ignored,
-          "t.yaml:11:37: warning: spec.http[0].retries.backoff: retry back-off "
-          "(retries.backoff): retries go out at once" +
-              ignored,
-          "t.yaml:13:17: warning: spec.http[0].corsPolicy: the CORS policy (corsPolicy)" + ignored,
-          "t.yaml:18:15: warning: spec.http[1].delegate: delegation (delegate)" + ignored,
-          "t.yaml:26:36: warning: spec.trafficPolicy.loadBalancer.consistentHash: "
-          "consistent-hash load balancing (consistentHash)" +
-              ignored,
-          "t.yaml:27:23: warning: spec.trafficPolicy.outlierDetection: outlier "
-          "detection (outlierDetection)" +
-              ignored,
-          "t.yaml:39:48: warning: spec.servers[0].port.protocol: a server with this "
-          "protocol (\"https\") is not served yet; it is accepted and ignored",
-      }));
+  EXPECT_EQ(Sorted(w),
+            Sorted({
+                "t.yaml:9:13: warning: spec.http[0].mirror: mirroring (mirror)" + ignored,
+                "t.yaml:10:23: warning: spec.http[0].mirrorPercentage: mirroring "
+                "(mirrorPercentage)" +
+                    ignored,
+                "t.yaml:11:37: warning: spec.http[0].retries.backoff: retry back-off "
+                "(retries.backoff): retries go out at once" +
+                    ignored,
+                "t.yaml:18:15: warning: spec.http[1].delegate: delegation (delegate)" + ignored,
+                "t.yaml:26:36: warning: spec.trafficPolicy.loadBalancer.consistentHash: "
+                "consistent-hash load balancing (consistentHash)" +
+                    ignored,
+                "t.yaml:27:23: warning: spec.trafficPolicy.outlierDetection: outlier "
+                "detection (outlierDetection)" +
+                    ignored,
+                "t.yaml:39:48: warning: spec.servers[0].port.protocol: a server with this "
+                "protocol (\"https\") is not served yet; it is accepted and ignored",
+            }));
 }
 
 TEST(NotServed, PodFieldsWithoutAContainerRuntimeWarn) {

@@ -391,8 +391,9 @@ void Describe(V& v, HTTPRoute& t) {
     {.doc = "The share of requests mirrored (0-100); all when unset.",
      .not_served = "mirroring (mirrorPercentage)"});
   v("corsPolicy", t.cors_policy,
-    {.doc = "Cross-origin resource sharing (CORS) answers for browsers.",
-     .not_served = "the CORS policy (corsPolicy)"});
+    {.doc = "Cross-origin resource sharing (CORS) for browsers, as Envoy's CORS filter: a "
+            "preflight from an allowed origin is answered by the gateway; other responses to "
+            "an allowed origin get Access-Control-Allow-Origin (the origin itself)."});
   v("headers", t.headers,
     {.doc = "Header changes for requests and responses of this rule: remove, then set, then add. "
             "The response changes apply to the rule's direct responses, redirects and upstream "

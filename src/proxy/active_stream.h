@@ -72,6 +72,7 @@ struct ActiveStream {
   bool absolute_target = false;  // the request's target was in absolute form
   std::string origin_target;     // "/" + what followed the authority, when it had no path
   std::string rewritten_target;  // the target after the route's rewrite (empty: none)
+  std::string cors_headers;      // the route's CORS headers for this request's origin
   char request_id_buf[36];
   std::string_view request_id;
 };

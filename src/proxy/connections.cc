@@ -296,6 +296,25 @@ void DownstreamConnection::RouteRequest() {
       st.rewritten_target.append(info.path.substr(view.path.size()));
   }
 
+  // Envoy's CORS filter, before the fault filter: a preflight from an allowed origin is
+  // answered here; other requests from one get the CORS headers on their response.
+  if (route->cors.enabled) {
+    std::string_view origin = head.Find(base, "origin");
+    if (!origin.empty()) {
+      bool allowed = route->cors.AllowsOrigin(origin);
+      if (head.method == HTTP_OPTIONS && head.Has(base, "access-control-request-method")) {
+        if (allowed) {
+          std::string preflight;
+          route->cors.AppendPreflightHeaders(origin, &preflight);
+          return LocalReply(200, 0, "", preflight);
+        }
+        if (!route->cors.forward_unmatched_preflights) return LocalReply(200, 0, "");
+      } else if (allowed) {
+        route->cors.AppendResponseHeaders(origin, &st.cors_headers);
+      }
+    }
+  }
+
   // Envoy's fault filter runs before the router, whatever the route's action.
   st.phase = ActiveStream::Phase::kFault;
   const router::FaultPolicy& fault = route->fault;
@@ -667,6 +686,7 @@ ResponseSink::HeadDecision DownstreamConnection::OnResponseHead(const http::Mess
   }
   spec.framing = st.framing;
   spec.headers = ChangesOf(st.destination_headers, *st.route, true);
+  spec.cors_headers = st.cors_headers;
   spec.close = close_after_response_;
   spec.keep_alive_10 = http10 && !close_after_response_;
   WriteResponseHead(rh, rbase, spec, out_);
@@ -765,6 +785,7 @@ void DownstreamConnection::LocalReply(int status, uint32_t flag, std::string_vie
   if (!body.empty() && !changes.Drops("content-type")) out_.Append("content-type: text/plain\r\n");
   out_.Append(extra_headers);
   if (!changes.empty()) AppendHeaderChanges(changes, out_);
+  out_.Append(st.cors_headers);
   if (close_after_response_) {
     out_.Append("connection: close\r\n");
   } else if (http10) {

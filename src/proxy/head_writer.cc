@@ -143,6 +143,12 @@ void WriteResponseHead(const http::MessageHead& head, const char* base, const Re
     std::string_view name = h.name.in(base);
     if (http::IsHopByHop(name, connection)) continue;
     if (changes && spec.headers.Drops(name)) continue;
+    if (!spec.cors_headers.empty() && name.size() >= 27 &&
+        (EqualsLower(name, "access-control-allow-origin") ||
+         EqualsLower(name, "access-control-allow-credentials") ||
+         EqualsLower(name, "access-control-expose-headers"))) {
+      continue;
+    }
     if (spec.framing == ResponseFraming::kChunked && name.size() == 14 &&
         EqualsLower(name, "content-length")) {
       continue;
@@ -153,6 +159,7 @@ void WriteResponseHead(const http::MessageHead& head, const char* base, const Re
     out.Append("\r\n", 2);
   }
   if (changes) AppendHeaderChanges(spec.headers, out);
+  out.Append(spec.cors_headers);
   if (spec.upgrade) {
     out.Append("connection: upgrade\r\nupgrade: ");
     out.Append(head.Find(base, "upgrade"));

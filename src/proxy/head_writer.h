@@ -42,6 +42,9 @@ struct ResponseSpec {
   bool keep_alive_10 = false;    // HTTP/1.0 client that asked for keep-alive
   bool upgrade = false;          // 101: keep Upgrade and Connection
   router::HeaderLevels headers;  // the route's response header changes
+  // The route's CORS headers (each ending in CRLF); when set, the upstream's own
+  // Access-Control-Allow-Origin, -Allow-Credentials and -Expose-Headers are replaced.
+  std::string_view cors_headers;
 };
 
 // The values the levels set and add, in Envoy's order; what a later level removes or replaces is

@@ -165,3 +165,74 @@ TEST_F(RouteFeaturesTest, RewriteReplacesWhatThePrefixMatchedOrTheWholePathAndKe
 
 }  // namespace
 }  // namespace canaryd::proxy
+
+namespace canaryd::proxy {
+namespace {
+
+// A browser's CORS requests, as Envoy's CORS filter answers them.
+TEST_F(RouteFeaturesTest, CorsPreflightsFromAllowedOriginsAreAnsweredAndResponsesCarryTheHeaders) {
+  Apply(VirtualServiceYaml("cors", "cors.example", R"(  - corsPolicy:
+      allowOrigins: [{exact: "https://shop.example"}, {regex: "https://.*\\.test"}]
+      allowMethods: [GET, POST]
+      allowHeaders: [x-user, content-type]
+      exposeHeaders: [x-version]
+      maxAge: 24h
+      allowCredentials: true
+    route: [{destination: {host: web}}]
+)") + VirtualServiceYaml("cors-ignore", "ignore.example", R"(  - corsPolicy:
+      allowOrigins: [{exact: "https://shop.example"}]
+      unmatchedPreflights: IGNORE
+    route: [{destination: {host: web}}]
+)"));
+  const std::string preflight =
+      "OPTIONS /echo HTTP/1.1\r\nHost: cors.example\r\nOrigin: https://shop.example\r\n"
+      "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: x-user\r\n\r\n";
+  Response p = Send(preflight);
+  ASSERT_TRUE(p.ok);
+  EXPECT_EQ(p.status, 200);
+  EXPECT_EQ(p.Header("access-control-allow-origin"), "https://shop.example") << p.head;
+  EXPECT_EQ(p.Header("access-control-allow-methods"), "GET,POST");
+  EXPECT_EQ(p.Header("access-control-allow-headers"), "x-user,content-type");
+  EXPECT_EQ(p.Header("access-control-max-age"), "86400");
+  EXPECT_EQ(p.Header("access-control-allow-credentials"), "true");
+  EXPECT_EQ(p.Header("x-version"), "") << "answered by the gateway: " << p.head;
+
+  Response re = Send(
+      "OPTIONS /echo HTTP/1.1\r\nHost: cors.example\r\nOrigin: https://app.test\r\n"
+      "Access-Control-Request-Method: GET\r\n\r\n");
+  EXPECT_EQ(re.Header("access-control-allow-origin"), "https://app.test") << "the regex origin";
+
+  // An origin not allowed: the preflight goes on to the backend (FORWARD, the default) and
+  // gets no CORS headers; with IGNORE the gateway answers it, without them.
+  Response other = Send(
+      "OPTIONS /echo HTTP/1.1\r\nHost: cors.example\r\nOrigin: https://evil.example\r\n"
+      "Access-Control-Request-Method: POST\r\n\r\n");
+  ASSERT_TRUE(other.ok);
+  EXPECT_EQ(other.Header("x-version"), "v1") << "forwarded: " << other.head;
+  EXPECT_EQ(other.head.find("access-control"), std::string::npos) << other.head;
+  Response ignored = Send(
+      "OPTIONS /echo HTTP/1.1\r\nHost: ignore.example\r\nOrigin: https://evil.example\r\n"
+      "Access-Control-Request-Method: POST\r\n\r\n");
+  EXPECT_EQ(ignored.status, 200);
+  EXPECT_EQ(ignored.Header("x-version"), "") << ignored.head;
+  EXPECT_EQ(ignored.head.find("access-control"), std::string::npos) << ignored.head;
+
+  // The request itself: the allowed origin gets the origin back, credentials and the exposed
+  // headers; another origin gets none of it.
+  Response get =
+      Send("GET /echo HTTP/1.1\r\nHost: cors.example\r\nOrigin: https://shop.example\r\n\r\n");
+  ASSERT_EQ(get.status, 200);
+  EXPECT_EQ(get.Header("access-control-allow-origin"), "https://shop.example") << get.head;
+  EXPECT_EQ(get.Header("access-control-expose-headers"), "x-version");
+  EXPECT_EQ(get.Header("access-control-allow-credentials"), "true");
+  EXPECT_EQ(get.Header("access-control-allow-methods"), "") << "only on preflights";
+  Response evil =
+      Send("GET /echo HTTP/1.1\r\nHost: cors.example\r\nOrigin: https://evil.example\r\n\r\n");
+  EXPECT_EQ(evil.status, 200);
+  EXPECT_EQ(evil.head.find("access-control"), std::string::npos) << evil.head;
+  Response none = Send("OPTIONS /echo HTTP/1.1\r\nHost: cors.example\r\n\r\n");
+  EXPECT_EQ(none.Header("x-version"), "v1") << "no Origin: not CORS, forwarded";
+}
+
+}  // namespace
+}  // namespace canaryd::proxy

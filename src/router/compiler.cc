@@ -446,6 +446,14 @@ class TableBuilder {
         route.rewrite = std::move(*rewrite);
       }
       if (h.headers) route.headers = CompileHeaderChanges(*h.headers);
+      if (h.cors_policy) {
+        Result<CorsPolicy> cors = CompileCors(*h.cors_policy);
+        if (!cors.ok()) {
+          error_ = route.name + ": corsPolicy: " + cors.status().message();
+          return out;
+        }
+        route.cors = std::move(*cors);
+      }
       if (h.redirect) {
         route.action = Route::Action::kRedirect;
         route.redirect_uri = h.redirect->uri.value_or("");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "event/socket.h"
+#include "router/cors_policy.h"
 #include "router/header_ops.h"
 #include "router/rewrite.h"
 #include "router/string_matcher.h"
@@ -177,6 +178,7 @@ struct Route {
   FaultPolicy fault;
   RewritePolicy rewrite;
   HeaderChanges headers;  // the rule's `headers`
+  CorsPolicy cors;
   // kRedirect
   std::string redirect_uri, redirect_authority, redirect_scheme;
   uint32_t redirect_port = 0;
