@@ -16,6 +16,7 @@
 #include "http/parser.h"
 #include "proxy/gateway_server.h"
 #include "router/compiler.h"
+#include "testing/gateway_test_support.h"
 #include "testing/net.h"
 
 namespace canaryd::proxy {
@@ -296,11 +297,7 @@ class HostileRequests : public ::testing::Test {
  protected:
   void SetUp() override {
     port_ = testing::PickFreePort();
-    ProxyOptions o;
-    o.workers = 1;
-    o.listen_host = "127.0.0.1";
-    o.port_map[80] = port_;
-    server_ = std::make_unique<GatewayServer>(o, nullptr);
+    server_ = std::make_unique<GatewayServer>(testing::OneWorkerOptions(port_), nullptr);
     ASSERT_TRUE(server_->Start().ok());
     std::string yaml = R"(
 apiVersion: v1

@@ -15,6 +15,7 @@
 #include "event/socket.h"
 #include "proxy/gateway_server.h"
 #include "testing/black_hole_listener.h"
+#include "testing/gateway_test_support.h"
 #include "testing/net.h"
 #include "testing/one_service_yaml.h"
 #include "testing/publish_yaml.h"
@@ -44,33 +45,11 @@ class SilentBackend {
   uint16_t port_;
 };
 
-// The response flags of every finished request, in order.
-class FlagsObserver final : public RequestObserver {
- public:
-  void OnRequestDone(int, const RequestInfo& info) override {
-    char buf[64];
-    std::lock_guard<std::mutex> lock(mu_);
-    flags_.emplace_back(ResponseFlagsString(info.flags, buf));
-  }
-  std::vector<std::string> flags() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return flags_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> flags_;
-};
-
 class ProxyTimeoutsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     gateway_port_ = testing::PickFreePort();
-    ProxyOptions o;
-    o.workers = 1;
-    o.listen_host = "127.0.0.1";
-    o.port_map[80] = gateway_port_;
-    o.seed = 7;
+    ProxyOptions o = testing::OneWorkerOptions(gateway_port_, 7);
     o.request_header_timeout_nanos = 10'000'000'000;
     o.clock = &clock_;
     server_ = std::make_unique<GatewayServer>(o, &observer_);
@@ -107,7 +86,7 @@ class ProxyTimeoutsTest : public ::testing::Test {
   }
 
   ManualClock clock_;
-  FlagsObserver observer_;
+  testing::FlagsObserver observer_;
   uint16_t gateway_port_ = 0;
   uint64_t generation_ = 0;
   std::unique_ptr<GatewayServer> server_;

@@ -15,6 +15,7 @@
 
 #include "event/socket.h"
 #include "proxy/gateway_server.h"
+#include "testing/gateway_test_support.h"
 #include "testing/net.h"
 #include "testing/one_service_yaml.h"
 #include "testing/publish_yaml.h"
@@ -113,39 +114,12 @@ class AttemptBackend {
   std::thread acceptor_;
 };
 
-class FlagsObserver : public RequestObserver {
- public:
-  void OnRequestDone(int, const RequestInfo& info) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    char buf[64];
-    flags_.emplace_back(ResponseFlagsString(info.flags, buf));
-    attempts_.push_back(info.attempts);
-  }
-  std::string last_flags() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return flags_.empty() ? "" : flags_.back();
-  }
-  uint32_t last_attempts() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return attempts_.empty() ? 0 : attempts_.back();
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> flags_;
-  std::vector<uint32_t> attempts_;
-};
-
 class RetriesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     gateway_port_ = testing::PickFreePort();
-    ProxyOptions o;
-    o.workers = 1;
-    o.listen_host = "127.0.0.1";
-    o.port_map[80] = gateway_port_;
-    o.seed = 3;
-    server_ = std::make_unique<GatewayServer>(o, &observer_);
+    server_ =
+        std::make_unique<GatewayServer>(testing::OneWorkerOptions(gateway_port_, 3), &observer_);
     ASSERT_TRUE(server_->Start().ok());
   }
   void TearDown() override { server_->Stop(); }
@@ -172,7 +146,7 @@ class RetriesTest : public ::testing::Test {
     return total;
   }
 
-  FlagsObserver observer_;
+  testing::FlagsObserver observer_;
   std::unique_ptr<GatewayServer> server_;
   uint16_t gateway_port_ = 0;
   uint64_t generation_ = 0;

@@ -6,6 +6,7 @@
 
 #include "demoapp/demo_app.h"
 #include "proxy/gateway_server.h"
+#include "testing/gateway_test_support.h"
 #include "testing/net.h"
 #include "testing/one_service_yaml.h"
 #include "testing/publish_yaml.h"
@@ -31,12 +32,7 @@ class RouteFeaturesTest : public ::testing::Test {
     backend_ = std::make_unique<demoapp::DemoApp>(d);
     ASSERT_TRUE(backend_->Start().ok());
     gateway_port_ = testing::PickFreePort();
-    ProxyOptions o;
-    o.workers = 1;
-    o.listen_host = "127.0.0.1";
-    o.port_map[80] = gateway_port_;
-    o.seed = 7;
-    server_ = std::make_unique<GatewayServer>(o, nullptr);
+    server_ = std::make_unique<GatewayServer>(testing::OneWorkerOptions(gateway_port_, 7), nullptr);
     ASSERT_TRUE(server_->Start().ok());
   }
   void TearDown() override {
