@@ -197,7 +197,8 @@ spec:
               "only be set (or rewritten with rewrite.authority): this remove is ignored"}));
 
   for (const char* bad : {R"y(headers: {request: {set: {x-a: "b\r\nx-injected: 1"}}})y",
-                          R"y(rewrite: {uriRegexRewrite: {match: "^/a/(.*)", rewrite: "/\2"}})y"}) {
+                          R"y(rewrite: {uriRegexRewrite: {match: "^/a/(.*)", rewrite: "/\2"}})y",
+                          R"y(rewrite: {uri: "/x HTTP/1.1\r\nx-injected: 1"})y"}) {
     LoadResult result;
     LoadText(std::string("apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
                          "metadata: {name: vs}\nspec:\n  hosts: [web]\n  http:\n  - ") +

@@ -7,6 +7,10 @@
 
 namespace canaryd::config {
 
+// The most retries canaryd makes of one request, whatever `attempts` says: retries go out
+// without back-off, so a bound keeps one request from looping over failing endpoints.
+inline constexpr int kMaxRetryAttempts = 25;
+
 // The list's entries, spaces around each trimmed; empty entries kept (the validator refuses
 // them).
 inline std::vector<std::string_view> SplitRetryOn(std::string_view all) {

@@ -186,6 +186,11 @@ const std::set<std::string_view>& RetryOnPolicies() {
 void CheckRetries(Checker& c, const HTTPRetry& r) {
   auto scope = c.path().Field("retries");
   if (r.attempts && *r.attempts < 0) c.ErrorAt("attempts", "must be >= 0");
+  if (r.attempts && *r.attempts > kMaxRetryAttempts) {
+    auto f = c.path().Field("attempts");
+    c.Warning("canaryd makes at most " + std::to_string(kMaxRetryAttempts) +
+              " retries of a request; more are not made");
+  }
   CheckMinDuration(c, "perTryTimeout", r.per_try_timeout, kMillisecond);
   CheckMinDuration(c, "backoff", r.backoff, kMillisecond);
   if (!r.attempts || *r.attempts == 0) {
@@ -285,9 +290,26 @@ void CheckDirectResponse(Checker& c, const HTTPDirectResponse& d) {
   }
 }
 
+// A rewritten path goes into the request line: no byte that could end or split it.
+bool UnsafeInRequestTarget(std::string_view s) {
+  for (unsigned char ch : s) {
+    if (ch <= 0x20 || ch == 0x7f) return true;
+  }
+  return false;
+}
+
 void CheckRewrite(Checker& c, const HTTPRewrite& r) {
   auto scope = c.path().Field("rewrite");
   if (r.uri && r.uri_regex_rewrite) c.Error("uri and uriRegexRewrite cannot both be set");
+  if (r.uri && UnsafeInRequestTarget(*r.uri)) {
+    c.ErrorAt("uri",
+              "must not contain spaces or control characters (it goes into the request line)");
+  }
+  if (r.uri_regex_rewrite && r.uri_regex_rewrite->rewrite &&
+      UnsafeInRequestTarget(*r.uri_regex_rewrite->rewrite)) {
+    c.ErrorAt("uriRegexRewrite.rewrite",
+              "must not contain spaces or control characters (it goes into the request line)");
+  }
   if (r.uri_regex_rewrite) {
     auto rr = c.path().Field("uriRegexRewrite");
     if (!r.uri_regex_rewrite->match) {

@@ -402,7 +402,7 @@ void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
   UpstreamRequest& up = *st.upstream;
   const http::MessageHead& head = parser_.head();
   if (!up.Connect(ep, st.cluster->connect_timeout_nanos, head.method == HTTP_HEAD)) {
-    return OnConnectFailed();
+    return OnConnectFailed(pending);
   }
   w_->lb().Started(st.cluster->id, st.endpoint);
   st.lb_counted = true;
@@ -472,12 +472,16 @@ void DownstreamConnection::FlushUpstream() {
   }
 }
 
-void DownstreamConnection::OnConnectFailed() {
+void DownstreamConnection::OnConnectFailed(http::Buffer* carried) {
   ActiveStream& st = *stream_;
   const router::RetryPolicy& policy = st.route->retry;
   bool sent = st.upstream && st.upstream->request_sent();
   http::Buffer pending;
-  if (UpstreamRequest* up = Attached()) pending = up->TakePending();
+  if (UpstreamRequest* up = Attached()) {
+    pending = up->TakePending();
+  } else if (carried != nullptr) {
+    pending = std::move(*carried);
+  }
   DetachUpstream(false);
   // The request never reached the failed endpoint: under the route's retry policy (Istio's
   // default retries a connect failure twice) it goes to another endpoint, with the bytes the
@@ -783,8 +787,12 @@ void DownstreamConnection::LocalReply(int status, uint32_t flag, std::string_vie
     changes = ChangesOf(st.destination_headers, *st.route, true);
   }
   if (!body.empty() && !changes.Drops("content-type")) out_.Append("content-type: text/plain\r\n");
-  out_.Append(extra_headers);
-  if (!changes.empty()) AppendHeaderChanges(changes, out_);
+  // A redirect's Location gives way to a Location the route's response changes set, as Envoy
+  // applies those after building the redirect.
+  if (!(extra_headers.starts_with("location: ") && changes.Drops("location"))) {
+    out_.Append(extra_headers);
+  }
+  if (!changes.empty()) AppendHeaderChanges(changes, out_, !st.cors_headers.empty());
   out_.Append(st.cors_headers);
   if (close_after_response_) {
     out_.Append("connection: close\r\n");

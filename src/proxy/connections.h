@@ -63,7 +63,8 @@ class DownstreamConnection final : public event::IoHandler,
   // kPick, then kUpstream: an endpoint (not `avoid`) and an UpstreamRequest to it. `pending`: the
   // request bytes a failed attempt did not send, which the new one sends instead of a new head.
   void StartAttempt(int avoid, http::Buffer* pending);
-  void OnConnectFailed();
+  // `carried`: the bytes an attempt that failed before it had a connection was to send.
+  void OnConnectFailed(http::Buffer* carried = nullptr);
   void OnRouteTimeout();
   void OnPerTryTimeout();
   // Whether the request may go to another attempt now, after `condition` (what the route's

@@ -15,15 +15,20 @@ void AppendHeader(std::string_view name, std::string_view value, http::Buffer& o
 
 }  // namespace
 
-void AppendHeaderChanges(const router::HeaderLevels& levels, http::Buffer& out) {
+void AppendHeaderChanges(const router::HeaderLevels& levels, http::Buffer& out, bool skip_cors) {
+  auto skipped = [&](const std::string& name) {
+    return skip_cors && name.starts_with("access-control-");
+  };
   for (size_t i = 0; i < 2; ++i) {
     const router::HeaderOps* ops = levels.levels[i];
     if (ops == nullptr) continue;
     for (const auto& [name, value] : ops->set) {
-      if (name != "host" && !levels.DroppedAfter(i, name)) AppendHeader(name, value, out);
+      if (name != "host" && !levels.DroppedAfter(i, name) && !skipped(name)) {
+        AppendHeader(name, value, out);
+      }
     }
     for (const auto& [name, value] : ops->add) {
-      if (!levels.DroppedAfter(i, name)) AppendHeader(name, value, out);
+      if (!levels.DroppedAfter(i, name) && !skipped(name)) AppendHeader(name, value, out);
     }
   }
 }
@@ -107,8 +112,11 @@ void WriteUpstreamRequest(const http::MessageHead& head, const char* base,
     if (!spec.headers.Drops("x-request-id")) AppendHeader("x-request-id", spec.request_id, out);
     AppendHeaderChanges(spec.headers, out);
   }
-  if (!spec.original_path.empty()) AppendHeader("x-envoy-original-path", spec.original_path, out);
-  if (spec.attempt_count != 0) {
+  // The gateway's own x-envoy-* headers give way to the route's changes of them.
+  if (!spec.original_path.empty() && !(changes && spec.headers.Drops("x-envoy-original-path"))) {
+    AppendHeader("x-envoy-original-path", spec.original_path, out);
+  }
+  if (spec.attempt_count != 0 && !(changes && spec.headers.Drops("x-envoy-attempt-count"))) {
     out.Append("x-envoy-attempt-count: ");
     out.AppendDecimal(spec.attempt_count);
     out.Append("\r\n", 2);
@@ -158,7 +166,7 @@ void WriteResponseHead(const http::MessageHead& head, const char* base, const Re
     out.Append(h.value.in(base));
     out.Append("\r\n", 2);
   }
-  if (changes) AppendHeaderChanges(spec.headers, out);
+  if (changes) AppendHeaderChanges(spec.headers, out, !spec.cors_headers.empty());
   out.Append(spec.cors_headers);
   if (spec.upgrade) {
     out.Append("connection: upgrade\r\nupgrade: ");

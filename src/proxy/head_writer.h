@@ -49,7 +49,10 @@ struct ResponseSpec {
 
 // The values the levels set and add, in Envoy's order; what a later level removes or replaces is
 // left out. `host` is not written (the request writer takes it as host_override).
-void AppendHeaderChanges(const router::HeaderLevels& levels, http::Buffer& out);
+// With `skip_cors`, Access-Control-* changes are left out: the CORS policy's own values replace
+// them, as Envoy's CORS filter runs after the router's header changes.
+void AppendHeaderChanges(const router::HeaderLevels& levels, http::Buffer& out,
+                         bool skip_cors = false);
 
 void WriteResponseHead(const http::MessageHead& head, const char* base, const ResponseSpec& spec,
                        http::Buffer& out);

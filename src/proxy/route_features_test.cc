@@ -179,6 +179,10 @@ TEST_F(RouteFeaturesTest, CorsPreflightsFromAllowedOriginsAreAnsweredAndResponse
       allowOrigins: [{exact: "https://shop.example"}]
       unmatchedPreflights: IGNORE
     route: [{destination: {host: web}}]
+)") + VirtualServiceYaml("cors-set", "set.example", R"(  - corsPolicy:
+      allowOrigins: [{exact: "https://shop.example"}]
+    headers: {response: {set: {access-control-allow-origin: "*", x-rule: r}}}
+    route: [{destination: {host: web}}]
 )"));
   const std::string preflight =
       "OPTIONS /echo HTTP/1.1\r\nHost: cors.example\r\nOrigin: https://shop.example\r\n"
@@ -222,10 +226,18 @@ TEST_F(RouteFeaturesTest, CorsPreflightsFromAllowedOriginsAreAnsweredAndResponse
   EXPECT_EQ(get.Header("access-control-expose-headers"), "x-version");
   EXPECT_EQ(get.Header("access-control-allow-credentials"), "true");
   EXPECT_EQ(get.Header("access-control-allow-methods"), "") << "only on preflights";
+
   Response evil =
       Send("GET /echo HTTP/1.1\r\nHost: cors.example\r\nOrigin: https://evil.example\r\n\r\n");
   EXPECT_EQ(evil.status, 200);
   EXPECT_EQ(evil.head.find("access-control"), std::string::npos) << evil.head;
+  // The CORS policy's value replaces a rule's own Access-Control-Allow-Origin, as Envoy's CORS
+  // filter runs after the router's header changes.
+  Response set =
+      Send("GET /echo HTTP/1.1\r\nHost: set.example\r\nOrigin: https://shop.example\r\n\r\n");
+  EXPECT_EQ(Count(set.head, "access-control-allow-origin"), 1u) << set.head;
+  EXPECT_EQ(set.Header("access-control-allow-origin"), "https://shop.example") << set.head;
+  EXPECT_EQ(set.Header("x-rule"), "r");
   Response none = Send("OPTIONS /echo HTTP/1.1\r\nHost: cors.example\r\n\r\n");
   EXPECT_EQ(none.Header("x-version"), "v1") << "no Origin: not CORS, forwarded";
 }

@@ -383,7 +383,7 @@ class TableBuilder {
       out.num_retries = 0;
       return out;
     }
-    out.num_retries = static_cast<uint32_t>(*r.attempts);
+    out.num_retries = static_cast<uint32_t>(std::min(*r.attempts, config::kMaxRetryAttempts));
     out.send_attempt_count = true;
     if (r.per_try_timeout) out.per_try_timeout_nanos = r.per_try_timeout->nanos;
     if (!r.retry_on || r.retry_on->empty()) return out;

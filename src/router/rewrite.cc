@@ -9,6 +9,7 @@ void RewritePolicy::RewritePath(std::string_view path, const StringMatcher* uri_
   if (regex != nullptr) {
     std::string rewritten(path);
     RE2::GlobalReplace(&rewritten, *regex, substitution);
+    if (rewritten.empty() || rewritten.front() != '/') out->push_back('/');
     out->append(rewritten);
     return;
   }
@@ -22,13 +23,15 @@ void RewritePolicy::RewritePath(std::string_view path, const StringMatcher* uri_
         uri_match->kind() == StringMatcher::Kind::kPrefix ? uri_match->value().size() : path.size();
   }
   matched = std::min(matched, path.size());
+  size_t start = out->size();
   out->append(uri);
   out->append(path.substr(matched));
+  if (out->size() == start || (*out)[start] != '/') out->insert(start, 1, '/');
 }
 
 Result<RewritePolicy> CompileRewrite(const config::HTTPRewrite& r) {
   RewritePolicy out;
-  if (r.uri) {
+  if (r.uri && !r.uri->empty()) {  // proto3: an empty string is unset
     out.has_uri = true;
     out.uri = *r.uri;
   }
