@@ -12,7 +12,7 @@ packages=(
   # toolchain
   build-essential cmake pkg-config git clang-format
   # libraries (see README "Libraries")
-  libyaml-dev libre2-dev node-llhttp libnghttp2-dev libssl-dev nlohmann-json3-dev
+  libyaml-dev libre2-dev libxxhash-dev node-llhttp libnghttp2-dev libssl-dev nlohmann-json3-dev
   libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # test and benchmark peers

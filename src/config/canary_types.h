@@ -169,6 +169,26 @@ void Describe(V& v, CanarySequential& t) {
             "0.01; split evenly between the tests)."});
 }
 
+// canaryd's sticky canary (see config/sticky_canary.h), in Flagger's field names where it has
+// them: a user keeps their side while the weight grows.
+struct CanarySessionAffinity {
+  std::optional<std::string> cookie_name;
+  std::optional<int64_t> max_age;
+  std::optional<std::string> header_name;
+};
+template <class V>
+void Describe(V& v, CanarySessionAffinity& t) {
+  v("cookieName", t.cookie_name,
+    {.doc = "The cookie that names a user; canaryd sets it on a user's first response. A user "
+            "whose name hashes into bucket b of 10000 is on the canary while b < weight x 100, "
+            "so the canary's users only grow as the weight grows, and a rollback returns all."});
+  v("maxAge", t.max_age,
+    {.doc = "The cookie's lifetime in seconds (default 86400; 0: a session cookie)."});
+  v("headerName", t.header_name,
+    {.doc = "Instead of a cookie, a request header that carries a user id (users without it get "
+            "the weighted pick)."});
+}
+
 struct CanaryAnalysis {
   std::optional<Duration> interval;
   std::optional<int64_t> threshold;
@@ -180,6 +200,7 @@ struct CanaryAnalysis {
   std::optional<int64_t> min_requests;
   std::optional<int64_t> provider_error_limit;
   std::optional<CanarySequential> sequential;
+  std::optional<CanarySessionAffinity> session_affinity;
   std::optional<std::vector<CanaryMetric>> metrics;
   std::vector<CanaryWebhook> webhooks;
 };
@@ -211,6 +232,10 @@ void Describe(V& v, CanaryAnalysis& t) {
     {.doc = "Consecutive errors of a metric provider or webhook (unreachable, timed out) that "
             "count as one failed check (default 4); fewer hold the rollout."});
   v("sequential", t.sequential, {.doc = "The continuous, anytime-valid sequential tests."});
+  v("sessionAffinity", t.session_affinity,
+    {.doc = "Sticky canary: each user stays on one side as the weight grows (the controller sets "
+            "the canaryd.io/sticky-canary annotation on the VirtualService and puts the canary "
+            "after the stable in the route)."});
   v("metrics", t.metrics,
     {.doc = "The checks of each interval. When unset: request-success-rate min 99 and "
             "request-duration max 500 (ms); an empty list checks none."});

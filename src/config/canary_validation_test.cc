@@ -86,6 +86,12 @@ TEST(CanaryValidation, EachMistakeIsRefusedWithItsPath) {
       {"  analysis: {threshold: 0}\n", "spec.analysis.threshold: must be at least 1"},
       {"  analysis: {sequential: {alpha: 0}}\n",
        "spec.analysis.sequential.alpha: must be above 0 and at most 0.5"},
+      {"  analysis: {sessionAffinity: {cookieName: u, headerName: x-user}}\n",
+       "spec.analysis.sessionAffinity: set one of cookieName or headerName"},
+      {"  analysis: {sessionAffinity: {headerName: x-user, maxAge: 5}}\n",
+       "spec.analysis.sessionAffinity: maxAge is for a cookie: set cookieName"},
+      {"  analysis: {sessionAffinity: {cookieName: \"a b\"}}\n",
+       "spec.analysis.sessionAffinity: \"a b\" is not a valid cookie name"},
       {"  analysis: {metrics: [{name: request-success-rate}]}\n",
        "spec.analysis.metrics[0]: needs thresholdRange, relativeToStable or both: otherwise it "
        "checks nothing"},

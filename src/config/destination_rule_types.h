@@ -1,6 +1,7 @@
 // DestinationRule (networking.istio.io), every field of Istio's API reference, with Describe()
 // (see reflect.h): JSON names, documentation, and what canaryd accepts but does not serve yet
-// (it serves subsets, loadBalancer.simple and connectionPool.tcp.connectTimeout). Plain data:
+// (it serves subsets, loadBalancer.simple and consistentHash, and
+// connectionPool.tcp.connectTimeout). Plain data:
 // build on one thread, share read-only.
 #pragma once
 
@@ -179,9 +180,10 @@ void Describe(V& v, LoadBalancerSettings& t) {
      .not_served = "load balancer",
      .not_served_values = kNotServedSimpleLB});
   v("consistentHash", t.consistent_hash,
-    {.doc = "Picks endpoints by a hash of a header, cookie, query parameter or the client's "
-            "address, for session affinity.",
-     .not_served = "consistent-hash load balancing (consistentHash)"});
+    {
+        .doc = "Picks endpoints by a hash of a header, cookie, query parameter or the client's "
+               "address, for session affinity.",
+    });
   v("localityLbSetting", t.locality_lb_setting,
     {.doc = "Locality-aware load balancing: distribution and failover between localities.",
      .not_served = "locality load balancing (localityLbSetting)"});

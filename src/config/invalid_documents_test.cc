@@ -638,6 +638,38 @@ const std::vector<InvalidCase>& Cases() {
 )",
        {"t.yaml:9:21: spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.name: required "
         "field is missing"}},
+      {"dr_maglev_table_not_prime",
+       kDestinationRule,
+       R"(  host: web
+  trafficPolicy:
+    loadBalancer:
+      consistentHash: {httpHeaderName: x-user, maglev: {tableSize: 1000}}
+)",
+       {"t.yaml:8:68: spec.trafficPolicy.loadBalancer.consistentHash.maglev.tableSize: must be a "
+        "prime number no larger than 5000011 (as Envoy requires)"}},
+      {"dr_cookie_attribute_injection",
+       kDestinationRule,
+       R"(  host: web
+  trafficPolicy:
+    loadBalancer:
+      consistentHash:
+        httpCookie: {name: "a;b", ttl: 1s, path: "/;Domain=evil", attributes: [{name: x, value: "y;z"}]}
+)",
+       {"t.yaml:9:28: spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.name: a cookie "
+        "name cannot hold spaces, '=', ',', ';' or control characters",
+        "t.yaml:9:50: spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.path: a cookie "
+        "path cannot hold ';' or control characters",
+        "t.yaml:9:80: spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes[0]: a "
+        "cookie attribute cannot hold ';' or control characters"}},
+      {"vs_sticky_canary_annotation",
+       "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: vs\n"
+       "  annotations: {canaryd.io/sticky-canary: \"cookie=u; max-age=-1\"}\nspec:\n",
+       R"(  hosts: [web]
+  http: [{route: [{destination: {host: web}}]}]
+)",
+       {"t.yaml:5:16: metadata.annotations.canaryd.io/sticky-canary: max-age must be a whole "
+        "number of seconds from 0 to 34560000 (400 days, RFC 6265bis's cap); 0 makes a session "
+        "cookie"}},
       {"se_no_hosts",
        kServiceEntry,
        R"(  ports:

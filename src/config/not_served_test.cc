@@ -87,9 +87,6 @@ spec:
                 "(retries.backoff): retries go out at once" +
                     ignored,
                 "t.yaml:18:15: warning: spec.http[1].delegate: delegation (delegate)" + ignored,
-                "t.yaml:26:36: warning: spec.trafficPolicy.loadBalancer.consistentHash: "
-                "consistent-hash load balancing (consistentHash)" +
-                    ignored,
                 "t.yaml:27:23: warning: spec.trafficPolicy.outlierDetection: outlier "
                 "detection (outlierDetection)" +
                     ignored,

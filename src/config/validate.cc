@@ -12,6 +12,7 @@ void ValidateResource(const Resource& r, Diagnostics& diags) {
       ValidateGateway(c, r.As<GatewaySpec>());
       break;
     case Kind::kVirtualService:
+      ValidateStickyCanaryAnnotation(c, r.metadata);
       ValidateVirtualService(c, r.As<VirtualServiceSpec>());
       break;
     case Kind::kDestinationRule:

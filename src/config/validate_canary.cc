@@ -3,6 +3,7 @@
 #include <set>
 
 #include "config/query_template.h"
+#include "config/sticky_canary.h"
 #include "config/validate_kinds.h"
 
 namespace canaryd::config {
@@ -239,6 +240,10 @@ void ValidateCanary(Checker& c, const CanarySpec& s) {
       auto scope = c.path().Field("sequential");
       c.ErrorAt("alpha", "must be above 0 and at most 0.5");
     }
+  }
+  if (a.session_affinity) {
+    Result<std::string> sticky = StickyCanaryAnnotationOf(*a.session_affinity);
+    if (!sticky.ok()) c.ErrorAt("sessionAffinity", sticky.status().message());
   }
   if (a.metrics) {
     auto scope = c.path().Field("metrics");

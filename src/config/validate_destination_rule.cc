@@ -1,6 +1,7 @@
 // DestinationRule rules, after Istio's validateDestinationRule / validateTrafficPolicy.
 #include <set>
 
+#include "config/hash_limits.h"
 #include "config/validate_kinds.h"
 
 namespace canaryd::config {
@@ -35,6 +36,38 @@ void CheckLoadBalancer(Checker& c, const LoadBalancerSettings& lb) {
       auto cookie = c.path().Field("httpCookie");
       if (h.http_cookie->name.empty()) c.ErrorAt("name", "required field is missing");
       if (h.http_cookie->ttl && h.http_cookie->ttl->nanos < 0) c.ErrorAt("ttl", "must be >= 0");
+      // The gateway writes these into a Set-Cookie header (when ttl is set).
+      auto bad = [](std::string_view v) {
+        return v.find_first_of(std::string_view(";\r\n\0", 4)) != std::string_view::npos;
+      };
+      if (bad(h.http_cookie->name) ||
+          h.http_cookie->name.find_first_of(" =,\t") != std::string::npos) {
+        c.ErrorAt("name", "a cookie name cannot hold spaces, '=', ',', ';' or control characters");
+      }
+      if (h.http_cookie->path && bad(*h.http_cookie->path)) {
+        c.ErrorAt("path", "a cookie path cannot hold ';' or control characters");
+      }
+      for (size_t i = 0; i < h.http_cookie->attributes.size(); ++i) {
+        const HTTPCookieAttribute& a = h.http_cookie->attributes[i];
+        if (bad(a.name) || (a.value && bad(*a.value))) {
+          auto at = c.path().Field("attributes");
+          auto idx = c.path().Index(i);
+          c.Error("a cookie attribute cannot hold ';' or control characters");
+        }
+      }
+    }
+    if (h.maglev && h.maglev->table_size) {
+      uint64_t n = *h.maglev->table_size;
+      if (!IsPrime(n) || n > kMaxMaglevSize) {
+        c.ErrorAt("maglev.tableSize", "must be a prime number no larger than " +
+                                          std::to_string(kMaxMaglevSize) + " (as Envoy requires)");
+      }
+    }
+    uint64_t ring = h.ring_hash && h.ring_hash->minimum_ring_size ? *h.ring_hash->minimum_ring_size
+                                                                  : h.minimum_ring_size.value_or(0);
+    if (ring > kMaxRingSize) {
+      c.WarningAt(h.ring_hash ? "ringHash.minimumRingSize" : "minimumRingSize",
+                  "the ring is capped at " + std::to_string(kMaxRingSize) + " entries");
     }
   }
   if (lb.locality_lb_setting) {

@@ -7,6 +7,8 @@
 namespace canaryd::config {
 
 void ValidateMetadata(Checker& c, const Resource& r);
+// The canaryd.io/sticky-canary annotation (config/sticky_canary.h).
+void ValidateStickyCanaryAnnotation(Checker& c, const ObjectMeta& meta);
 void ValidateVirtualService(Checker& c, const VirtualServiceSpec& vs);
 void ValidateGateway(Checker& c, const GatewaySpec& gw);
 void ValidateDestinationRule(Checker& c, const DestinationRuleSpec& dr);

@@ -7,6 +7,7 @@
 #include "common/ascii.h"
 #include "config/managed_headers.h"
 #include "config/retry_on.h"
+#include "config/sticky_canary.h"
 #include "config/validate_kinds.h"
 
 namespace canaryd::config {
@@ -421,6 +422,14 @@ void CheckHttpRoute(Checker& c, const HTTPRoute& r, bool in_delegate) {
 }
 
 }  // namespace
+
+void ValidateStickyCanaryAnnotation(Checker& c, const ObjectMeta& meta) {
+  Result<std::optional<StickyCanary>> sticky = StickyCanaryOf(meta.annotations);
+  if (sticky.ok()) return;
+  auto m = c.path().Field("metadata");
+  auto a = c.path().Field("annotations");
+  c.ErrorAt(kStickyCanaryAnnotation, sticky.status().message());
+}
 
 void ValidateVirtualService(Checker& c, const VirtualServiceSpec& vs) {
   auto spec = c.path().Field("spec");

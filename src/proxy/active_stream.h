@@ -73,6 +73,11 @@ struct ActiveStream {
   std::string origin_target;     // "/" + what followed the authority, when it had no path
   std::string rewritten_target;  // the target after the route's rewrite (empty: none)
   std::string cors_headers;      // the route's CORS headers for this request's origin
+  // The cluster's consistent-hash key of this request, when it has one.
+  bool has_hash = false;
+  uint64_t hash = 0;
+  // Set-Cookie lines for cookies the gateway made (sticky canary, consistentHash httpCookie).
+  std::string set_cookie;
   char request_id_buf[36];
   std::string_view request_id;
 };

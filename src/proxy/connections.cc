@@ -326,6 +326,25 @@ void DownstreamConnection::RouteRequest() {
   DispatchRoute();
 }
 
+bool DownstreamConnection::HashOf(const router::HashKey& key, uint64_t* hash) {
+  ActiveStream& st = *stream_;
+  const http::MessageHead& head = parser_.head();
+  std::pair<const http::MessageHead*, const char*> header_ctx{&head, HeadBase()};
+  router::RequestView view;
+  http::SplitTarget(st.info.path, &view.path, &view.query);
+  view.find_header = &FindHeaderCallback;
+  view.header_ctx = &header_ctx;
+  if (router::ComputeHash(key, view, st.info.client_address, hash)) return true;
+  if (!key.make_cookie) return false;
+  // A first visit: the gateway names the user, and the response tells the client the name.
+  upstream::Random& random = w_->lb().random();
+  uint64_t a = random.Next();
+  std::string value = router::MakeCookieValue(a, random.Next());
+  *hash = router::HashBytes(value);
+  st.set_cookie += router::SetCookieLine(key, value);
+  return true;
+}
+
 bool DownstreamConnection::Draw(uint32_t per_million) {
   return w_->lb().random().Next() % router::FaultPolicy::kMillion < per_million;
 }
@@ -376,7 +395,12 @@ void DownstreamConnection::DispatchRoute() {
   if (route->clusters.empty()) {
     return LocalReply(503, kNoClusterFound, "no healthy upstream\n");
   }
-  const router::WeightedCluster& wc = w_->lb().PickCluster(*route);
+  const router::WeightedCluster* picked = nullptr;
+  uint64_t user = 0;
+  if (route->sticky.enabled() && route->clusters.size() > 1 && HashOf(route->sticky, &user)) {
+    picked = &route->clusters[route->StickyPick(router::StickyBucket(user))];
+  }
+  const router::WeightedCluster& wc = picked ? *picked : w_->lb().PickCluster(*route);
   st.cluster = &table.clusters()[wc.cluster];
   st.destination_headers = wc.headers.get();
   info.cluster = st.cluster;
@@ -384,6 +408,7 @@ void DownstreamConnection::DispatchRoute() {
   if (st.cluster->endpoints.empty()) {
     return LocalReply(503, kNoHealthyUpstream, "no healthy upstream\n");
   }
+  if (st.cluster->endpoint_hash) st.has_hash = HashOf(st.cluster->hash_key, &st.hash);
   if (head.http_minor >= 1 && http::EqualsLower(head.Find(base, "expect"), "100-continue")) {
     out_.Append("HTTP/1.1 100 Continue\r\n\r\n");
     Flush();
@@ -395,7 +420,7 @@ void DownstreamConnection::DispatchRoute() {
 void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
   ActiveStream& st = *stream_;
   st.phase = ActiveStream::Phase::kPick;
-  st.endpoint = w_->lb().PickEndpoint(*st.cluster, avoid);
+  st.endpoint = w_->lb().PickEndpoint(*st.cluster, avoid, st.has_hash ? &st.hash : nullptr);
   const router::Endpoint& ep = st.cluster->endpoints[st.endpoint];
   st.info.endpoint = &ep;
   st.upstream.emplace(*w_, static_cast<UpstreamRequest::Owner&>(*this));
@@ -691,6 +716,7 @@ ResponseSink::HeadDecision DownstreamConnection::OnResponseHead(const http::Mess
   spec.framing = st.framing;
   spec.headers = ChangesOf(st.destination_headers, *st.route, true);
   spec.cors_headers = st.cors_headers;
+  spec.set_cookie = st.set_cookie;
   spec.close = close_after_response_;
   spec.keep_alive_10 = http10 && !close_after_response_;
   WriteResponseHead(rh, rbase, spec, out_);
@@ -794,6 +820,7 @@ void DownstreamConnection::LocalReply(int status, uint32_t flag, std::string_vie
   }
   if (!changes.empty()) AppendHeaderChanges(changes, out_, !st.cors_headers.empty());
   out_.Append(st.cors_headers);
+  out_.Append(st.set_cookie);
   if (close_after_response_) {
     out_.Append("connection: close\r\n");
   } else if (http10) {

@@ -60,6 +60,9 @@ class DownstreamConnection final : public event::IoHandler,
   void DispatchRoute();
   void OnFaultDelayEnd();
   bool Draw(uint32_t per_million);  // true for that share of the calls (the worker's random)
+  // The request's hash on `key`; with a key that makes cookies, a new cookie when it has none
+  // (its Set-Cookie goes on the response). False when there is nothing to hash on.
+  bool HashOf(const router::HashKey& key, uint64_t* hash);
   // kPick, then kUpstream: an endpoint (not `avoid`) and an UpstreamRequest to it. `pending`: the
   // request bytes a failed attempt did not send, which the new one sends instead of a new head.
   void StartAttempt(int avoid, http::Buffer* pending);

@@ -168,6 +168,7 @@ void WriteResponseHead(const http::MessageHead& head, const char* base, const Re
   }
   if (changes) AppendHeaderChanges(spec.headers, out, !spec.cors_headers.empty());
   out.Append(spec.cors_headers);
+  out.Append(spec.set_cookie);
   if (spec.upgrade) {
     out.Append("connection: upgrade\r\nupgrade: ");
     out.Append(head.Find(base, "upgrade"));

@@ -45,6 +45,7 @@ struct ResponseSpec {
   // The route's CORS headers (each ending in CRLF); when set, the upstream's own
   // Access-Control-Allow-Origin, -Allow-Credentials and -Expose-Headers are replaced.
   std::string_view cors_headers;
+  std::string_view set_cookie;  // Set-Cookie lines of cookies the gateway made
 };
 
 // The values the levels set and add, in Envoy's order; what a later level removes or replaces is

@@ -29,6 +29,7 @@ class RouteFeaturesTest : public ::testing::Test {
   void SetUp() override {
     demoapp::Options d;
     d.version = "v1";
+    d.port = 0;
     backend_ = std::make_unique<demoapp::DemoApp>(d);
     ASSERT_TRUE(backend_->Start().ok());
     gateway_port_ = testing::PickFreePort();

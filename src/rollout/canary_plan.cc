@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "config/sticky_canary.h"
+
 namespace canaryd::rollout {
 namespace {
 
@@ -99,6 +101,10 @@ CanaryPlan MakePlan(const config::CanarySpec& spec, const std::string& ns,
   p.iterations = a.iterations.value_or(d::kIterations);
   p.min_requests = a.min_requests.value_or(d::kMinRequests);
   p.provider_error_limit = a.provider_error_limit.value_or(d::kProviderErrorLimit);
+  if (a.session_affinity) {
+    Result<std::string> sticky = config::StickyCanaryAnnotationOf(*a.session_affinity);
+    if (sticky.ok()) p.sticky_canary = *sticky;
+  }
   if (a.sequential) {
     p.sequential = a.sequential->enabled.value_or(true);
     p.alpha = a.sequential->alpha.value_or(d::kAlpha);

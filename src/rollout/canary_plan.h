@@ -66,6 +66,8 @@ struct CanaryPlan {
   int64_t provider_error_limit = 0;
   bool sequential = true;
   double alpha = 0.01;
+  // analysis.sessionAffinity as the canaryd.io/sticky-canary annotation's text; "" for none.
+  std::string sticky_canary;
   std::vector<MetricPlan> metrics;
   std::vector<WebhookPlan> webhooks;
 

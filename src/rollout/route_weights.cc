@@ -1,6 +1,7 @@
 #include "rollout/route_weights.h"
 
 #include "config/hosts.h"
+#include "config/sticky_canary.h"
 
 namespace canaryd::rollout {
 namespace {
@@ -170,6 +171,18 @@ json WithWeights(const json& vs, const CanaryPlan& plan, const std::string& revi
     }
     dests.push_back({{"destination", dest}});
     f.canary = static_cast<int>(dests.size() - 1);
+  }
+  if (!plan.sticky_canary.empty()) {
+    // The sticky canary gives its buckets to the route's last destinations first: the canary
+    // goes after the stable so that its users are the ones that stay as its weight grows.
+    if (f.canary < f.stable) {
+      json canary = dests[f.canary];
+      dests.erase(dests.begin() + f.canary);
+      dests.insert(dests.begin() + f.stable, canary);  // just after the stable, now at f.stable-1
+      f.canary = f.stable;
+      f.stable -= 1;
+    }
+    out["metadata"]["annotations"][config::kStickyCanaryAnnotation] = plan.sticky_canary;
   }
   for (size_t j = 0; j < dests.size(); ++j) {
     int w = 0;

@@ -53,6 +53,39 @@ TEST(RouteWeights, WeightsAndMarkAreWrittenAndReadBack) {
   EXPECT_EQ(a, b);
 }
 
+// analysis.sessionAffinity: the annotation the gateway reads, and the canary after the stable
+// (the sticky canary's buckets go to the route's last destination first), whatever order the
+// route had; without it, neither.
+TEST(RouteWeights, SessionAffinitySetsTheStickyAnnotationAndPutsTheCanaryLast) {
+  config::CanarySpec spec;
+  spec.virtual_service = "web";
+  spec.stable.emplace().host = "web-v1-service";
+  spec.canary.emplace().host = "web-v2-service";
+  spec.analysis.session_affinity.emplace().cookie_name = "canary-user";
+  CanaryPlan plan = MakePlan(spec, "default", "web");
+  json vs = WalkthroughVs();
+  json& dests = vs["spec"]["http"][0]["route"];
+  std::swap(dests[0], dests[1]);  // the canary first
+  ASSERT_EQ(dests[0]["destination"]["host"], "web-v2-service");
+  std::string error;
+  json next = WithWeights(vs, plan, "r1", 25, 3, &error);
+  ASSERT_FALSE(next.is_null()) << error;
+  EXPECT_EQ(next["metadata"]["annotations"]["canaryd.io/sticky-canary"], "cookie=canary-user");
+  const json& out = next["spec"]["http"][0]["route"];
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0]["destination"]["host"], "web-v1-service");
+  EXPECT_EQ(out[0]["weight"], 75);
+  EXPECT_EQ(out[1]["destination"]["host"], "web-v2-service");
+  EXPECT_EQ(out[1]["weight"], 25);
+  RouteObservation o = ObserveRoute(next, plan, "r1");
+  EXPECT_EQ(o.canary_weight, 25);
+  EXPECT_EQ(o.stable_weight, 75);
+
+  json plain = WithWeights(vs, Plan(), "r1", 25, 3, &error);
+  EXPECT_FALSE(plain["metadata"]["annotations"].contains("canaryd.io/sticky-canary"));
+  EXPECT_EQ(plain["spec"]["http"][0]["route"][0]["destination"]["host"], "web-v2-service");
+}
+
 TEST(RouteWeights, FullyQualifiedHostsAreTheSameDestination) {
   json vs = WalkthroughVs();
   vs["spec"]["http"][0]["route"][0]["destination"]["host"] =

@@ -14,6 +14,7 @@
 #include "config/hosts.h"
 #include "config/pod_endpoint.h"
 #include "config/retry_on.h"
+#include "config/sticky_canary.h"
 
 namespace canaryd::router {
 namespace {
@@ -166,6 +167,7 @@ class TableBuilder {
       Cluster& c = (*clusters)[id];
       c.endpoints.clear();
       ServiceEndpoints(svc, recipe.port, recipe.subset_labels, &c);
+      BuildEndpointHash(&c);
     }
     auto table = std::make_shared<RouteTable>(*table_);
     table->generation_ = generation;
@@ -417,6 +419,10 @@ class TableBuilder {
   std::vector<Route> CompileRoutes(const Resource& r, const config::VirtualServiceSpec& vs,
                                    bool* has_delegate) {
     std::vector<Route> out;
+    // The validator refused a bad annotation; one that gets here parses.
+    Result<std::optional<config::StickyCanary>> sticky_or =
+        config::StickyCanaryOf(r.metadata.annotations);
+    std::optional<config::StickyCanary> sticky = sticky_or.ok() ? *sticky_or : std::nullopt;
     for (size_t i = 0; i < vs.http.size(); ++i) {
       const config::HTTPRoute& h = vs.http[i];
       Route route;
@@ -453,6 +459,15 @@ class TableBuilder {
           return out;
         }
         route.cors = std::move(*cors);
+      }
+      if (sticky) {
+        route.sticky.source = sticky->cookie ? HashKey::Source::kCookie : HashKey::Source::kHeader;
+        route.sticky.name = sticky->name;
+        route.sticky.make_cookie = sticky->cookie;
+        if (sticky->max_age_seconds > 0) {
+          route.sticky.cookie_attributes = "; Max-Age=" + std::to_string(sticky->max_age_seconds);
+        }
+        route.sticky.cookie_attributes += "; Path=/; HttpOnly; SameSite=Lax";
       }
       if (h.redirect) {
         route.action = Route::Action::kRedirect;
@@ -607,6 +622,63 @@ class TableBuilder {
     if (pool && pool->tcp && pool->tcp->connect_timeout) {
       c->connect_timeout_nanos = pool->tcp->connect_timeout->nanos;
     }
+    // Istio merges a subset's or port's policy field by field: its loadBalancer replaces the
+    // rule's whole, hash policy included.
+    if (lb) c->hash_key = HashKey();
+    if (lb && lb->consistent_hash) ApplyConsistentHash(*lb->consistent_hash, c);
+  }
+
+  // Istio's consistentHash as Envoy's hash policy: one key (Istio allows one), and a ring hash
+  // unless maglev is set.
+  static void ApplyConsistentHash(const config::ConsistentHashLB& h, Cluster* c) {
+    HashKey key;
+    if (h.http_header_name) {
+      key.source = HashKey::Source::kHeader;
+      key.name = AsciiLower(*h.http_header_name);
+    } else if (h.http_cookie) {
+      key.source = HashKey::Source::kCookie;
+      key.name = h.http_cookie->name;
+      // Envoy makes the cookie only when a ttl is set; a ttl of 0 makes a session cookie.
+      if (h.http_cookie->ttl) {
+        key.make_cookie = true;
+        int64_t seconds = h.http_cookie->ttl->nanos / 1'000'000'000;
+        if (seconds > 0) key.cookie_attributes += "; Max-Age=" + std::to_string(seconds);
+        if (h.http_cookie->path) key.cookie_attributes += "; Path=" + *h.http_cookie->path;
+        key.cookie_attributes += "; HttpOnly";
+        for (const config::HTTPCookieAttribute& a : h.http_cookie->attributes) {
+          key.cookie_attributes += "; " + a.name;
+          if (a.value) key.cookie_attributes += "=" + *a.value;
+        }
+      }
+    } else if (h.use_source_ip.value_or(false)) {
+      key.source = HashKey::Source::kSourceIp;
+    } else if (h.http_query_parameter_name) {
+      key.source = HashKey::Source::kQueryParameter;
+      key.name = *h.http_query_parameter_name;
+    }
+    c->hash_key = std::move(key);
+    if (h.maglev) {
+      c->hash_kind = EndpointHash::Kind::kMaglev;
+      c->hash_size = h.maglev->table_size.value_or(0);
+    } else {
+      c->hash_kind = EndpointHash::Kind::kRing;
+      c->hash_size = h.ring_hash && h.ring_hash->minimum_ring_size
+                         ? *h.ring_hash->minimum_ring_size
+                         : h.minimum_ring_size.value_or(0);
+    }
+  }
+
+  // The consistent-hash ring of the cluster's endpoints as they are now.
+  static void BuildEndpointHash(Cluster* c) {
+    c->endpoint_hash.reset();
+    if (!c->hash_key.enabled() || c->endpoints.empty()) return;
+    std::vector<std::string> keys;
+    std::vector<uint32_t> weights;
+    for (const Endpoint& e : c->endpoints) {
+      keys.push_back(e.address_text);
+      weights.push_back(e.weight);
+    }
+    c->endpoint_hash = EndpointHash::Build(c->hash_kind, keys, weights, c->hash_size);
   }
 
   uint32_t ClusterFor(const config::Destination& d, const std::string& vs_ns,
@@ -684,6 +756,7 @@ class TableBuilder {
         } else {
           EntryEndpoints(*t.entry, port, subset_labels, &c);
         }
+        BuildEndpointHash(&c);
       }
     }
     cluster_index_[key] = c.id;

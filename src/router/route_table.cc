@@ -3,23 +3,6 @@
 namespace canaryd::router {
 namespace {
 
-// Finds a query parameter's value in a raw query string (no percent-decoding, as Envoy).
-bool FindQueryParam(std::string_view query, std::string_view name, std::string_view* value) {
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    size_t eq = pair.find('=');
-    std::string_view key = pair.substr(0, eq);
-    if (key == name) {
-      *value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-      return true;
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return false;
-}
-
 std::string_view HostWithoutPort(std::string_view host) {
   if (!host.empty() && host.front() == '[') {  // [v6]:port
     size_t close = host.find(']');
@@ -48,7 +31,7 @@ bool MatchBlock::Matches(const RequestView& r, std::string_view gateway) const {
   }
   for (const HeaderMatcher& q : query_params) {
     std::string_view v;
-    if (!FindQueryParam(r.query, q.name, &v) || !q.matcher.Matches(v)) return false;
+    if (!FindQueryParameter(r.query, q.name, &v) || !q.matcher.Matches(v)) return false;
   }
   if (!gateways.empty()) {
     bool found = false;
@@ -64,6 +47,17 @@ bool Route::Matches(const RequestView& r, std::string_view gateway) const {
     if (m.Matches(r, gateway)) return true;
   }
   return false;
+}
+
+size_t Route::StickyPick(uint32_t bucket) const {
+  // The buckets are shared out from the last destination backwards: destination j takes those
+  // below (its weight + the weights after it) / total, scaled to kStickyBuckets.
+  uint64_t after = 0;
+  for (size_t j = clusters.size(); j-- > 0;) {
+    after += clusters[j].weight;
+    if (static_cast<uint64_t>(bucket) * total_weight < after * kStickyBuckets) return j;
+  }
+  return 0;
 }
 
 const MatchBlock* Route::MatchingBlock(const RequestView& r, std::string_view gateway) const {

@@ -13,30 +13,14 @@
 
 #include "event/socket.h"
 #include "router/cors_policy.h"
+#include "router/hash_key.h"
+#include "router/hash_ring.h"
 #include "router/header_ops.h"
+#include "router/request_view.h"
 #include "router/rewrite.h"
 #include "router/string_matcher.h"
 
 namespace canaryd::router {
-
-// What the router needs to know of a request. Header lookup goes through a callback so the
-// proxy's zero-copy head representation is used as is.
-struct RequestView {
-  std::string_view method;
-  std::string_view path;       // without the query string
-  std::string_view query;      // without the '?'
-  std::string_view authority;  // the Host header as sent (may carry a port)
-  std::string_view scheme;     // "http" or "https"
-  uint32_t port = 0;           // the Gateway port the request arrived on
-  // Returns true and sets *value for the first header named `lower_name` (lower case).
-  bool (*find_header)(const void* ctx, std::string_view lower_name,
-                      std::string_view* value) = nullptr;
-  const void* header_ctx = nullptr;
-
-  bool FindHeader(std::string_view lower_name, std::string_view* value) const {
-    return find_header != nullptr && find_header(header_ctx, lower_name, value);
-  }
-};
 
 struct HeaderMatcher {
   std::string name;  // lower case
@@ -86,6 +70,12 @@ struct Cluster {
   std::vector<Endpoint> endpoints;
   LbPolicy lb = LbPolicy::kLeastRequest;
   int64_t connect_timeout_nanos = 10'000'000'000;
+  // DestinationRule consistentHash: what a request is hashed on, and the endpoints' ring (or
+  // Maglev table), rebuilt with the endpoints. A request with nothing to hash on gets `lb`.
+  HashKey hash_key;
+  EndpointHash::Kind hash_kind = EndpointHash::Kind::kRing;
+  uint64_t hash_size = 0;  // ringHash.minimumRingSize or maglev.tableSize; 0: Envoy's default
+  std::shared_ptr<const EndpointHash> endpoint_hash;
 };
 
 struct WeightedCluster {
@@ -179,6 +169,11 @@ struct Route {
   RewritePolicy rewrite;
   HeaderChanges headers;  // the rule's `headers`
   CorsPolicy cors;
+  // The sticky canary (canaryd.io/sticky-canary): a user whose key hashes into bucket b goes to
+  // the last destination when b < its share of the 10000 buckets, to the one before it when b is
+  // in the next share, and so on; so as the last destination's weight grows, its set of users
+  // only grows. Users without a key (no header) get the weighted round-robin pick.
+  HashKey sticky;
   // kRedirect
   std::string redirect_uri, redirect_authority, redirect_scheme;
   uint32_t redirect_port = 0;
@@ -188,6 +183,8 @@ struct Route {
   std::string direct_body;
 
   bool Matches(const RequestView& r, std::string_view gateway) const;
+  // The index into `clusters` of the sticky canary's pick for `bucket` (in [0, kStickyBuckets)).
+  size_t StickyPick(uint32_t bucket) const;
   // The first match block that holds, or null (also when the rule has none).
   const MatchBlock* MatchingBlock(const RequestView& r, std::string_view gateway) const;
 };

@@ -40,10 +40,14 @@ const router::WeightedCluster& LoadBalancer::PickCluster(const router::Route& ro
   return route.clusters[i];
 }
 
-int LoadBalancer::PickEndpoint(const router::Cluster& cluster, int avoid) {
+int LoadBalancer::PickEndpoint(const router::Cluster& cluster, int avoid, const uint64_t* hash) {
   const size_t n = cluster.endpoints.size();
   if (n == 0) return -1;
   if (n == 1) return 0;
+  if (hash != nullptr && cluster.endpoint_hash) {
+    int pick = cluster.endpoint_hash->Pick(*hash, avoid);
+    if (pick >= 0 && static_cast<size_t>(pick) < n) return pick;
+  }
   ClusterState& st = clusters_[cluster.id];
   if (st.weighted && st.weights.size() == n) return PickWeighted(cluster, st, avoid);
   int pick = 0;

@@ -55,8 +55,9 @@ class LoadBalancer {
   // The cluster for the next request on `route` (a kForward route with clusters).
   const router::WeightedCluster& PickCluster(const router::Route& route);
   // An endpoint index of the cluster, skipping `avoid` (an endpoint that just failed) when
-  // there is another. -1 when the cluster has no endpoints.
-  int PickEndpoint(const router::Cluster& cluster, int avoid = -1);
+  // there is another. With a `hash` (the request's consistent-hash key) on a cluster with a
+  // hash ring, the ring's endpoint for it. -1 when the cluster has no endpoints.
+  int PickEndpoint(const router::Cluster& cluster, int avoid = -1, const uint64_t* hash = nullptr);
 
   // LEAST_REQUEST bookkeeping: a request started / finished on an endpoint.
   void Started(uint32_t cluster, int endpoint);
