@@ -406,8 +406,7 @@ void Describe(V& v, PortTrafficPolicy& t) {
   v("loadBalancer", t.load_balancer, {.doc = "How endpoints are picked on this port."});
   v("connectionPool", t.connection_pool, {.doc = "Connection limits and timeouts on this port."});
   v("outlierDetection", t.outlier_detection,
-    {.doc = "Ejection of failing endpoints on this port.",
-     .not_served = "outlier detection (outlierDetection)"});
+    {.doc = "Ejection of failing endpoints on this port."});
   v("tls", t.tls,
     {.doc = "TLS to the endpoints on this port.", .not_served = "TLS to upstream endpoints (tls)"});
 }
@@ -428,8 +427,7 @@ void Describe(V& v, TrafficPolicy& t) {
   v("connectionPool", t.connection_pool,
     {.doc = "Connection limits and timeouts towards the destination."});
   v("outlierDetection", t.outlier_detection,
-    {.doc = "Ejects endpoints that keep failing from the load balancing for a while.",
-     .not_served = "outlier detection (outlierDetection)"});
+    {.doc = "Ejects endpoints that keep failing from the load balancing for a while."});
   v("tls", t.tls,
     {.doc = "TLS from the gateway to the endpoints (canaryd connects in plain text).",
      .not_served = "TLS to upstream endpoints (tls)"});

@@ -87,9 +87,6 @@ spec:
                 "(retries.backoff): retries go out at once" +
                     ignored,
                 "t.yaml:18:15: warning: spec.http[1].delegate: delegation (delegate)" + ignored,
-                "t.yaml:27:23: warning: spec.trafficPolicy.outlierDetection: outlier "
-                "detection (outlierDetection)" +
-                    ignored,
                 "t.yaml:39:48: warning: spec.servers[0].port.protocol: a server with this "
                 "protocol (\"https\") is not served yet; it is accepted and ignored",
             }));

@@ -138,7 +138,20 @@ void GatewayRuntime::RegisterAdminRoutes(api::Router& router) {
                                          {"up", l.up},
                                          {"error", l.error}});
                   }
+                  // Outlier detection's ejections, per worker (each detects on its own).
+                  nlohmann::json ejections = nlohmann::json::array();
+                  std::vector<proxy::WorkerCounters> workers = server_->ReadCounters();
+                  for (size_t w = 0; w < workers.size(); ++w) {
+                    for (const proxy::EjectedEndpoint& e : workers[w].ejected) {
+                      ejections.push_back({{"worker", w},
+                                           {"cluster", e.cluster},
+                                           {"endpoint", e.address},
+                                           {"secondsLeft", e.seconds_left},
+                                           {"ejections", e.times}});
+                    }
+                  }
                   nlohmann::json out = {
+                      {"outlierEjections", ejections},
                       {"generation", st.generation},
                       {"tablesPublished", st.tables_published},
                       {"tablesPatched", st.tables_patched},

@@ -420,7 +420,9 @@ void DownstreamConnection::DispatchRoute() {
 void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
   ActiveStream& st = *stream_;
   st.phase = ActiveStream::Phase::kPick;
+  if (st.cluster->outlier.enabled) w_->lb().ReturnEjected(*st.cluster, w_->loop().now());
   st.endpoint = w_->lb().PickEndpoint(*st.cluster, avoid, st.has_hash ? &st.hash : nullptr);
+  st.lb_generation = w_->lb().generation();
   const router::Endpoint& ep = st.cluster->endpoints[st.endpoint];
   st.info.endpoint = &ep;
   st.upstream.emplace(*w_, static_cast<UpstreamRequest::Owner&>(*this));
@@ -431,7 +433,6 @@ void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
   }
   w_->lb().Started(st.cluster->id, st.endpoint);
   st.lb_counted = true;
-  st.lb_generation = w_->lb().generation();
   st.phase = ActiveStream::Phase::kUpstream;
   // A retry sends the request again from its head and the kept body, so that its head says
   // which attempt it is; a body too large to keep can only be a connect failure's unsent bytes.
@@ -507,6 +508,7 @@ void DownstreamConnection::OnConnectFailed(http::Buffer* carried) {
   } else if (carried != nullptr) {
     pending = std::move(*carried);
   }
+  ReportToOutlier(0);
   DetachUpstream(false);
   // The request never reached the failed endpoint: under the route's retry policy (Istio's
   // default retries a connect failure twice) it goes to another endpoint, with the bytes the
@@ -529,6 +531,7 @@ void DownstreamConnection::OnPerTryTimeout() {
   if (!Proxying() || stream_->phase != ActiveStream::Phase::kUpstream) return;
   ActiveStream& st = *stream_;
   if (st.response_started) return;
+  ReportToOutlier(0);
   DetachUpstream(false);
   if (MayRetry(st.route->retry.RetriesPerTryTimeout(), st.retry_body_complete)) {
     StartAttempt(st.endpoint, nullptr);
@@ -591,10 +594,23 @@ void DownstreamConnection::ArmPerTryTimeout() {
   }
 }
 
+void DownstreamConnection::ReportToOutlier(uint32_t status) {
+  ActiveStream& st = *stream_;
+  if (st.cluster == nullptr || !st.cluster->outlier.enabled || st.endpoint < 0) return;
+  // After a table change the endpoint's index means another cluster's.
+  if (st.lb_generation != w_->lb().generation()) return;
+  if (status == 0) {
+    w_->lb().ReportLocalFailure(*st.cluster, st.endpoint, w_->loop().now());
+  } else {
+    w_->lb().ReportStatus(*st.cluster, st.endpoint, status, w_->loop().now());
+  }
+}
+
 void DownstreamConnection::UpstreamReset() {
   ActiveStream& st = *stream_;
   if (!st.response_started) {
     bool sent = st.upstream && st.upstream->request_sent();
+    ReportToOutlier(0);
     DetachUpstream(false);
     if (MayRetry(st.route->retry.RetriesReset(sent), st.retry_body_complete)) {
       return StartAttempt(st.endpoint, nullptr);
@@ -674,6 +690,7 @@ ResponseSink::HeadDecision DownstreamConnection::OnResponseHead(const http::Mess
                                                                 const char* rbase) {
   ActiveStream& st = *stream_;
   const http::MessageHead& qh = parser_.head();
+  ReportToOutlier(static_cast<uint32_t>(rh.status));
   // A status the route's policy retries: the response is dropped and the request tried again.
   if (!st.response_started && st.route->retry.num_retries > 0 &&
       MayRetry(st.route->retry.RetriesStatus(static_cast<uint32_t>(rh.status)),
@@ -724,6 +741,7 @@ ResponseSink::HeadDecision DownstreamConnection::OnResponseHead(const http::Mess
 }
 
 void DownstreamConnection::BadResponseHead() {
+  ReportToOutlier(502);
   DetachUpstream(false);
   close_after_response_ = close_after_response_ || !stream_->request_done;
   LocalReply(502, kUpstreamProtocolError, "upstream sent a malformed response\n");

@@ -63,6 +63,9 @@ class DownstreamConnection final : public event::IoHandler,
   // The request's hash on `key`; with a key that makes cookies, a new cookie when it has none
   // (its Set-Cookie goes on the response). False when there is nothing to hash on.
   bool HashOf(const router::HashKey& key, uint64_t* hash);
+  // Tells outlier detection what the attempt on the current endpoint came to: its response's
+  // status, or 0 for a local-origin failure (connect failure, reset, timeout).
+  void ReportToOutlier(uint32_t status);
   // kPick, then kUpstream: an endpoint (not `avoid`) and an UpstreamRequest to it. `pending`: the
   // request bytes a failed attempt did not send, which the new one sends instead of a new head.
   void StartAttempt(int avoid, http::Buffer* pending);

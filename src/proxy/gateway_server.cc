@@ -132,6 +132,21 @@ std::vector<WorkerCounters> GatewayServer::ReadCounters() {
   RunOnEachWorker([this, out, mu](int i) {
     WorkerCounters c = workers_[i]->counters();
     c.loop_lag_nanos = workers_[i]->loop().last_lag_nanos();
+    const upstream::LoadBalancer& lb = workers_[i]->lb();
+    c.outlier_ejections_enforced = lb.outlier_counters().ejections_enforced;
+    c.outlier_ejections_overflow = lb.outlier_counters().ejections_overflow;
+    if (TableRef* ref = workers_[i]->current_table(); ref != nullptr && ref->table) {
+      const int64_t now = workers_[i]->loop().now();
+      const std::vector<router::Cluster>& clusters = ref->table->clusters();
+      for (const upstream::LoadBalancer::Ejection& e : lb.Ejections(now)) {
+        if (e.cluster >= clusters.size()) continue;
+        const router::Cluster& cl = clusters[e.cluster];
+        if (e.endpoint < 0 || static_cast<size_t>(e.endpoint) >= cl.endpoints.size()) continue;
+        c.ejected.push_back(EjectedEndpoint{cl.name, cl.endpoints[e.endpoint].address_text,
+                                            static_cast<double>(e.until_nanos - now) / 1e9,
+                                            e.times});
+      }
+    }
     std::lock_guard<std::mutex> lock(*mu);
     (*out)[i] = c;
   });

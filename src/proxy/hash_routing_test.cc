@@ -4,8 +4,10 @@
 // makes, a query parameter and the client's address.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "demoapp/demo_app.h"
 #include "proxy/gateway_server.h"
@@ -269,6 +271,72 @@ TEST_F(HashRoutingTest, ConsistentHashCookieIsMadeWhenATtlIsSet) {
   EXPECT_EQ(Get("/").Header("set-cookie"), "");
   ExpectOneEndpointPerKey(
       this, [&](int k) { return Get("/", "Cookie: lb=c" + std::to_string(k) + "\r\n"); });
+}
+
+// Istio's circuit-breaking task, the ejection half: an endpoint answering 503 is ejected after
+// consecutive5xxErrors, every request then reaches the healthy one, the ejection shows in the
+// workers' state (what /stats/config and the metrics show), and after baseEjectionTime the
+// endpoint is back in the picks.
+TEST_F(HashRoutingTest, OutlierDetectionEjectsAFailingEndpointAndReturnsIt) {
+  demoapp::Options o;
+  o.version = "bad";
+  o.port = 0;
+  o.error_rate = 1;
+  demoapp::DemoApp bad(o);
+  ASSERT_TRUE(bad.Start().ok());
+  Apply(R"(---
+apiVersion: v1
+kind: Service
+metadata: {name: flaky}
+spec: {ports: [{name: http, port: 80}], selector: {app: flaky}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: flaky}
+spec:
+  host: flaky
+  trafficPolicy:
+    loadBalancer: {simple: ROUND_ROBIN}
+    outlierDetection: {consecutive5xxErrors: 2, interval: 1s, baseEjectionTime: 400ms,
+                       maxEjectionPercent: 50}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http: [{retries: {attempts: 0}, route: [{destination: {host: flaky}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: good}
+spec: {address: 127.0.0.1, ports: {http: )" +
+        std::to_string(backends_[0]->port()) + R"(}, labels: {app: flaky}}
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: bad}
+spec: {address: 127.0.0.1, ports: {http: )" +
+        std::to_string(bad.port()) + "}, labels: {app: flaky}}\n");
+  int failures = 0;
+  for (int i = 0; i < 4; ++i) failures += Get("/").status == 503;
+  EXPECT_EQ(failures, 2) << "round-robin: the bad endpoint answers twice, then is ejected";
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Get("/").status, 200) << "request " << i;
+  std::vector<WorkerCounters> counters = server_->ReadCounters();
+  ASSERT_EQ(counters.size(), 1u);
+  EXPECT_EQ(counters[0].outlier_ejections_enforced, 1u);
+  ASSERT_EQ(counters[0].ejected.size(), 1u);
+  EXPECT_EQ(counters[0].ejected[0].cluster, "outbound|80||flaky.default.svc.cluster.local");
+  EXPECT_EQ(counters[0].ejected[0].address, "127.0.0.1:" + std::to_string(bad.port()));
+  EXPECT_GT(counters[0].ejected[0].seconds_left, 0);
+  EXPECT_LE(counters[0].ejected[0].seconds_left, 0.4);
+  // Back after baseEjectionTime: within a bounded wait, a request reaches it again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));
+  failures = 0;
+  for (int i = 0; i < 4; ++i) failures += Get("/").status == 503;
+  EXPECT_GE(failures, 1) << "the endpoint is back in the picks";
+  bad.Stop();
 }
 
 }  // namespace

@@ -34,6 +34,14 @@ struct TableRef {
   int inflight = 0;
 };
 
+// An endpoint this worker's outlier detection has ejected (each worker detects on its own).
+struct EjectedEndpoint {
+  std::string cluster;  // outbound|80|v1|web.default.svc.cluster.local
+  std::string address;  // 127.0.0.1:8081
+  double seconds_left = 0;
+  uint32_t times = 0;  // the multiplier of baseEjectionTime
+};
+
 // Counters the worker keeps for itself (merged by the admin side when scraped).
 struct WorkerCounters {
   uint64_t downstream_connections_total = 0;
@@ -49,6 +57,9 @@ struct WorkerCounters {
   // status below 500), refused by the retry limit, refused by the retry budget.
   uint64_t retries_total = 0, retries_succeeded = 0, retries_limit_exceeded = 0,
            retries_overflow = 0;
+  // Outlier detection: ejections made, and refused by maxEjectionPercent (filled when read).
+  uint64_t outlier_ejections_enforced = 0, outlier_ejections_overflow = 0;
+  std::vector<EjectedEndpoint> ejected;  // filled when read
   uint64_t tables_applied = 0;
   int64_t loop_lag_nanos = 0;  // how late the last timers ran
 };

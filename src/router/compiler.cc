@@ -619,6 +619,13 @@ class TableBuilder {
         c->lb = LbPolicy::kLeastRequest;
       }
     }
+    const config::OutlierDetection* od = p.outlier_detection ? &*p.outlier_detection : nullptr;
+    for (const config::PortTrafficPolicy& pl : p.port_level_settings) {
+      if (pl.port && pl.port->number && *pl.port->number == port && pl.outlier_detection) {
+        od = &*pl.outlier_detection;
+      }
+    }
+    if (od) ApplyOutlierDetection(*od, c);
     if (pool && pool->tcp && pool->tcp->connect_timeout) {
       c->connect_timeout_nanos = pool->tcp->connect_timeout->nanos;
     }
@@ -626,6 +633,32 @@ class TableBuilder {
     // rule's whole, hash policy included.
     if (lb) c->hash_key = HashKey();
     if (lb && lb->consistent_hash) ApplyConsistentHash(*lb->consistent_hash, c);
+  }
+
+  // Istio's outlierDetection as its conversion to Envoy's outlier_detection sets it up.
+  static void ApplyOutlierDetection(const config::OutlierDetection& od, Cluster* c) {
+    OutlierPolicy o;
+    o.enabled = true;
+    if (od.consecutive_5xx_errors) o.consecutive_5xx = *od.consecutive_5xx_errors;
+    if (od.consecutive_gateway_errors) o.consecutive_gateway = *od.consecutive_gateway_errors;
+    if (od.consecutive_errors && !od.consecutive_gateway_errors) {
+      // The deprecated field counted 502, 503 and 504, and Istio maps it so.
+      o.consecutive_gateway = static_cast<uint32_t>(std::max(0, *od.consecutive_errors));
+      if (!od.consecutive_5xx_errors) o.consecutive_5xx = 0;
+    }
+    o.split_local_origin = od.split_external_local_origin_errors.value_or(false);
+    if (od.consecutive_local_origin_failures) {
+      o.consecutive_local = *od.consecutive_local_origin_failures;
+    }
+    if (od.interval) o.interval_nanos = od.interval->nanos;
+    if (od.base_ejection_time) o.base_ejection_nanos = od.base_ejection_time->nanos;
+    if (od.max_ejection_percent) {
+      o.max_ejection_percent = static_cast<uint32_t>(std::clamp(*od.max_ejection_percent, 0, 100));
+    }
+    if (od.min_health_percent) {
+      o.min_health_percent = static_cast<uint32_t>(std::clamp(*od.min_health_percent, 0, 100));
+    }
+    c->outlier = o;
   }
 
   // Istio's consistentHash as Envoy's hash policy: one key (Istio allows one), and a ring hash

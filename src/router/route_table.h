@@ -54,6 +54,26 @@ struct Endpoint {
   uint32_t weight = 1;
 };
 
+// DestinationRule outlierDetection, as Envoy's outlier detector: an endpoint whose responses are
+// `consecutive_5xx` 5xx (or `consecutive_gateway` 502/503/504) in a row is ejected from the
+// picks for base_ejection x (its ejections) (at most 300 s or base_ejection, whichever is
+// more), unless max_ejection_percent of the endpoints are out already (at least one may be);
+// a connection failure, reset or timeout counts as a 503 unless split_local_origin, when
+// `consecutive_local` of them eject. The count of ejections decays by one per `interval` the
+// endpoint stays in. Below min_health_percent of the endpoints in, ejections are ignored
+// (Envoy's panic threshold).
+struct OutlierPolicy {
+  bool enabled = false;
+  uint32_t consecutive_5xx = 5;  // 0: off
+  uint32_t consecutive_gateway = 0;
+  bool split_local_origin = false;
+  uint32_t consecutive_local = 5;
+  int64_t interval_nanos = 10'000'000'000;
+  int64_t base_ejection_nanos = 30'000'000'000;
+  uint32_t max_ejection_percent = 10;
+  uint32_t min_health_percent = 0;
+};
+
 // A destination service (+ port + subset) and its endpoints.
 struct Cluster {
   uint32_t id = 0;
@@ -76,6 +96,7 @@ struct Cluster {
   EndpointHash::Kind hash_kind = EndpointHash::Kind::kRing;
   uint64_t hash_size = 0;  // ringHash.minimumRingSize or maglev.tableSize; 0: Envoy's default
   std::shared_ptr<const EndpointHash> endpoint_hash;
+  OutlierPolicy outlier;
 };
 
 struct WeightedCluster {

@@ -188,6 +188,8 @@ std::string Telemetry::RenderPrometheus(const RunOnWorkers& run_on_workers,
     total.retries_succeeded += w.retries_succeeded;
     total.retries_limit_exceeded += w.retries_limit_exceeded;
     total.retries_overflow += w.retries_overflow;
+    total.outlier_ejections_enforced += w.outlier_ejections_enforced;
+    total.outlier_ejections_overflow += w.outlier_ejections_overflow;
   }
   Metric(out, "canaryd_downstream_connections_active", "gauge", "Open client connections.");
   Sample(out, "canaryd_downstream_connections_active", "", total.downstream_connections_active);
@@ -226,6 +228,30 @@ std::string Telemetry::RenderPrometheus(const RunOnWorkers& run_on_workers,
          "Retries not made because the retry budget (20% of a cluster's requests in flight, at "
          "least 3) was spent (response flag UO).");
   Sample(out, "canaryd_upstream_rq_retry_overflow_total", "", total.retries_overflow);
+  // Envoy's outlier_detection.ejections_enforced_total, _overflow and ejections_active; each
+  // worker detects on its own, so an endpoint may be out on one worker and in on another.
+  Metric(out, "canaryd_outlier_ejections_enforced_total", "counter",
+         "Endpoints ejected by outlier detection (per worker).");
+  Sample(out, "canaryd_outlier_ejections_enforced_total", "", total.outlier_ejections_enforced);
+  Metric(out, "canaryd_outlier_ejections_overflow_total", "counter",
+         "Ejections not made because maxEjectionPercent of the endpoints were out.");
+  Sample(out, "canaryd_outlier_ejections_overflow_total", "", total.outlier_ejections_overflow);
+  Metric(out, "canaryd_outlier_ejections_active", "gauge",
+         "Workers that have the endpoint ejected now.");
+  {
+    std::map<std::pair<std::string, std::string>, uint64_t> active;
+    for (const proxy::WorkerCounters& w : health.workers) {
+      for (const proxy::EjectedEndpoint& e : w.ejected) ++active[{e.cluster, e.address}];
+    }
+    for (const auto& [key, n] : active) {
+      std::string labels = "cluster_name=\"";
+      AppendEscaped(labels, key.first);
+      labels += "\",endpoint=\"";
+      AppendEscaped(labels, key.second);
+      labels += "\"";
+      Sample(out, "canaryd_outlier_ejections_active", labels, static_cast<double>(n));
+    }
+  }
   Metric(out, "canaryd_config_snapshots_published_total", "counter",
          "Route tables compiled and published to the workers.");
   Sample(out, "canaryd_config_snapshots_published_total", "", health.config_snapshots_published);

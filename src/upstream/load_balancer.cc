@@ -1,6 +1,8 @@
 #include "upstream/load_balancer.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
 
 namespace canaryd::upstream {
 
@@ -19,6 +21,20 @@ size_t SmoothWeightedRoundRobin::Pick(const std::vector<router::WeightedCluster>
 
 void LoadBalancer::Reset(const router::RouteTable& table) {
   ++generation_;
+  // Ejections outlive a table change (a weight step of a rollout must not return a failing
+  // endpoint): kept by cluster name and endpoint address.
+  struct Kept {
+    uint32_t ejections;
+    int64_t until, returned_at;
+  };
+  std::map<std::pair<std::string, std::string>, Kept> kept;
+  for (const ClusterState& st : clusters_) {
+    for (size_t i = 0; i < st.addresses.size() && i < st.ejected.size(); ++i) {
+      if (st.ejections[i] == 0) continue;
+      kept[{st.name, st.addresses[i]}] =
+          Kept{st.ejections[i], st.ejected[i] ? st.ejected_until[i] : 0, st.returned_at[i]};
+    }
+  }
   routes_.assign(table.route_count(), SmoothWeightedRoundRobin());
   clusters_.assign(table.clusters().size(), ClusterState());
   for (size_t i = 0; i < clusters_.size(); ++i) {
@@ -32,6 +48,29 @@ void LoadBalancer::Reset(const router::RouteTable& table) {
       st.weighted |= w != st.weights.front();
     }
     if (st.weighted) st.current.assign(endpoints.size(), 0);
+    if (table.clusters()[i].outlier.enabled) {
+      const size_t n = endpoints.size();
+      st.consecutive_5xx.assign(n, 0);
+      st.consecutive_gateway.assign(n, 0);
+      st.consecutive_local.assign(n, 0);
+      st.ejections.assign(n, 0);
+      st.ejected_until.assign(n, 0);
+      st.returned_at.assign(n, 0);
+      st.ejected.assign(n, false);
+      st.name = table.clusters()[i].name;
+      for (size_t e = 0; e < n; ++e) {
+        st.addresses.push_back(endpoints[e].address_text);
+        auto it = kept.find({st.name, endpoints[e].address_text});
+        if (it == kept.end()) continue;
+        st.ejections[e] = it->second.ejections;
+        st.returned_at[e] = it->second.returned_at;
+        if (it->second.until > 0) {
+          st.ejected[e] = true;
+          st.ejected_until[e] = it->second.until;
+          ++st.ejected_count;
+        }
+      }
+    }
   }
 }
 
@@ -44,11 +83,18 @@ int LoadBalancer::PickEndpoint(const router::Cluster& cluster, int avoid, const 
   const size_t n = cluster.endpoints.size();
   if (n == 0) return -1;
   if (n == 1) return 0;
+  ClusterState& st = clusters_[cluster.id];
+  // Below minHealthPercent of the endpoints in, ejections are ignored (Envoy's panic mode).
+  bool ejections = st.ejected_count > 0 &&
+                   (n - st.ejected_count) * 100 >= n * cluster.outlier.min_health_percent;
   if (hash != nullptr && cluster.endpoint_hash) {
-    int pick = cluster.endpoint_hash->Pick(*hash, avoid);
+    int pick = cluster.endpoint_hash->Pick(*hash, avoid, ejections ? &st.ejected : nullptr);
     if (pick >= 0 && static_cast<size_t>(pick) < n) return pick;
   }
-  ClusterState& st = clusters_[cluster.id];
+  if (ejections) {
+    int pick = PickUsable(cluster, st, avoid);
+    if (pick >= 0) return pick;
+  }
   if (st.weighted && st.weights.size() == n) return PickWeighted(cluster, st, avoid);
   int pick = 0;
   switch (cluster.lb) {
@@ -166,6 +212,138 @@ void LoadBalancer::RetryFinished(uint32_t cluster) {
 
 uint32_t LoadBalancer::active(uint32_t cluster, int endpoint) const {
   return clusters_[cluster].active[endpoint];
+}
+
+int LoadBalancer::PickUsable(const router::Cluster& cluster, ClusterState& st, int avoid) {
+  const size_t n = st.ejected.size();
+  auto usable = [&](size_t i) { return !st.ejected[i] && static_cast<int>(i) != avoid; };
+  if (cluster.lb == router::LbPolicy::kRoundRobin) {
+    for (size_t k = 0; k < n; ++k) {
+      size_t i = st.next++ % n;
+      if (usable(i)) return static_cast<int>(i);
+    }
+    return -1;
+  }
+  uint64_t total = 0;
+  for (size_t i = 0; i < n; ++i) total += usable(i) ? st.weights[i] : 0;
+  if (total == 0) return -1;
+  auto draw = [&]() {
+    uint64_t r = random_.Below(total);
+    for (size_t i = 0; i < n; ++i) {
+      if (!usable(i)) continue;
+      if (r < st.weights[i]) return static_cast<int>(i);
+      r -= st.weights[i];
+    }
+    return -1;
+  };
+  int a = draw();
+  if (cluster.lb == router::LbPolicy::kLeastRequest) {
+    int b = draw();
+    if (a >= 0 && b >= 0 && st.active[b] < st.active[a]) a = b;
+  }
+  return a;
+}
+
+void LoadBalancer::ReportStatus(const router::Cluster& cluster, int endpoint, uint32_t status,
+                                int64_t now) {
+  if (!cluster.outlier.enabled || cluster.id >= clusters_.size()) return;
+  ClusterState& st = clusters_[cluster.id];
+  if (endpoint < 0 || static_cast<size_t>(endpoint) >= st.ejected.size()) return;
+  if (status >= 500 && status < 600) {
+    return CountError(cluster, st, endpoint, true, status >= 502 && status <= 504, now);
+  }
+  // Any other answer breaks both runs, as in Envoy (and a local-origin run, when split).
+  st.consecutive_5xx[endpoint] = 0;
+  st.consecutive_gateway[endpoint] = 0;
+  st.consecutive_local[endpoint] = 0;
+}
+
+void LoadBalancer::ReportLocalFailure(const router::Cluster& cluster, int endpoint, int64_t now) {
+  if (!cluster.outlier.enabled || cluster.id >= clusters_.size()) return;
+  ClusterState& st = clusters_[cluster.id];
+  if (endpoint < 0 || static_cast<size_t>(endpoint) >= st.ejected.size()) return;
+  if (!cluster.outlier.split_local_origin) {
+    // Not split: Envoy counts it as a 503 from the endpoint.
+    return CountError(cluster, st, endpoint, true, true, now);
+  }
+  if (++st.consecutive_local[endpoint] >= cluster.outlier.consecutive_local &&
+      cluster.outlier.consecutive_local > 0) {
+    Eject(cluster, st, endpoint, now);
+  }
+}
+
+void LoadBalancer::CountError(const router::Cluster& cluster, ClusterState& st, int endpoint,
+                              bool is_5xx, bool is_gateway, int64_t now) {
+  const router::OutlierPolicy& p = cluster.outlier;
+  bool eject = false;
+  if (is_5xx && p.consecutive_5xx > 0 && ++st.consecutive_5xx[endpoint] >= p.consecutive_5xx) {
+    eject = true;
+  }
+  if (is_gateway && p.consecutive_gateway > 0 &&
+      ++st.consecutive_gateway[endpoint] >= p.consecutive_gateway) {
+    eject = true;
+  }
+  if (!is_gateway) st.consecutive_gateway[endpoint] = 0;
+  if (eject) Eject(cluster, st, endpoint, now);
+}
+
+void LoadBalancer::Eject(const router::Cluster& cluster, ClusterState& st, int endpoint,
+                         int64_t now) {
+  const router::OutlierPolicy& p = cluster.outlier;
+  st.consecutive_5xx[endpoint] = 0;
+  st.consecutive_gateway[endpoint] = 0;
+  st.consecutive_local[endpoint] = 0;
+  if (st.ejected[endpoint]) return;
+  const size_t n = st.ejected.size();
+  // Envoy ejects at least one endpoint whatever maxEjectionPercent says.
+  if (st.ejected_count > 0 && (st.ejected_count + 1) * 100 > n * p.max_ejection_percent) {
+    ++outlier_counters_.ejections_overflow;
+    return;
+  }
+  uint32_t times = st.ejections[endpoint];
+  if (st.returned_at[endpoint] > 0 && p.interval_nanos > 0) {
+    // One less for every interval it stayed in since it last came back.
+    int64_t quiet = (now - st.returned_at[endpoint]) / p.interval_nanos;
+    times = quiet >= times ? 0 : times - static_cast<uint32_t>(quiet);
+  }
+  times = std::min<uint32_t>(times + 1, 1000);
+  st.ejections[endpoint] = times;
+  // Envoy's max_ejection_time (300 s by default) caps the growth, never below the base.
+  const int64_t cap = std::max<int64_t>(300'000'000'000, p.base_ejection_nanos);
+  int64_t duration = p.base_ejection_nanos > cap / times ? cap : p.base_ejection_nanos * times;
+  st.ejected_until[endpoint] = now + duration;
+  st.ejected[endpoint] = true;
+  ++st.ejected_count;
+  ++outlier_counters_.ejections_enforced;
+}
+
+void LoadBalancer::ReturnEjected(const router::Cluster& cluster, int64_t now) {
+  if (cluster.id >= clusters_.size()) return;
+  ClusterState& st = clusters_[cluster.id];
+  if (st.ejected_count == 0) return;
+  for (size_t i = 0; i < st.ejected.size(); ++i) {
+    if (st.ejected[i] && now >= st.ejected_until[i]) {
+      st.ejected[i] = false;
+      st.ejected_until[i] = 0;
+      st.returned_at[i] = now;
+      --st.ejected_count;
+    }
+  }
+}
+
+std::vector<LoadBalancer::Ejection> LoadBalancer::Ejections(int64_t now) const {
+  std::vector<Ejection> out;
+  for (size_t c = 0; c < clusters_.size(); ++c) {
+    const ClusterState& st = clusters_[c];
+    if (st.ejected_count == 0) continue;
+    for (size_t i = 0; i < st.ejected.size(); ++i) {
+      if (st.ejected[i] && st.ejected_until[i] > now) {
+        out.push_back(Ejection{static_cast<uint32_t>(c), static_cast<int>(i), st.ejected_until[i],
+                               st.ejections[i]});
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace canaryd::upstream

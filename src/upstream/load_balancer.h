@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "router/route_table.h"
@@ -73,6 +74,27 @@ class LoadBalancer {
   bool TryStartRetry(uint32_t cluster);
   void RetryFinished(uint32_t cluster);
 
+  // Outlier detection (the cluster's OutlierPolicy), per worker: what an attempt on an endpoint
+  // came to. `status` is the response's; a local-origin failure is a connect failure, a reset
+  // or a timeout before the response head. `now` is the loop's clock.
+  void ReportStatus(const router::Cluster& cluster, int endpoint, uint32_t status, int64_t now);
+  void ReportLocalFailure(const router::Cluster& cluster, int endpoint, int64_t now);
+  // Returns ejected endpoints whose time is up to the picks; call before PickEndpoint.
+  void ReturnEjected(const router::Cluster& cluster, int64_t now);
+  struct Ejection {
+    uint32_t cluster = 0;
+    int endpoint = 0;
+    int64_t until_nanos = 0;
+    uint32_t times = 0;  // the ejection's multiplier of baseEjectionTime
+  };
+  // The endpoints ejected at `now`, for /stats/config and the metrics.
+  std::vector<Ejection> Ejections(int64_t now) const;
+  struct OutlierCounters {
+    uint64_t ejections_enforced = 0;  // Envoy's outlier_detection.ejections_enforced_total
+    uint64_t ejections_overflow = 0;  // not ejected: maxEjectionPercent were out already
+  };
+  const OutlierCounters& outlier_counters() const { return outlier_counters_; }
+
   Random& random() { return random_; }
   // Changes with every Reset(): a request remembers it so that it does not touch the counts of
   // a newer table when it finishes.
@@ -88,7 +110,22 @@ class LoadBalancer {
     std::vector<uint32_t> weights;
     uint64_t total_weight = 0;
     std::vector<int64_t> current;  // smooth weighted round-robin state
+    // Outlier detection, sized when the cluster has a policy.
+    std::vector<uint32_t> consecutive_5xx, consecutive_gateway, consecutive_local;
+    std::vector<uint32_t> ejections;     // the multiplier of the next ejection, before decay
+    std::vector<int64_t> ejected_until;  // 0: not ejected
+    std::vector<int64_t> returned_at;    // when it last came back
+    std::vector<bool> ejected;
+    uint32_t ejected_count = 0;
+    std::string name;                    // the cluster's, to carry ejections over a new table
+    std::vector<std::string> addresses;  // the endpoints'
   };
+  void Eject(const router::Cluster& cluster, ClusterState& st, int endpoint, int64_t now);
+  void CountError(const router::Cluster& cluster, ClusterState& st, int endpoint, bool is_5xx,
+                  bool is_gateway, int64_t now);
+  // A pick among the endpoints not ejected (and not `avoid`), in proportion to weight; -1 when
+  // there is none.
+  int PickUsable(const router::Cluster& cluster, ClusterState& st, int avoid);
   // The picks when the endpoints' weights differ.
   int PickWeighted(const router::Cluster& cluster, ClusterState& st, int avoid);
   // An endpoint drawn in proportion to its weight, never `skip` or `skip2` (-1: none); -1 when
@@ -98,6 +135,7 @@ class LoadBalancer {
   uint64_t generation_ = 0;
   std::vector<SmoothWeightedRoundRobin> routes_;
   std::vector<ClusterState> clusters_;
+  OutlierCounters outlier_counters_;
 };
 
 }  // namespace canaryd::upstream

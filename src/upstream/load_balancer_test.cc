@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "config/loader.h"
 #include "router/compiler.h"
@@ -185,6 +186,103 @@ TEST(LoadBalancer, TheRetryBudgetIsTwentyPercentOfTheRequestsInFlightAndAtLeastT
   EXPECT_FALSE(lb.TryStartRetry(99)) << "no such cluster";
   lb.Reset(*table);
   EXPECT_TRUE(lb.TryStartRetry(0)) << "a new table starts with an empty budget";
+}
+
+}  // namespace
+}  // namespace canaryd::upstream
+
+namespace canaryd::upstream {
+namespace {
+
+constexpr int64_t kSecond = 1'000'000'000;
+
+std::shared_ptr<const router::RouteTable> TableWithOutlier(const std::string& detection,
+                                                           const std::string& lb = "ROUND_ROBIN") {
+  return TableWithPolicy(lb + "}, outlierDetection: {" + detection);
+}
+
+// Envoy's consecutive-5xx ejection with the clock passed in: ejected after the third 5xx in a
+// row (a success in between breaks the run), out for baseEjectionTime, then back; ejected again
+// it stays out twice as long, and the multiplier decays by one per interval it stays in.
+TEST(OutlierDetection, ConsecutiveErrorsEjectForBaseTimesEjections) {
+  auto table = TableWithOutlier(
+      "consecutive5xxErrors: 3, baseEjectionTime: 1s, interval: 10s, maxEjectionPercent: 50");
+  const router::Cluster& c = table->clusters()[0];
+  ASSERT_TRUE(c.outlier.enabled);
+  LoadBalancer lb(7);
+  lb.Reset(*table);
+  int64_t now = 100 * kSecond;
+  lb.ReportStatus(c, 1, 503, now);
+  lb.ReportStatus(c, 1, 500, now);
+  lb.ReportStatus(c, 1, 200, now);  // breaks the run
+  lb.ReportStatus(c, 1, 503, now);
+  lb.ReportStatus(c, 1, 503, now);
+  EXPECT_TRUE(lb.Ejections(now).empty());
+  lb.ReportStatus(c, 1, 502, now);
+  ASSERT_EQ(lb.Ejections(now).size(), 1u);
+  EXPECT_EQ(lb.Ejections(now)[0].endpoint, 1);
+  for (int i = 0; i < 30; ++i) {
+    lb.ReturnEjected(c, now);
+    EXPECT_NE(lb.PickEndpoint(c), 1);
+  }
+  now += kSecond - 1;
+  lb.ReturnEjected(c, now);
+  EXPECT_EQ(lb.Ejections(now).size(), 1u) << "still out just before baseEjectionTime";
+  now += 1;
+  lb.ReturnEjected(c, now);
+  EXPECT_TRUE(lb.Ejections(now).empty());
+  std::set<int> picked;
+  for (int i = 0; i < 3; ++i) picked.insert(lb.PickEndpoint(c));
+  EXPECT_EQ(picked.size(), 3u) << "back in the picks";
+  // Failing again at once: two base times.
+  for (int i = 0; i < 3; ++i) lb.ReportLocalFailure(c, 1, now);  // connect failures count too
+  ASSERT_EQ(lb.Ejections(now).size(), 1u);
+  EXPECT_EQ(lb.Ejections(now)[0].times, 2u);
+  EXPECT_EQ(lb.Ejections(now)[0].until_nanos, now + 2 * kSecond);
+  now += 2 * kSecond;
+  lb.ReturnEjected(c, now);
+  // 25 s in (two intervals): the multiplier has decayed from 2 to 0, so the next is 1x.
+  now += 25 * kSecond;
+  for (int i = 0; i < 3; ++i) lb.ReportStatus(c, 1, 500, now);
+  ASSERT_EQ(lb.Ejections(now).size(), 1u);
+  EXPECT_EQ(lb.Ejections(now)[0].times, 1u);
+  EXPECT_EQ(lb.outlier_counters().ejections_enforced, 3u);
+}
+
+TEST(OutlierDetection, MaxEjectionPercentAllowsAtLeastOneAndGatewayErrorsCountApart) {
+  // Default maxEjectionPercent 10% of 3 endpoints: still one may go.
+  auto table = TableWithOutlier("consecutive5xxErrors: 0, consecutiveGatewayErrors: 2");
+  const router::Cluster& c = table->clusters()[0];
+  LoadBalancer lb(7);
+  lb.Reset(*table);
+  int64_t now = kSecond;
+  lb.ReportStatus(c, 0, 500, now);  // not a gateway error: breaks nothing, counts nothing
+  lb.ReportStatus(c, 0, 500, now);
+  EXPECT_TRUE(lb.Ejections(now).empty());
+  lb.ReportStatus(c, 0, 504, now);
+  lb.ReportStatus(c, 0, 503, now);
+  ASSERT_EQ(lb.Ejections(now).size(), 1u);
+  lb.ReportStatus(c, 2, 502, now);
+  lb.ReportStatus(c, 2, 502, now);
+  EXPECT_EQ(lb.Ejections(now).size(), 1u) << "a second would pass 10%";
+  EXPECT_EQ(lb.outlier_counters().ejections_overflow, 1u);
+}
+
+TEST(OutlierDetection, EjectionsSurviveANewTable) {
+  auto hashed = TableWithOutlier("consecutive5xxErrors: 1, baseEjectionTime: 30s", "ROUND_ROBIN");
+  const router::Cluster& c = hashed->clusters()[0];
+  LoadBalancer lb(7);
+  lb.Reset(*hashed);
+  int64_t now = kSecond;
+  lb.ReportStatus(c, 2, 500, now);
+  ASSERT_EQ(lb.Ejections(now).size(), 1u);
+  // A weight step of a rollout publishes a new table: the endpoint stays out.
+  auto next = TableWithOutlier("consecutive5xxErrors: 1, baseEjectionTime: 30s", "ROUND_ROBIN");
+  lb.Reset(*next);
+  const router::Cluster& c2 = next->clusters()[0];
+  ASSERT_EQ(lb.Ejections(now).size(), 1u);
+  EXPECT_EQ(lb.Ejections(now)[0].endpoint, 2);
+  for (int i = 0; i < 9; ++i) EXPECT_NE(lb.PickEndpoint(c2), 2);
 }
 
 }  // namespace
