@@ -111,12 +111,14 @@ TEST(OpenApi, EveryFieldAndKindHasADescription) {
 
 TEST(OpenApi, NotServedFieldsSaySoInTheirDescription) {
   json http = SchemaOf<config::VirtualServiceSpec>()["properties"]["http"]["items"]["properties"];
-  std::string mirror = http["mirror"]["description"];
-  EXPECT_NE(mirror.find("Sends a copy of each request"), std::string::npos) << mirror;
-  EXPECT_NE(mirror.find("Not served by canaryd yet: the field is accepted and ignored, with a "
-                        "warning."),
+  std::string delegate = http["delegate"]["description"];
+  EXPECT_NE(delegate.find("Hands the request to the rules"), std::string::npos) << delegate;
+  EXPECT_NE(delegate.find("Not served by canaryd yet: the field is accepted and ignored, with a "
+                          "warning."),
             std::string::npos)
-      << mirror;
+      << delegate;
+  std::string mirror = http["mirror"]["description"];
+  EXPECT_EQ(mirror.find("Not served"), std::string::npos) << mirror;
   std::string retries = http["retries"]["description"];
   EXPECT_EQ(retries.find("Not served"), std::string::npos) << retries;
   std::string fault = http["fault"]["description"];

@@ -54,9 +54,7 @@ TEST(Decoder, ReportsEveryProblemWithPathAndPosition) {
       "integer\n"
       "7:23: spec.http[0].retries.attempts: expected integer, got number\n"
       "8:29: spec.http[0].mirrorPercentage.value: expected number, got string\n"
-      "9:3: spec.http[0].hostss: unknown field \"hostss\"\n"
-      "8:21: warning: spec.http[0].mirrorPercentage: mirroring (mirrorPercentage) is not served "
-      "yet; the field is accepted and ignored\n");
+      "9:3: spec.http[0].hostss: unknown field \"hostss\"\n");
 }
 
 TEST(Decoder, SuggestsTheFieldMeant) {

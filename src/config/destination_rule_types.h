@@ -1,6 +1,6 @@
 // DestinationRule (networking.istio.io), every field of Istio's API reference, with Describe()
 // (see reflect.h): JSON names, documentation, and what canaryd accepts but does not serve yet
-// (it serves subsets, loadBalancer.simple and consistentHash, and
+// (it serves subsets, loadBalancer.simple and consistentHash, outlierDetection and
 // connectionPool.tcp.connectTimeout). Plain data:
 // build on one thread, share read-only.
 #pragma once

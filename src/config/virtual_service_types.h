@@ -378,18 +378,14 @@ void Describe(V& v, HTTPRoute& t) {
   v("fault", t.fault,
     {.doc = "Injects delays or errors into a share of the requests, for testing resilience."});
   v("mirror", t.mirror,
-    {.doc = "Sends a copy of each request to this destination as well (responses discarded).",
-     .not_served = "mirroring (mirror)"});
+    {.doc = "Sends a copy of each request to this destination as well (responses discarded)."});
   v("mirrors", t.mirrors,
-    {.doc = "Destinations that get copies of the requests, each with its own percentage.",
-     .not_served = "mirroring (mirrors)"});
+    {.doc = "Destinations that get copies of the requests, each with its own percentage."});
   v("mirrorPercent", t.mirror_percent,
     {.doc = "The share of requests mirrored, as a whole number; use mirrorPercentage.",
-     .deprecated = true,
-     .not_served = "mirroring (mirrorPercent)"});
+     .deprecated = true});
   v("mirrorPercentage", t.mirror_percentage,
-    {.doc = "The share of requests mirrored (0-100); all when unset.",
-     .not_served = "mirroring (mirrorPercentage)"});
+    {.doc = "The share of requests mirrored (0-100); all when unset."});
   v("corsPolicy", t.cors_policy,
     {.doc = "Cross-origin resource sharing (CORS) for browsers, as Envoy's CORS filter: a "
             "preflight from an allowed origin is answered by the gateway; other responses to "

@@ -10,6 +10,7 @@
 #include "http/header_lists.h"
 #include "http/request_checks.h"
 #include "http/request_target.h"
+#include "proxy/shadow_request.h"
 
 namespace canaryd::proxy {
 namespace {
@@ -194,6 +195,9 @@ void DownstreamConnection::ForwardRequestBody() {
       st.request_done = true;
       if (up != nullptr) up->WriteEnd(st.chunked_request);
       KeepForRetry(nullptr, 0, true);
+      // Copies go once the request is whole, as Envoy's shadowing buffers it; they never delay
+      // the original, which is already on its way.
+      if (!st.route->mirrors.empty()) SendMirrors();
       ArmPerTryTimeout();
     }
     if (up != nullptr && up->connected()) FlushUpstream();
@@ -441,24 +445,7 @@ void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
     // Nothing of it reached the failed endpoint: the same bytes go to this one.
     up.AdoptPending(std::move(*pending));
   } else {
-    UpstreamRequestSpec spec;
-    spec.forwarded_for = st.info.forwarded_for;
-    spec.client_address = st.info.client_address;
-    spec.request_id = st.request_id;
-    spec.target = st.info.path;
-    spec.headers = ChangesOf(st.destination_headers, *st.route, false);
-    if (st.absolute_target) spec.host_override = st.info.authority;
-    if (!spec.headers.empty()) {
-      if (const std::string* host = spec.headers.SetValue("host")) spec.host_override = *host;
-    }
-    if (!st.route->rewrite.authority.empty()) spec.host_override = st.route->rewrite.authority;
-    if (st.route->rewrite.rewrites_path()) {
-      spec.target = st.rewritten_target;
-      spec.original_path = st.info.path;
-    }
-    spec.chunked_body = head.chunked;
-    spec.upgrade = head.upgrade;
-    spec.host_fallback = ep.address_text;
+    UpstreamRequestSpec spec = ForwardSpec(ep);
     if (st.route->retry.send_attempt_count) spec.attempt_count = st.retries + 1;
     up.WriteHead(head, HeadBase(), spec);
     if (st.retries > 0) up.WriteFramed(st.retry_body);
@@ -470,6 +457,73 @@ void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
   // The body (if any) follows as it arrives.
   parser_.Resume();
   need_drive_ = true;
+}
+
+UpstreamRequestSpec DownstreamConnection::ForwardSpec(const router::Endpoint& ep) const {
+  const ActiveStream& st = *stream_;
+  const http::MessageHead& head = parser_.head();
+  UpstreamRequestSpec spec;
+  spec.forwarded_for = st.info.forwarded_for;
+  spec.client_address = st.info.client_address;
+  spec.request_id = st.request_id;
+  spec.target = st.info.path;
+  spec.headers = ChangesOf(st.destination_headers, *st.route, false);
+  if (st.absolute_target) spec.host_override = st.info.authority;
+  if (!spec.headers.empty()) {
+    if (const std::string* host = spec.headers.SetValue("host")) spec.host_override = *host;
+  }
+  if (!st.route->rewrite.authority.empty()) spec.host_override = st.route->rewrite.authority;
+  if (st.route->rewrite.rewrites_path()) {
+    spec.target = st.rewritten_target;
+    spec.original_path = st.info.path;
+  }
+  spec.chunked_body = head.chunked;
+  spec.upgrade = head.upgrade;
+  spec.host_fallback = ep.address_text;
+  return spec;
+}
+
+void DownstreamConnection::SendMirrors() {
+  ActiveStream& st = *stream_;
+  const http::MessageHead& head = parser_.head();
+  if (head.upgrade) return;  // a tunnel cannot be copied
+  const router::RouteTable& table = *st.table->table;
+  WorkerCounters& counters = w_->counters();
+  for (const router::MirrorPolicy& m : st.route->mirrors) {
+    if (m.per_million < router::FaultPolicy::kMillion && !Draw(m.per_million)) continue;
+    const router::Cluster& cluster = table.clusters()[m.cluster];
+    // A body too large to keep was not kept: it cannot be copied either.
+    if (!st.retry_body_complete || cluster.missing || cluster.endpoints.empty()) {
+      counters.mirror_dropped++;
+      continue;
+    }
+    ShadowRequest* shadow = w_->NewShadow();
+    if (shadow == nullptr) {
+      counters.mirror_dropped++;
+      continue;
+    }
+    const router::Endpoint& ep = cluster.endpoints[w_->lb().PickEndpoint(cluster)];
+    UpstreamRequestSpec spec = ForwardSpec(ep);
+    // Envoy's shadow host: "-shadow" after the host name, before any port.
+    std::string_view host = spec.host_override.empty() ? st.info.authority : spec.host_override;
+    size_t colon = host.rfind(':');
+    if (colon == std::string_view::npos || host.find(']', colon) != std::string_view::npos ||
+        (host.find(':') != colon && host.front() != '[')) {
+      colon = host.size();
+    }
+    std::string shadow_host(host.substr(0, colon));
+    shadow_host += "-shadow";
+    shadow_host += host.substr(colon);
+    spec.host_override = shadow_host;
+    int64_t timeout = st.route->timeout_nanos > 0 ? st.route->timeout_nanos : kShadowTimeoutNanos;
+    if (!shadow->Start(ep, cluster.connect_timeout_nanos, head, HeadBase(), spec, st.retry_body,
+                       timeout)) {
+      counters.mirror_failed++;
+      w_->ShadowDone(shadow);
+      continue;
+    }
+    counters.mirror_total++;
+  }
 }
 
 UpstreamRequest* DownstreamConnection::Attached() {
@@ -573,7 +627,10 @@ void DownstreamConnection::ReleaseRetryBudget() {
 
 void DownstreamConnection::KeepForRetry(const char* data, size_t len, bool end) {
   ActiveStream& st = *stream_;
-  if (!st.retry_body_complete || st.route == nullptr || st.route->retry.num_retries == 0) return;
+  if (!st.retry_body_complete || st.route == nullptr ||
+      (st.route->retry.num_retries == 0 && st.route->mirrors.empty())) {
+    return;
+  }
   if (st.retry_body.readable() + len + 32 > kRetryBodyLimit) {
     st.retry_body_complete = false;
     st.retry_body = http::Buffer();

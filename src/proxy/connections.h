@@ -66,6 +66,11 @@ class DownstreamConnection final : public event::IoHandler,
   // Tells outlier detection what the attempt on the current endpoint came to: its response's
   // status, or 0 for a local-origin failure (connect failure, reset, timeout).
   void ReportToOutlier(uint32_t status);
+  // The upstream request's head settings for the current stream on endpoint `ep`.
+  UpstreamRequestSpec ForwardSpec(const router::Endpoint& ep) const;
+  // The route's mirrors: a copy of the whole request to each whose share is drawn.
+  void SendMirrors();
+  static constexpr int64_t kShadowTimeoutNanos = 15'000'000'000;  // without a route timeout
   // kPick, then kUpstream: an endpoint (not `avoid`) and an UpstreamRequest to it. `pending`: the
   // request bytes a failed attempt did not send, which the new one sends instead of a new head.
   void StartAttempt(int avoid, http::Buffer* pending);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "proxy/connections.h"
+#include "proxy/shadow_request.h"
 #include "proxy/upstream_connection.h"
 
 namespace canaryd::proxy {
@@ -61,6 +62,7 @@ Worker::Worker(int index, const ProxyOptions& options, RequestObserver* observer
 
 Worker::~Worker() {
   listeners_.clear();
+  shadows_.clear();  // before the connections they hold
   for (DownstreamConnection* c : connections_) delete c;
   for (UpstreamConnection* c : upstreams_) delete c;
 }
@@ -176,6 +178,19 @@ void Worker::ConnectionClosed(DownstreamConnection* c) {
     delete c;
   }
   if (draining_) CheckDrained();
+}
+
+ShadowRequest* Worker::NewShadow() {
+  if (shadows_.size() >= ShadowRequest::kMaxShadows) return nullptr;
+  auto shadow = std::make_unique<ShadowRequest>(*this);
+  ShadowRequest* raw = shadow.get();
+  shadows_.emplace(raw, std::move(shadow));
+  return raw;
+}
+
+void Worker::ShadowDone(ShadowRequest* shadow) {
+  // Not now: the shadow is on the stack (its timer's or its connection's callback).
+  loop_.Post([this, shadow] { shadows_.erase(shadow); });
 }
 
 void Worker::CheckDrained() {

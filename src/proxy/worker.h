@@ -60,9 +60,14 @@ struct WorkerCounters {
   // Outlier detection: ejections made, and refused by maxEjectionPercent (filled when read).
   uint64_t outlier_ejections_enforced = 0, outlier_ejections_overflow = 0;
   std::vector<EjectedEndpoint> ejected;  // filled when read
+  // Mirrored copies (VirtualService mirror / mirrors): sent, answered below 500, failed (5xx,
+  // connection failure, timeout), and not sent (no body copy, the shadow limit, no endpoint).
+  uint64_t mirror_total = 0, mirror_succeeded = 0, mirror_failed = 0, mirror_dropped = 0;
   uint64_t tables_applied = 0;
   int64_t loop_lag_nanos = 0;  // how late the last timers ran
 };
+
+class ShadowRequest;
 
 class Worker {
  public:
@@ -102,6 +107,11 @@ class Worker {
   void ConnectionClosed(DownstreamConnection* c);
   void UpstreamClosed(UpstreamConnection* c);
   void FormatRequestId(char out[36]);
+  // A new mirrored request, owned by the worker; null when kMaxShadows are in flight (the copy
+  // is dropped and counted).
+  ShadowRequest* NewShadow();
+  // The shadow ended: it is freed after the current event.
+  void ShadowDone(ShadowRequest* shadow);
   // Gateway ports this worker was asked to listen on and could not, with the error.
   const std::map<uint32_t, std::string>& listen_errors() const { return listen_errors_; }
 
@@ -126,6 +136,7 @@ class Worker {
   std::unordered_set<DownstreamConnection*> connections_;
   std::unordered_set<UpstreamConnection*> upstreams_;
   std::unordered_map<std::string, std::vector<UpstreamConnection*>> idle_;
+  std::unordered_map<ShadowRequest*, std::unique_ptr<ShadowRequest>> shadows_;
   bool draining_ = false;
   event::Timer drain_timer_;
   event::Timer tick_timer_;  // RequestObserver::OnTick, every 100 ms

@@ -500,6 +500,22 @@ class TableBuilder {
           route.clusters.push_back(std::move(wc));
           route.total_weight += weight;
         }
+        // Istio: without a percentage, every request is mirrored.
+        auto share = [](const std::optional<config::Percent>& pct) {
+          return pct ? PerMillion(pct, std::nullopt) : 1'000'000u;
+        };
+        if (h.mirror) {
+          uint32_t per_million = share(h.mirror_percentage);
+          if (!h.mirror_percentage && h.mirror_percent) {
+            per_million =
+                static_cast<uint32_t>(std::min<uint64_t>(*h.mirror_percent, 100) * 10'000);
+          }
+          route.mirrors.push_back({ClusterFor(*h.mirror, r.ns(), route.name), per_million});
+        }
+        for (const config::HTTPMirrorPolicy& m : h.mirrors) {
+          route.mirrors.push_back(
+              {ClusterFor(m.destination, r.ns(), route.name), share(m.percentage)});
+        }
       }
       out.push_back(std::move(route));
     }

@@ -188,22 +188,23 @@ TEST_F(PatchTest, DeclinesWhatOnlyAFullCompileCanGetRight) {
   }
 }
 
-// /stats/config's not-served warnings follow a patched VirtualService: a mirror added by a patch
-// is listed as a full compile lists it, and gone when the patch removes it.
+// /stats/config's not-served warnings follow a patched VirtualService: a retry back-off added by a
+// patch is listed as a full compile lists it, and gone when the patch removes it.
 TEST_F(PatchTest, NotServedWarningsFollowThePatchedVirtualService) {
   auto fault_warnings = [](const CompileResult& r) {
     size_t n = 0;
     for (const std::string& w : r.warnings) {
       n += w ==
-           "virtualservice default/web-virtualservice: spec.http[1].mirror: mirroring (mirror) "
-           "is not served yet; the field is accepted and ignored";
+           "virtualservice default/web-virtualservice: spec.http[1].retries.backoff: retry "
+           "back-off (retries.backoff): retries go out at once is not served yet; the field is "
+           "accepted and ignored";
     }
     return n;
   };
   std::string with_fault = WebVs(90, 10);
   size_t at = with_fault.find("    timeout: 2s\n");
   ASSERT_NE(at, std::string::npos);
-  with_fault.insert(at, "    mirror: {host: web-v2-service}\n");
+  with_fault.insert(at, "    retries: {attempts: 2, backoff: 25ms}\n");
 
   CompileResult first = Full(Load(WebVs(90, 10)), 1);
   EXPECT_EQ(fault_warnings(first), 0u);

@@ -174,6 +174,13 @@ struct FaultPolicy {
   bool aborts() const { return abort_status != 0 && abort_per_million > 0; }
 };
 
+// A VirtualService's `mirror` (with mirrorPercentage) or one of its `mirrors`: a share of the
+// requests, in millionths, is copied to `cluster` (fire-and-forget, Host + "-shadow").
+struct MirrorPolicy {
+  uint32_t cluster = 0;
+  uint32_t per_million = 1'000'000;
+};
+
 struct Route {
   enum class Action { kForward, kRedirect, kDirectResponse };
 
@@ -195,6 +202,7 @@ struct Route {
   // in the next share, and so on; so as the last destination's weight grows, its set of users
   // only grows. Users without a key (no header) get the weighted round-robin pick.
   HashKey sticky;
+  std::vector<MirrorPolicy> mirrors;  // kForward
   // kRedirect
   std::string redirect_uri, redirect_authority, redirect_scheme;
   uint32_t redirect_port = 0;

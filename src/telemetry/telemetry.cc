@@ -188,6 +188,10 @@ std::string Telemetry::RenderPrometheus(const RunOnWorkers& run_on_workers,
     total.retries_succeeded += w.retries_succeeded;
     total.retries_limit_exceeded += w.retries_limit_exceeded;
     total.retries_overflow += w.retries_overflow;
+    total.mirror_total += w.mirror_total;
+    total.mirror_succeeded += w.mirror_succeeded;
+    total.mirror_failed += w.mirror_failed;
+    total.mirror_dropped += w.mirror_dropped;
     total.outlier_ejections_enforced += w.outlier_ejections_enforced;
     total.outlier_ejections_overflow += w.outlier_ejections_overflow;
   }
@@ -228,6 +232,15 @@ std::string Telemetry::RenderPrometheus(const RunOnWorkers& run_on_workers,
          "Retries not made because the retry budget (20% of a cluster's requests in flight, at "
          "least 3) was spent (response flag UO).");
   Sample(out, "canaryd_upstream_rq_retry_overflow_total", "", total.retries_overflow);
+  // Mirrored copies, apart from the traffic (istio_requests_total counts originals only).
+  Metric(out, "canaryd_mirror_requests_total", "counter",
+         "Mirrored copies of requests, by outcome: sent, succeeded (answered below 500), failed "
+         "(5xx, connection failure, timeout), dropped (not sent: body too large to copy, the "
+         "per-worker limit of copies in flight, or no endpoint).");
+  Sample(out, "canaryd_mirror_requests_total", "outcome=\"sent\"", total.mirror_total);
+  Sample(out, "canaryd_mirror_requests_total", "outcome=\"succeeded\"", total.mirror_succeeded);
+  Sample(out, "canaryd_mirror_requests_total", "outcome=\"failed\"", total.mirror_failed);
+  Sample(out, "canaryd_mirror_requests_total", "outcome=\"dropped\"", total.mirror_dropped);
   // Envoy's outlier_detection.ejections_enforced_total, _overflow and ejections_active; each
   // worker detects on its own, so an endpoint may be out on one worker and in on another.
   Metric(out, "canaryd_outlier_ejections_enforced_total", "counter",
