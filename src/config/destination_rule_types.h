@@ -221,8 +221,8 @@ struct TCPSettings {
 template <class V>
 void Describe(V& v, TCPSettings& t) {
   v("maxConnections", t.max_connections,
-    {.doc = "The most connections to the destination at once.",
-     .not_served = "connectionPool.tcp.maxConnections"});
+    {.doc = "The most connections to the destination at once (per worker; over HTTP/1.1 a "
+            "request in flight holds one, so it bounds the requests in flight)."});
   v("connectTimeout", t.connect_timeout,
     {.doc = "How long a connection attempt may take, at least 1ms; then 503 UF."});
   v("tcpKeepalive", t.tcp_keepalive,
@@ -261,21 +261,29 @@ struct HTTPSettings {
 template <class V>
 void Describe(V& v, HTTPSettings& t) {
   v("http1MaxPendingRequests", t.http1_max_pending_requests,
-    {.doc = "The most requests waiting for a connection."});
+    {.doc = "The most requests waiting for a connection (per worker); more get 503 UO."});
   v("http2MaxRequests", t.http2_max_requests,
-    {.doc = "The most requests in flight to the destination."});
+    {.doc = "The most requests in flight to the destination (per worker)."});
   v("maxRequestsPerConnection", t.max_requests_per_connection,
     {.doc = "Requests after which an upstream connection is closed; 0 or unset: no limit."});
-  v("maxRetries", t.max_retries, {.doc = "The most retries in flight to the destination."});
-  v("idleTimeout", t.idle_timeout, {.doc = "How long an idle upstream connection is kept."});
+  v("maxRetries", t.max_retries,
+    {.doc = "The most retries in flight to the destination (per worker); more are not made (UO)."});
+  v("idleTimeout", t.idle_timeout,
+    {.doc = "How long an idle upstream connection is kept.",
+     .not_served = "connectionPool.http.idleTimeout"});
   v("h2UpgradePolicy", t.h2_upgrade_policy,
     {.doc = "Whether HTTP/1.1 upstream connections are upgraded to HTTP/2.",
-     .enum_values = kH2UpgradePolicy});
+     .enum_values = kH2UpgradePolicy,
+     .not_served = "HTTP/2 to upstreams (h2UpgradePolicy)"});
   v("useClientProtocol", t.use_client_protocol,
-    {.doc = "Speak the client's HTTP version to the destination."});
+    {.doc = "Speak the client's HTTP version to the destination.",
+     .not_served = "HTTP/2 to upstreams (useClientProtocol)"});
   v("maxConcurrentStreams", t.max_concurrent_streams,
-    {.doc = "The most concurrent streams on one HTTP/2 connection."});
-  v("http2KeepAlive", t.http2_keep_alive, {.doc = "HTTP/2 PINGs on upstream connections."});
+    {.doc = "The most concurrent streams on one HTTP/2 connection.",
+     .not_served = "HTTP/2 to upstreams (maxConcurrentStreams)"});
+  v("http2KeepAlive", t.http2_keep_alive,
+    {.doc = "HTTP/2 PINGs on upstream connections.",
+     .not_served = "HTTP/2 to upstreams (http2KeepAlive)"});
 }
 
 struct ConnectionPoolSettings {
@@ -285,9 +293,7 @@ struct ConnectionPoolSettings {
 template <class V>
 void Describe(V& v, ConnectionPoolSettings& t) {
   v("tcp", t.tcp, {.doc = "Limits and timeouts of upstream connections."});
-  v("http", t.http,
-    {.doc = "Limits of HTTP requests to the destination (circuit breaking).",
-     .not_served = "connectionPool.http (HTTP limits)"});
+  v("http", t.http, {.doc = "Limits of HTTP requests to the destination (circuit breaking)."});
 }
 
 struct OutlierDetection {

@@ -50,6 +50,7 @@ struct ActiveStream {
   int endpoint = -1;
   uint64_t lb_generation = 0;  // the load balancer's table when the endpoint was picked
   bool lb_counted = false;     // Started() was called for `endpoint` and Finished() not yet
+  bool pending_pool = false;   // waiting for the cluster's connection pool (Worker::AddPending)
 
   uint32_t retries = 0;                     // retries under the route's RetryPolicy
   int stale_resends = 0;                    // resends after a pooled connection turned out closed

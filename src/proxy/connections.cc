@@ -418,7 +418,28 @@ void DownstreamConnection::DispatchRoute() {
     Flush();
   }
   if (route->timeout_nanos > 0) st.route_timer.Arm(route->timeout_nanos);
+  // connectionPool: over the cluster's bound of requests in flight, the request waits for one
+  // to finish, or is refused when too many wait already (Envoy's overflow, flag UO).
+  const router::PoolLimits& pool = st.cluster->pool;
+  if (pool.limits_requests() && w_->lb().in_flight(st.cluster->id) >= pool.max_requests) {
+    if (w_->pending_count(st.cluster->id) >= pool.max_pending) {
+      w_->counters().pool_overflow++;
+      return LocalReply(503, kOverloaded,
+                        "upstream connect error or disconnect/reset before headers. reset "
+                        "reason: overflow\n");
+    }
+    st.pending_pool = true;
+    w_->AddPending(st.cluster->id, this);
+    return;
+  }
   StartAttempt(-1, nullptr);
+}
+
+void DownstreamConnection::ResumeFromPending() {
+  if (state_ != State::kActive || !stream_ || !stream_->pending_pool) return;
+  stream_->pending_pool = false;
+  StartAttempt(-1, nullptr);
+  if (need_drive_) Drive();
 }
 
 void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
@@ -432,7 +453,8 @@ void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
   st.upstream.emplace(*w_, static_cast<UpstreamRequest::Owner&>(*this));
   UpstreamRequest& up = *st.upstream;
   const http::MessageHead& head = parser_.head();
-  if (!up.Connect(ep, st.cluster->connect_timeout_nanos, head.method == HTTP_HEAD)) {
+  if (!up.Connect(ep, st.cluster->connect_timeout_nanos, head.method == HTTP_HEAD,
+                  st.cluster->pool.max_requests_per_connection)) {
     return OnConnectFailed(pending);
   }
   w_->lb().Started(st.cluster->id, st.endpoint);
@@ -536,7 +558,11 @@ void DownstreamConnection::FinishedOnEndpoint() {
   if (!st.lb_counted) return;
   st.lb_counted = false;
   // After a table change the counts belong to the new table's clusters: leave them alone.
-  if (w_->lb().generation() == st.lb_generation) w_->lb().Finished(st.cluster->id, st.endpoint);
+  if (w_->lb().generation() == st.lb_generation) {
+    w_->lb().Finished(st.cluster->id, st.endpoint);
+    // A request in flight less: the first that waits for the cluster may go.
+    if (st.cluster->pool.limits_requests()) w_->ResumePending(st.cluster->id);
+  }
 }
 
 void DownstreamConnection::FlushUpstream() {
@@ -606,7 +632,7 @@ bool DownstreamConnection::MayRetry(bool condition, bool replayable) {
     }
     return false;
   }
-  if (!w_->lb().TryStartRetry(st.cluster->id)) {
+  if (!w_->lb().TryStartRetry(st.cluster->id, st.cluster->pool.max_retries)) {
     st.info.flags |= kOverloaded;
     w_->counters().retries_overflow++;
     return false;
@@ -855,9 +881,14 @@ void DownstreamConnection::UpstreamFailed(uint32_t flag) {
              "connection termination\n");
 }
 
+DownstreamConnection::~DownstreamConnection() {
+  w_->RemovePending(this);
+}
+
 void DownstreamConnection::LocalReply(int status, uint32_t flag, std::string_view body,
                                       std::string_view extra_headers) {
   ActiveStream& st = *stream_;
+  st.pending_pool = false;  // a route timeout while waiting for the pool
   bool had_request = state_ == State::kActive;
   if (!had_request) {
     // A reply before the request was routed (bad input, timeout): count it as a request.

@@ -24,7 +24,7 @@ class DownstreamConnection final : public event::IoHandler,
                                    private ResponseSink {
  public:
   DownstreamConnection(Worker* worker, int fd, uint32_t gateway_port, std::string peer);
-  ~DownstreamConnection() override = default;
+  ~DownstreamConnection() override;
 
   void OnIo(uint32_t events) override;
   // Drain: close now when idle, or after the current response.
@@ -70,6 +70,17 @@ class DownstreamConnection final : public event::IoHandler,
   UpstreamRequestSpec ForwardSpec(const router::Endpoint& ep) const;
   // The route's mirrors: a copy of the whole request to each whose share is drawn.
   void SendMirrors();
+
+ public:
+  // The request waited for its cluster's connection pool (connectionPool limits) and may go.
+  void ResumeFromPending();
+  // Whether the current request waits for the pool of cluster `id`.
+  bool PendingOn(uint32_t cluster) const {
+    return state_ == State::kActive && stream_ && stream_->pending_pool &&
+           stream_->cluster != nullptr && stream_->cluster->id == cluster;
+  }
+
+ private:
   static constexpr int64_t kShadowTimeoutNanos = 15'000'000'000;  // without a route timeout
   // kPick, then kUpstream: an endpoint (not `avoid`) and an UpstreamRequest to it. `pending`: the
   // request bytes a failed attempt did not send, which the new one sends instead of a new head.

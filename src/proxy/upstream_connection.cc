@@ -25,6 +25,7 @@ void UpstreamConnection::OnIo(uint32_t events) {
 
 void UpstreamConnection::Attach(User* user, int64_t connect_timeout_nanos) {
   user_ = user;
+  ++requests_;
   if (!connected_) timer_.Arm(connect_timeout_nanos);
 }
 

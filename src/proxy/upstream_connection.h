@@ -36,6 +36,8 @@ class UpstreamConnection final : public event::IoHandler {
 
   // ---- the request that uses it
   void Attach(User* user, int64_t connect_timeout_nanos);
+  // Requests this connection has carried (each Attach is one).
+  uint32_t requests() const { return requests_; }
   void Detach() { user_ = nullptr; }
   // The connect completed (writable without a pending error). False: it failed.
   bool FinishConnect();
@@ -60,6 +62,7 @@ class UpstreamConnection final : public event::IoHandler {
   PlainTransport transport_;
   std::string key_;  // the endpoint's address text: the pool key
   User* user_ = nullptr;
+  uint32_t requests_ = 0;
   http::Buffer in_, out_;
   http::Parser parser_{http::Parser::Kind::kResponse};
   bool connected_ = false, closed_ = false;

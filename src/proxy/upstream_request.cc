@@ -17,7 +17,8 @@ UpstreamRequest::~UpstreamRequest() {
 }
 
 bool UpstreamRequest::Connect(const router::Endpoint& endpoint, int64_t connect_timeout_nanos,
-                              bool head_method) {
+                              bool head_method, uint32_t max_requests_per_connection) {
+  max_requests_per_connection_ = max_requests_per_connection;
   conn_ = worker_.AcquireUpstream(endpoint);
   if (conn_ == nullptr) return false;
   conn_->Attach(this, connect_timeout_nanos);
@@ -164,6 +165,9 @@ void UpstreamRequest::Release(bool reusable) {
   UpstreamConnection* c = conn_;
   conn_ = nullptr;
   c->Detach();
+  if (max_requests_per_connection_ > 0 && c->requests() >= max_requests_per_connection_) {
+    reusable = false;
+  }
   if (reusable && c->connected() && c->out().empty()) {
     worker_.ReleaseUpstream(c);
   } else {

@@ -66,7 +66,10 @@ class UpstreamRequest final : public UpstreamConnection::User {
 
   // Takes an idle connection to the endpoint or starts connecting. False: no socket at all.
   // `head_method`: the request is HEAD, so the response has no body whatever it says.
-  bool Connect(const router::Endpoint& endpoint, int64_t connect_timeout_nanos, bool head_method);
+  // `max_requests_per_connection` (0: none): the connection is closed, not pooled, after that
+  // many requests (connectionPool.http.maxRequestsPerConnection).
+  bool Connect(const router::Endpoint& endpoint, int64_t connect_timeout_nanos, bool head_method,
+               uint32_t max_requests_per_connection = 0);
 
   // Encoding: the head, body pieces (re-framed as chunked when `chunked`), the end.
   void WriteHead(const http::MessageHead& head, const char* base, const UpstreamRequestSpec& spec);
@@ -111,6 +114,7 @@ class UpstreamRequest final : public UpstreamConnection::User {
   UpstreamConnection* conn_ = nullptr;
   size_t parsed_ = 0;
   bool head_method_ = false;
+  uint32_t max_requests_per_connection_ = 0;
   bool request_sent_ = false;  // some request bytes reached the socket
   bool response_started_ = false;
   bool connect_failed_ = false;

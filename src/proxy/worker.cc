@@ -105,6 +105,14 @@ void Worker::ApplyTable(std::shared_ptr<const router::RouteTable> table,
   tables_.push_back(std::move(ref));
   lb_.Reset(*current_->table);
   counters_.tables_applied++;
+  // The pool counts start again with the new table: whoever waited goes now.
+  std::unordered_map<uint32_t, std::deque<DownstreamConnection*>> waiting;
+  waiting.swap(pending_);
+  for (auto& [cluster, q] : waiting) {
+    for (DownstreamConnection* c : q) {
+      if (connections_.count(c) && c->PendingOn(cluster)) c->ResumeFromPending();
+    }
+  }
   Release(old == nullptr ? nullptr : old);  // drop the "current" hold on the old table
   ++current_->inflight;                     // ...and take it on the new one
   if (draining_) return;
@@ -191,6 +199,33 @@ ShadowRequest* Worker::NewShadow() {
 void Worker::ShadowDone(ShadowRequest* shadow) {
   // Not now: the shadow is on the stack (its timer's or its connection's callback).
   loop_.Post([this, shadow] { shadows_.erase(shadow); });
+}
+
+size_t Worker::pending_count(uint32_t cluster) {
+  auto it = pending_.find(cluster);
+  if (it == pending_.end()) return 0;
+  // Entries of requests that stopped waiting (a timeout) are dropped here.
+  std::deque<DownstreamConnection*>& q = it->second;
+  std::erase_if(q, [cluster](DownstreamConnection* c) { return !c->PendingOn(cluster); });
+  return q.size();
+}
+
+void Worker::ResumePending(uint32_t cluster) {
+  auto it = pending_.find(cluster);
+  if (it == pending_.end()) return;
+  std::deque<DownstreamConnection*>& q = it->second;
+  while (!q.empty()) {
+    DownstreamConnection* c = q.front();
+    q.pop_front();
+    if (c->PendingOn(cluster)) {
+      c->ResumeFromPending();
+      return;
+    }
+  }
+}
+
+void Worker::RemovePending(DownstreamConnection* c) {
+  for (auto& [cluster, q] : pending_) std::erase(q, c);
 }
 
 void Worker::CheckDrained() {

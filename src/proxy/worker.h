@@ -63,6 +63,8 @@ struct WorkerCounters {
   // Mirrored copies (VirtualService mirror / mirrors): sent, answered below 500, failed (5xx,
   // connection failure, timeout), and not sent (no body copy, the shadow limit, no endpoint).
   uint64_t mirror_total = 0, mirror_succeeded = 0, mirror_failed = 0, mirror_dropped = 0;
+  // Requests refused 503 UO because http1MaxPendingRequests were waiting for the pool.
+  uint64_t pool_overflow = 0;
   uint64_t tables_applied = 0;
   int64_t loop_lag_nanos = 0;  // how late the last timers ran
 };
@@ -110,6 +112,12 @@ class Worker {
   // A new mirrored request, owned by the worker; null when kMaxShadows are in flight (the copy
   // is dropped and counted).
   ShadowRequest* NewShadow();
+  // Requests waiting for a cluster's connection pool (connectionPool limits), in arrival order.
+  void AddPending(uint32_t cluster, DownstreamConnection* c) { pending_[cluster].push_back(c); }
+  size_t pending_count(uint32_t cluster);
+  // Lets the first request still waiting for `cluster` go.
+  void ResumePending(uint32_t cluster);
+  void RemovePending(DownstreamConnection* c);
   // The shadow ended: it is freed after the current event.
   void ShadowDone(ShadowRequest* shadow);
   // Gateway ports this worker was asked to listen on and could not, with the error.
@@ -137,6 +145,7 @@ class Worker {
   std::unordered_set<UpstreamConnection*> upstreams_;
   std::unordered_map<std::string, std::vector<UpstreamConnection*>> idle_;
   std::unordered_map<ShadowRequest*, std::unique_ptr<ShadowRequest>> shadows_;
+  std::unordered_map<uint32_t, std::deque<DownstreamConnection*>> pending_;  // by cluster id
   bool draining_ = false;
   event::Timer drain_timer_;
   event::Timer tick_timer_;  // RequestObserver::OnTick, every 100 ms

@@ -645,10 +645,30 @@ class TableBuilder {
     if (pool && pool->tcp && pool->tcp->connect_timeout) {
       c->connect_timeout_nanos = pool->tcp->connect_timeout->nanos;
     }
+    if (pool) ApplyPoolLimits(*pool, c);
     // Istio merges a subset's or port's policy field by field: its loadBalancer replaces the
     // rule's whole, hash policy included.
     if (lb) c->hash_key = HashKey();
     if (lb && lb->consistent_hash) ApplyConsistentHash(*lb->consistent_hash, c);
+  }
+
+  // Istio's connectionPool thresholds; as in Istio, 0 leaves a threshold unset.
+  static void ApplyPoolLimits(const config::ConnectionPoolSettings& pool, Cluster* c) {
+    auto set = [](const std::optional<int32_t>& v, uint32_t* out) {
+      if (v && *v > 0) *out = static_cast<uint32_t>(*v);
+    };
+    PoolLimits& l = c->pool;
+    uint32_t connections = PoolLimits::kUnlimited, requests = PoolLimits::kUnlimited;
+    if (pool.tcp) set(pool.tcp->max_connections, &connections);
+    if (pool.http) {
+      set(pool.http->http2_max_requests, &requests);
+      set(pool.http->http1_max_pending_requests, &l.max_pending);
+      set(pool.http->max_requests_per_connection, &l.max_requests_per_connection);
+      set(pool.http->max_retries, &l.max_retries);
+    }
+    if (connections != PoolLimits::kUnlimited || requests != PoolLimits::kUnlimited) {
+      l.max_requests = std::min(connections, requests);
+    }
   }
 
   // Istio's outlierDetection as its conversion to Envoy's outlier_detection sets it up.

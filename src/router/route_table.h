@@ -74,6 +74,21 @@ struct OutlierPolicy {
   uint32_t min_health_percent = 0;
 };
 
+// DestinationRule connectionPool (circuit breaking), as Istio sets Envoy's thresholds (a value of
+// 0 is unset): over HTTP/1.1 each request in flight holds a connection, so tcp.maxConnections
+// and http.http2MaxRequests both bound the requests in flight to the cluster; a request over
+// the bound waits for one to finish unless http1MaxPendingRequests wait already, when it is
+// answered 503 UO. maxRequestsPerConnection closes a connection after that many requests;
+// maxRetries bounds the retries in flight. Per worker (Envoy's are per cluster).
+struct PoolLimits {
+  static constexpr uint32_t kUnlimited = UINT32_MAX;
+  uint32_t max_requests = kUnlimited;
+  uint32_t max_pending = kUnlimited;
+  uint32_t max_requests_per_connection = 0;  // 0: no limit
+  uint32_t max_retries = kUnlimited;
+  bool limits_requests() const { return max_requests != kUnlimited; }
+};
+
 // A destination service (+ port + subset) and its endpoints.
 struct Cluster {
   uint32_t id = 0;
@@ -97,6 +112,7 @@ struct Cluster {
   uint64_t hash_size = 0;  // ringHash.minimumRingSize or maglev.tableSize; 0: Envoy's default
   std::shared_ptr<const EndpointHash> endpoint_hash;
   OutlierPolicy outlier;
+  PoolLimits pool;
 };
 
 struct WeightedCluster {

@@ -188,6 +188,7 @@ std::string Telemetry::RenderPrometheus(const RunOnWorkers& run_on_workers,
     total.retries_succeeded += w.retries_succeeded;
     total.retries_limit_exceeded += w.retries_limit_exceeded;
     total.retries_overflow += w.retries_overflow;
+    total.pool_overflow += w.pool_overflow;
     total.mirror_total += w.mirror_total;
     total.mirror_succeeded += w.mirror_succeeded;
     total.mirror_failed += w.mirror_failed;
@@ -232,6 +233,11 @@ std::string Telemetry::RenderPrometheus(const RunOnWorkers& run_on_workers,
          "Retries not made because the retry budget (20% of a cluster's requests in flight, at "
          "least 3) was spent (response flag UO).");
   Sample(out, "canaryd_upstream_rq_retry_overflow_total", "", total.retries_overflow);
+  Metric(out, "canaryd_upstream_rq_pending_overflow_total", "counter",
+         "Requests refused 503 UO by a DestinationRule connectionPool: the requests in flight "
+         "and http1MaxPendingRequests waiting were at their bounds (Envoy's "
+         "upstream_rq_pending_overflow).");
+  Sample(out, "canaryd_upstream_rq_pending_overflow_total", "", total.pool_overflow);
   // Mirrored copies, apart from the traffic (istio_requests_total counts originals only).
   Metric(out, "canaryd_mirror_requests_total", "counter",
          "Mirrored copies of requests, by outcome: sent, succeeded (answered below 500), failed "

@@ -83,6 +83,10 @@ int LoadBalancer::PickEndpoint(const router::Cluster& cluster, int avoid, const 
   const size_t n = cluster.endpoints.size();
   if (n == 0) return -1;
   if (n == 1) return 0;
+  if (cluster.id >= clusters_.size() || clusters_[cluster.id].active.size() != n) {
+    // A cluster of an older table (a retry after a table change): no state of its own here.
+    return static_cast<int>(random_.Below(n));
+  }
   ClusterState& st = clusters_[cluster.id];
   // Below minHealthPercent of the endpoints in, ejections are ignored (Envoy's panic mode).
   bool ejections = st.ejected_count > 0 &&
@@ -128,6 +132,7 @@ void LoadBalancer::Started(uint32_t cluster, int endpoint) {
   if (cluster < clusters_.size() && endpoint >= 0 &&
       static_cast<size_t>(endpoint) < clusters_[cluster].active.size()) {
     ++clusters_[cluster].active[endpoint];
+    ++clusters_[cluster].in_flight;
   }
 }
 
@@ -136,6 +141,7 @@ void LoadBalancer::Finished(uint32_t cluster, int endpoint) {
       static_cast<size_t>(endpoint) < clusters_[cluster].active.size() &&
       clusters_[cluster].active[endpoint] > 0) {
     --clusters_[cluster].active[endpoint];
+    --clusters_[cluster].in_flight;
   }
 }
 
@@ -195,11 +201,11 @@ int LoadBalancer::PickWeighted(const router::Cluster& cluster, ClusterState& st,
   return 0;
 }
 
-bool LoadBalancer::TryStartRetry(uint32_t cluster) {
+bool LoadBalancer::TryStartRetry(uint32_t cluster, uint32_t max_retries) {
   if (cluster >= clusters_.size()) return false;
   ClusterState& c = clusters_[cluster];
-  uint64_t in_flight = 0;
-  for (uint32_t a : c.active) in_flight += a;
+  if (c.retries >= max_retries) return false;
+  uint64_t in_flight = c.in_flight;
   uint64_t budget = std::max<uint64_t>(kMinRetryConcurrency, in_flight * kRetryBudgetPercent / 100);
   if (c.retries >= budget) return false;
   ++c.retries;

@@ -64,6 +64,10 @@ class LoadBalancer {
   void Started(uint32_t cluster, int endpoint);
   void Finished(uint32_t cluster, int endpoint);
   uint32_t active(uint32_t cluster, int endpoint) const;
+  // Requests in flight on the cluster (Started and not Finished).
+  uint32_t in_flight(uint32_t cluster) const {
+    return cluster < clusters_.size() ? clusters_[cluster].in_flight : 0;
+  }
 
   // Envoy's retry budget, per worker and cluster: a retry may start while the retries in flight
   // on the cluster are fewer than 20% of its requests in flight, or than 3, whichever is more, so
@@ -71,7 +75,8 @@ class LoadBalancer {
   // when it returns true; RetryFinished counts it out when that attempt ends.
   static constexpr uint32_t kRetryBudgetPercent = 20;
   static constexpr uint32_t kMinRetryConcurrency = 3;
-  bool TryStartRetry(uint32_t cluster);
+  // `max_retries`: the cluster's connectionPool.http.maxRetries, a bound of its own.
+  bool TryStartRetry(uint32_t cluster, uint32_t max_retries = UINT32_MAX);
   void RetryFinished(uint32_t cluster);
 
   // Outlier detection (the cluster's OutlierPolicy), per worker: what an attempt on an endpoint
@@ -104,6 +109,7 @@ class LoadBalancer {
   struct ClusterState {
     uint32_t next = 0;             // round-robin cursor
     std::vector<uint32_t> active;  // requests in flight per endpoint
+    uint32_t in_flight = 0;        // their sum
     uint32_t retries = 0;          // retry attempts in flight
     // Endpoint weights (WorkloadEntry / ServiceEntry endpoint `weight`), when they differ.
     bool weighted = false;

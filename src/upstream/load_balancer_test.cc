@@ -170,6 +170,19 @@ TEST(LoadBalancer, EndpointWeightsCountInEveryPolicy) {
 }
 
 // Envoy's default retry budget: 20% of the requests in flight on the cluster, at least 3.
+TEST(LoadBalancer, MaxRetriesBoundsTheRetriesInFlightBelowTheBudget) {
+  auto table = TableWithPolicy("ROUND_ROBIN");
+  LoadBalancer lb(7);
+  lb.Reset(*table);
+  EXPECT_TRUE(lb.TryStartRetry(0, 2));
+  EXPECT_TRUE(lb.TryStartRetry(0, 2));
+  EXPECT_FALSE(lb.TryStartRetry(0, 2)) << "connectionPool.http.maxRetries: 2";
+  lb.RetryFinished(0);
+  EXPECT_TRUE(lb.TryStartRetry(0, 2));
+  EXPECT_TRUE(lb.TryStartRetry(0)) << "without it, the budget's minimum of 3 applies";
+  EXPECT_FALSE(lb.TryStartRetry(0));
+}
+
 TEST(LoadBalancer, TheRetryBudgetIsTwentyPercentOfTheRequestsInFlightAndAtLeastThree) {
   auto table = TableWithPolicy("ROUND_ROBIN");
   LoadBalancer lb(7);
