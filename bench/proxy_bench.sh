@@ -12,6 +12,7 @@
 #            TARGETS="canaryd-bare canaryd-full" ROUNDS=9 for what telemetry costs, or
 #            TARGETS="canaryd canaryd-prev" PREV_BIN=OTHER/build/bin for this build against
 #            another (the same configuration and flags, interleaved), or
+#            TARGETS="canaryd canaryd-mirror" for what mirroring every request costs the originals, or
 #            TARGETS="canaryd canaryd-features" for what a route with header changes, a rewrite
 #            and a retry policy costs against the plain route
 #   PIN [1]  1: wrk on cpu0, proxies and backends on cpu1 for the 1-worker profile (the same
@@ -27,11 +28,19 @@ DURATION=${DURATION:-5s}
 ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-"50 256"}
 WORKERS_LIST=${WORKERS:-"1 2"}
+# DELAY_MS: each connection waits this long between requests (a wrk script), so the load is
+# below saturation and latency is the proxy's, not a queue's (for TARGETS="canaryd canaryd-mirror").
+DELAY_MS=${DELAY_MS:-0}
 PIN=${PIN:-1}
 TARGETS=${TARGETS:-"direct canaryd canaryd-bare canaryd-full nginx haproxy"}
 OUT=${OUT:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/canaryd-bench.XXXXXX)
+WRK_ARGS=""
+if [ "$DELAY_MS" != 0 ]; then
+  printf 'function delay()\n  return %s\nend\n' "$DELAY_MS" > "$TMP/delay.lua"
+  WRK_ARGS="-s $TMP/delay.lua"
+fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -92,6 +101,20 @@ run_profile() {  # WORKERS
       --listen-host 127.0.0.1 --port-map "80=$pr" --admin 127.0.0.1:0 --data-dir "$TMP/features-$workers"
   fi
 
+  # The same route mirroring every request to the v2 Service (fire-and-forget copies).
+  local pm=""
+  if [[ " $TARGETS " == *" canaryd-mirror "* ]]; then
+    pm=$(free_port)
+    mkdir -p "$TMP/conf-mirror"
+    cp "$TMP/conf/"*.yaml "$TMP/conf-mirror/"
+    sed -i 's|^        exact: /$|        exact: /\n    mirror: {host: web-v2-service}\n    mirrorPercentage: {value: 100}|' \
+      "$TMP/conf-mirror/web-gateway-virtualservice-90-10.yaml"
+    grep -q 'mirror:' "$TMP/conf-mirror/web-gateway-virtualservice-90-10.yaml" ||
+      { echo "could not add the mirror to the bench configuration" >&2; exit 1; }
+    launch mirror "$pm" "$cpu_proxy" "$BIN/canaryd" -f "$TMP/conf-mirror" --workers "$workers" \
+      --listen-host 127.0.0.1 --port-map "80=$pm" --admin 127.0.0.1:0 --data-dir "$TMP/mirror-$workers"
+  fi
+
   local pp=""
   if [[ " $TARGETS " == *" canaryd-prev "* ]]; then
     [ -x "${PREV_BIN:-}/canaryd" ] || { echo "canaryd-prev needs PREV_BIN (a bin directory)" >&2; exit 1; }
@@ -144,7 +167,7 @@ CONF
     case $t in
       direct) ports+=("$v1") ;; canaryd) ports+=("$pc") ;; canaryd-bare) ports+=("$pb") ;;
       canaryd-full) ports+=("$pf") ;; canaryd-prev) ports+=("$pp") ;;
-      canaryd-features) ports+=("$pr") ;;
+      canaryd-features) ports+=("$pr") ;; canaryd-mirror) ports+=("$pm") ;;
       nginx) ports+=("$pn") ;; haproxy) ports+=("$ph") ;;
       *) echo "unknown target $t" >&2; exit 1 ;;
     esac
@@ -157,16 +180,17 @@ CONF
         case $t in
           canaryd) pid=$PID_canaryd ;; canaryd-bare) pid=$PID_bare ;; canaryd-full) pid=$PID_full ;;
           canaryd-prev) pid=$PID_prev ;; canaryd-features) pid=$PID_features ;;
+          canaryd-mirror) pid=$PID_mirror ;;
           nginx) pid=$PID_nginx ;; haproxy) pid=$PID_haproxy ;;
           direct) pid=$PID_v1 ;;
         esac
         local before after file="$OUT/w$workers-c$conns-r$round-$t.txt"
         before=$(cpu_ticks "$pid")
         if [ -n "$cpu_wrk" ]; then
-          timeout 120 taskset -c "$cpu_wrk" wrk -t1 -c"$conns" -d"$DURATION" --latency \
+          timeout 120 taskset -c "$cpu_wrk" wrk -t1 -c"$conns" -d"$DURATION" --latency $WRK_ARGS \
             "http://127.0.0.1:${ports[i]}/" > "$file" 2>&1 || true
         else
-          timeout 120 wrk -t1 -c"$conns" -d"$DURATION" --latency "http://127.0.0.1:${ports[i]}/" \
+          timeout 120 wrk -t1 -c"$conns" -d"$DURATION" --latency $WRK_ARGS "http://127.0.0.1:${ports[i]}/" \
             > "$file" 2>&1 || true
         fi
         after=$(cpu_ticks "$pid")
@@ -211,8 +235,8 @@ awk '
     for (p in profiles) {
       split(p, pw, " ")
       delete r; delete c; delete q
-      split("direct canaryd canaryd-prev canaryd-features canaryd-bare canaryd-full nginx haproxy", names, " ")
-      for (ti = 1; ti <= 8; ti++) {
+      split("direct canaryd canaryd-prev canaryd-features canaryd-mirror canaryd-bare canaryd-full nginx haproxy", names, " ")
+      for (ti = 1; ti <= 9; ti++) {
         t = names[ti]
         key = p " " t
         if (!(key in n)) continue
@@ -236,6 +260,12 @@ awk '
         printf "| %s | %s | headers+rewrite+retries route / plain route: %.3fx req/s (median of %d per-round ratios), CPU per request %.1f -> %.1f us (%+.1f%%) | | | | | |\n",
                pw[1], pw[2], x, rounds_used, c["canaryd"], c["canaryd-features"],
                100 * (c["canaryd-features"] / c["canaryd"] - 1)
+      }
+      if (r["canaryd-mirror"] > 0 && r["canaryd"] > 0) {
+        x = round_ratio(p, "canaryd-mirror", "canaryd")
+        printf "| %s | %s | mirror 100%% route / plain route: %.3fx req/s (median of %d per-round ratios), p99 %.0f -> %.0f us (%.2fx), CPU per request %.1f -> %.1f us (copies included) | | | | | |\n",
+               pw[1], pw[2], x, rounds_used, q["canaryd"], q["canaryd-mirror"],
+               q["canaryd-mirror"] / q["canaryd"], c["canaryd"], c["canaryd-mirror"]
       }
       if (r["canaryd-full"] > 0 && r["canaryd-bare"] > 0) {
         x = round_ratio(p, "canaryd-full", "canaryd-bare")

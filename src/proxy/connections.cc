@@ -159,6 +159,7 @@ void DownstreamConnection::Drive() {
 void DownstreamConnection::ForwardRequestBody() {
   ActiveStream& st = *stream_;
   while (Proxying() && !st.request_done) {
+    bool mirror = false;
     // Before the upstream request (a fault delay), the body waits in the socket.
     if (st.phase != ActiveStream::Phase::kUpstream) return;
     UpstreamRequest* up = Attached();
@@ -195,12 +196,15 @@ void DownstreamConnection::ForwardRequestBody() {
       st.request_done = true;
       if (up != nullptr) up->WriteEnd(st.chunked_request);
       KeepForRetry(nullptr, 0, true);
-      // Copies go once the request is whole, as Envoy's shadowing buffers it; they never delay
-      // the original, which is already on its way.
-      if (!st.route->mirrors.empty()) SendMirrors();
+      mirror = !st.route->mirrors.empty();
       ArmPerTryTimeout();
     }
     if (up != nullptr && up->connected()) FlushUpstream();
+    // Copies go once the request is whole, as Envoy's shadowing buffers it, and after the
+    // original has been written, so that they never go ahead of it.
+    if (mirror && state_ == State::kActive && stream_ && stream_->route != nullptr) {
+      SendMirrors();
+    }
     if (!Proxying()) return;
   }
 }
