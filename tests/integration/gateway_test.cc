@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -398,6 +399,180 @@ spec:
   }
   EXPECT_NE(log.find("\"response_flags\":\"FI\""), std::string::npos) << log;
   EXPECT_NE(log.find("\"response_flags\":\"DI\""), std::string::npos) << log;
+}
+
+// Istio's circuit-breaking task's ejection half and its mirroring task, through kubectl against
+// a canaryd process and canary-demoapp processes: a backend answering 503 is ejected, and the
+// ejection shows in /stats/config and the metrics; every request is mirrored to v2 and the copies
+// are counted apart.
+TEST_F(GatewayTest, OutlierEjectionAndMirroringThroughKubectl) {
+  Backend bad = Backend::Start("bad", {"--error-rate", "1"});
+  Apply(WalkthroughFile("web-v1-service.yaml"));
+  Apply(WalkthroughFile("web-v2-service.yaml"));
+  WriteFile(canaryd_.dir().File("features.yaml"), R"(apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: web-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: web-bad}
+spec: {address: 127.0.0.1, ports: {"80": )" + std::to_string(bad.port) +
+                                                      R"(}, labels: {app: web, version: v1}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: web-v1}
+spec:
+  host: web-v1-service
+  trafficPolicy:
+    loadBalancer: {simple: ROUND_ROBIN}
+    outlierDetection: {consecutive5xxErrors: 2, baseEjectionTime: 60s, maxEjectionPercent: 50}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web}
+spec:
+  hosts: ["*"]
+  gateways: [web-gateway]
+  http:
+  - retries: {attempts: 0}
+    mirror: {host: web-v2-service}
+    route: [{destination: {host: web-v1-service}}]
+)");
+  CommandResult applied = canaryd_.Kubectl({"apply", "-f", canaryd_.dir().File("features.yaml")});
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_EQ(applied.err.find("not served"), std::string::npos) << applied.err;
+  ASSERT_TRUE(WaitForBody("v1")) << canaryd_.Log();
+  int failed = 0;
+  for (int i = 0; i < 8; ++i) {
+    Client c(canaryd_.gateway_port(), 5000);
+    failed += c.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n").status == 503;
+  }
+  EXPECT_LE(failed, 2) << "ejected after its second 503 in a row";
+  for (int i = 0; i < 10; ++i) {
+    Client c(canaryd_.gateway_port(), 5000);
+    Response r = c.Request("GET / HTTP/1.1\r\nHost: web\r\n\r\n");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "v1");
+  }
+  std::string bad_address = "127.0.0.1:" + std::to_string(bad.port);
+  HttpReply config = Http(canaryd_.port(), "GET", "/stats/config");
+  EXPECT_NE(config.body.find("\"endpoint\":\"" + bad_address + "\""), std::string::npos)
+      << config.body;
+  EXPECT_NE(config.body.find("outbound|80||web-v1-service.default.svc.cluster.local"),
+            std::string::npos)
+      << config.body;
+  HttpReply metrics = Http(canaryd_.port(), "GET", "/stats/prometheus");
+  EXPECT_NE(metrics.body.find("canaryd_outlier_ejections_active{cluster_name=\"outbound|80||"
+                              "web-v1-service.default.svc.cluster.local\",endpoint=\"" +
+                              bad_address + "\"} 1"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("canaryd_outlier_ejections_enforced_total 1"), std::string::npos);
+  // Every request was copied to v2 (the copies answer 200 there).
+  std::string sent;
+  for (int i = 0; i < 100; ++i) {
+    metrics = Http(canaryd_.port(), "GET", "/stats/prometheus");
+    if (metrics.body.find("canaryd_mirror_requests_total{outcome=\"succeeded\"} 0") ==
+        std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(metrics.body.find("canaryd_mirror_requests_total{outcome=\"sent\"} 0"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_EQ(metrics.body.find("canaryd_mirror_requests_total{outcome=\"succeeded\"} 0"),
+            std::string::npos)
+      << metrics.body;
+}
+
+// The sticky canary through kubectl: the annotation survives the API, each user keeps a version,
+// and the users on v2 at 50 are still there at 75; at 0 everyone is back on v1.
+TEST_F(GatewayTest, StickyCanaryThroughKubectl) {
+  Apply(WalkthroughFile("web-v1-service.yaml"));
+  Apply(WalkthroughFile("web-v2-service.yaml"));
+  auto apply_weight = [&](int canary) {
+    WriteFile(canaryd_.dir().File("sticky.yaml"),
+              R"(apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: web-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: web
+  annotations: {canaryd.io/sticky-canary: "header=x-user"}
+spec:
+  hosts: ["*"]
+  gateways: [web-gateway]
+  http:
+  - route:
+    - {destination: {host: web-v1-service}, weight: )" +
+                  std::to_string(100 - canary) + R"(}
+    - {destination: {host: web-v2-service}, weight: )" +
+                  std::to_string(canary) + "}\n");
+    CommandResult r = canaryd_.Kubectl({"apply", "-f", canaryd_.dir().File("sticky.yaml")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  };
+  // Each user's version; with `strict`, a user whose three answers differ fails the test (not
+  // while a new table is being picked up).
+  auto versions = [&](bool strict) {
+    std::vector<std::string> out;
+    for (int u = 0; u < 30; ++u) {
+      std::string seen;
+      for (int i = 0; i < 3; ++i) {
+        Client c(canaryd_.gateway_port(), 5000);
+        Response r =
+            c.Request("GET / HTTP/1.1\r\nHost: web\r\nx-user: u" + std::to_string(u) + "\r\n\r\n");
+        if (strict) {
+          EXPECT_TRUE(seen.empty() || seen == r.body) << "user u" << u << " flipped";
+        }
+        seen = r.body;
+      }
+      out.push_back(seen);
+    }
+    return out;
+  };
+  apply_weight(100);
+  ASSERT_TRUE(WaitForBody("v2")) << canaryd_.Log();
+  apply_weight(50);
+  // The gateway has the new table once a user without the header can get v1 again.
+  ASSERT_TRUE(WaitForBody("v1")) << canaryd_.Log();
+  std::vector<std::string> at50 = versions(true);
+  int on_v2 = static_cast<int>(std::count(at50.begin(), at50.end(), "v2"));
+  EXPECT_GT(on_v2, 3);
+  EXPECT_LT(on_v2, 27);
+  CommandResult got = canaryd_.Kubectl({"get", "virtualservice", "web", "-o", "yaml"});
+  EXPECT_NE(got.out.find("canaryd.io/sticky-canary: header=x-user"), std::string::npos) << got.out;
+  apply_weight(75);
+  std::vector<std::string> at75;
+  for (int i = 0; i < 100; ++i) {
+    at75 = versions(false);
+    if (std::count(at75.begin(), at75.end(), "v2") > on_v2) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  at75 = versions(true);
+  for (size_t u = 0; u < at50.size(); ++u) {
+    if (at50[u] == "v2") {
+      EXPECT_EQ(at75[u], "v2") << "user u" << u << " left the canary";
+    }
+  }
+  EXPECT_GT(std::count(at75.begin(), at75.end(), "v2"), on_v2);
+  apply_weight(0);
+  ASSERT_TRUE(WaitForBody("v1"));
+  for (int i = 0; i < 100; ++i) {
+    std::vector<std::string> back = versions(false);
+    if (std::count(back.begin(), back.end(), "v1") == 30) break;
+    ASSERT_LT(i, 99) << "a rollback returns everyone";
+    std::this_thread::sleep_for(20ms);
+  }
 }
 
 }  // namespace
