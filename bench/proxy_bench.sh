@@ -101,13 +101,29 @@ run_profile() {  # WORKERS
       --listen-host 127.0.0.1 --port-map "80=$pr" --admin 127.0.0.1:0 --data-dir "$TMP/features-$workers"
   fi
 
-  # The same route mirroring every request to the v2 Service (fire-and-forget copies).
+  # The same route mirroring every request (fire-and-forget copies) to a third demo app, the
+  # shadow. It runs on the load generator's core: a mirror is another deployment, and on the
+  # proxy's core its work would be counted as the proxy's latency.
   local pm=""
   if [[ " $TARGETS " == *" canaryd-mirror "* ]]; then
     pm=$(free_port)
+    local shadow
+    shadow=$(free_port)
+    launch shadow "$shadow" "$cpu_wrk" "$BIN/canary-demoapp" --version shadow --port "$shadow"
     mkdir -p "$TMP/conf-mirror"
     cp "$TMP/conf/"*.yaml "$TMP/conf-mirror/"
-    sed -i 's|^        exact: /$|        exact: /\n    mirror: {host: web-v2-service}\n    mirrorPercentage: {value: 100}|' \
+    cat > "$TMP/conf-mirror/shadow.yaml" << YAML
+apiVersion: v1
+kind: Service
+metadata: {name: web-shadow}
+spec: {ports: [{name: "80", port: 80}], selector: {app: web-shadow}}
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: web-shadow}
+spec: {address: 127.0.0.1, ports: {"80": $shadow}, labels: {app: web-shadow}}
+YAML
+    sed -i 's|^        exact: /$|        exact: /\n    mirror: {host: web-shadow}\n    mirrorPercentage: {value: 100}|' \
       "$TMP/conf-mirror/web-gateway-virtualservice-90-10.yaml"
     grep -q 'mirror:' "$TMP/conf-mirror/web-gateway-virtualservice-90-10.yaml" ||
       { echo "could not add the mirror to the bench configuration" >&2; exit 1; }

@@ -35,6 +35,7 @@ void Parser::Reset() {
   complete_pending_ = false;
   head_reported_ = false;
   head_bytes_fed_ = 0;
+  trailer_bytes_ = 0;
   error_status_ = 0;
   error_reason_ = "";
   // After a paused message-complete, the parser must be resumed before the next message.
@@ -137,8 +138,18 @@ int Parser::OnUrl(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
+int Parser::SkipTrailer(size_t len) {
+  // Trailer fields (after a chunked body) are dropped, as RFC 9110 6.5.1 lets a recipient do;
+  // they must not join the head, whose slices count from another base. Their size is bounded
+  // like a head's.
+  trailer_bytes_ += len;
+  if (trailer_bytes_ > limits_.max_head_bytes) return Fail(400, "trailer larger than the limit");
+  return 0;
+}
+
 int Parser::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
   Parser* self = Self(p);
+  if (self->head_complete_) return self->SkipTrailer(len);
   if (static_cast<size_t>(at + len - self->base_) > self->limits_.max_head_bytes) {
     return self->Fail(431, "header block larger than the limit");
   }
@@ -156,6 +167,7 @@ int Parser::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
 
 int Parser::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
   Parser* self = Self(p);
+  if (self->head_complete_) return self->SkipTrailer(len);
   if (static_cast<size_t>(at + len - self->base_) > self->limits_.max_head_bytes) {
     return self->Fail(431, "header block larger than the limit");
   }

@@ -84,6 +84,7 @@ class Parser {
 
   void Extend(Slice& s, const char* at, size_t len);
   int Fail(int status, const char* reason);
+  int SkipTrailer(size_t len);
 
   Kind kind_;
   ParserLimits limits_;
@@ -100,6 +101,7 @@ class Parser {
   bool head_reported_ = false;
   bool no_body_ = false;
   size_t head_bytes_fed_ = 0;  // bytes of the current head fed so far, from `base`
+  size_t trailer_bytes_ = 0;   // trailer field bytes of the current message (dropped)
   int error_status_ = 0;
   const char* error_reason_ = "";
 };

@@ -68,7 +68,7 @@ DownstreamConnection::DownstreamConnection(Worker* w, int fd, uint32_t gateway_p
       transport_(fd),
       gateway_port_(gateway_port),
       peer_(std::move(peer)),
-      parser_(http::Parser::Kind::kRequest, w->options().limits),
+      codec_(transport_, *this, w->options().limits),
       header_timer_(&w->loop(),
                     [this] {
                       w_->counters().rejected_408++;
@@ -77,7 +77,6 @@ DownstreamConnection::DownstreamConnection(Worker* w, int fd, uint32_t gateway_p
                       LocalReply(408, kStreamIdleTimeout, "request timeout\n");
                     }),
       idle_timer_(&w->loop(), [this] { Close(); }) {
-  parser_.Reset();
   idle_timer_.Arm(w_->options().idle_timeout_nanos);
 }
 
@@ -93,143 +92,106 @@ void DownstreamConnection::OnIo(uint32_t events) {
   Drive();
 }
 
-// ------------------------------------------------------------------ the server codec
-
-bool DownstreamConnection::FillInput() {
-  if (!transport_.readable() || state_ == State::kClosed) return false;
-  size_t n = 0;
-  event::IoResult r = transport_.Read(in_, kReadSize, &n);
-  if (r == event::IoResult::kEof || r == event::IoResult::kError) {
-    if (Proxying() && !stream_->request_done) {
-      Abort(kDownstreamConnectionTermination);
-    } else if (!Proxying()) {
-      Close();
-    }
-    return false;
-  }
-  return n > 0;
-}
+// ------------------------------------------------------------------ the codec's events
 
 void DownstreamConnection::Drive() {
   need_drive_ = false;
-  while (state_ == State::kIdle || state_ == State::kReadingHead ||
-         (Proxying() && !stream_->request_done)) {
-    if (Proxying()) {
-      ForwardRequestBody();
-      return;
-    }
-    if (parsed_ == in_.readable() && !parser_.completion_pending()) {
-      if (transport_.peer_closed() && !transport_.readable()) return Close();
-      if (!FillInput()) return;
-    }
-    if (state_ == State::kIdle) {
-      // The request's stream begins with its first byte, so a 408 or 400 has one to report.
-      state_ = State::kReadingHead;
-      idle_timer_.Cancel();
-      header_timer_.Arm(w_->options().request_header_timeout_nanos);
-      stream_.emplace(
-          &w_->loop(), [this] { OnRouteTimeout(); }, [this] { OnFaultDelayEnd(); },
-          [this] { OnPerTryTimeout(); });
-      stream_->info.start_nanos = w_->loop().now();
-      stream_->info.start_wall_micros = w_->loop().wall_micros();
-    }
-    size_t used = 0;
-    http::Parser::State s =
-        parser_.Feed(in_.read_ptr(), in_.read_ptr() + parsed_, in_.readable() - parsed_, &used);
-    parsed_ += used;
-    if (s == http::Parser::State::kError) {
-      header_timer_.Cancel();
-      int status = parser_.error_status();
-      if (status == 431) {
-        w_->counters().rejected_431++;
-      } else {
-        w_->counters().rejected_400++;
-      }
-      close_after_response_ = true;
-      return LocalReply(status, kDownstreamProtocolError,
-                        status == 431 ? "request header fields too large\n" : "bad request\n");
-    }
-    if (s == http::Parser::State::kHeadComplete) {
-      header_timer_.Cancel();
-      StartRequest();
-    }
-  }
+  // An answered request (or a tunnel) reads nothing more from the client as HTTP.
+  if (state_ == State::kClosing || state_ == State::kClosed) return;
+  if (state_ == State::kActive && !Proxying()) return;
+  codec_.Dispatch();
 }
 
-void DownstreamConnection::ForwardRequestBody() {
-  ActiveStream& st = *stream_;
-  while (Proxying() && !st.request_done) {
-    bool mirror = false;
-    // Before the upstream request (a fault delay), the body waits in the socket.
-    if (st.phase != ActiveStream::Phase::kUpstream) return;
-    UpstreamRequest* up = Attached();
-    if (up != nullptr && up->buffered() > w_->options().high_watermark) return;
-    if (parsed_ == in_.readable() && !parser_.completion_pending()) {
-      if (!FillInput()) return;
-    }
-    size_t used = 0;
-    http::Parser::State s =
-        parser_.Feed(HeadBase(), in_.read_ptr() + parsed_, in_.readable() - parsed_, &used);
-    // For bodiless requests the head is still in in_ (head_copied_ false) and Feed only
-    // reports the completion; otherwise body pieces point into in_.
-    if (s == http::Parser::State::kError) {
+void DownstreamConnection::OnRequestBegin() {
+  state_ = State::kReadingHead;
+  idle_timer_.Cancel();
+  header_timer_.Arm(w_->options().request_header_timeout_nanos);
+  stream_.emplace(
+      &w_->loop(), [this] { OnRouteTimeout(); }, [this] { OnFaultDelayEnd(); },
+      [this] { OnPerTryTimeout(); });
+  stream_->info.start_nanos = w_->loop().now();
+  stream_->info.start_wall_micros = w_->loop().wall_micros();
+}
+
+void DownstreamConnection::OnRequestHead(const http::MessageHead& head, const char* base) {
+  header_timer_.Cancel();
+  StartRequest(head, base);
+}
+
+void DownstreamConnection::OnRequestError(int status, bool in_body) {
+  header_timer_.Cancel();
+  close_after_response_ = true;
+  if (!in_body) {
+    if (status == 431) {
+      w_->counters().rejected_431++;
+    } else {
       w_->counters().rejected_400++;
-      close_after_response_ = true;
-      if (!st.response_started) {
-        DetachUpstream(false);
-        return LocalReply(400, kDownstreamProtocolError, "bad request\n");
-      }
-      return Abort(kDownstreamProtocolError);
     }
-    up = Attached();
-    for (const auto& piece : parser_.body()) {
-      st.info.bytes_received += piece.length;
-      if (up != nullptr) up->WriteBody(piece.data, piece.length, st.chunked_request);
-      KeepForRetry(piece.data, piece.length, false);
-    }
-    parsed_ += used;
-    if (head_copied_) {
-      in_.Consume(parsed_);
-      parsed_ = 0;
-    }
-    if (s == http::Parser::State::kMessageComplete) {
-      st.request_done = true;
-      if (up != nullptr) up->WriteEnd(st.chunked_request);
-      KeepForRetry(nullptr, 0, true);
-      mirror = !st.route->mirrors.empty();
-      ArmPerTryTimeout();
-    }
-    if (up != nullptr && up->connected()) FlushUpstream();
-    // Copies go once the request is whole, as Envoy's shadowing buffers it, and after the
-    // original has been written, so that they never go ahead of it.
-    if (mirror && state_ == State::kActive && stream_ && stream_->route != nullptr) {
-      SendMirrors();
-    }
-    if (!Proxying()) return;
+    return LocalReply(status, kDownstreamProtocolError,
+                      status == 431 ? "request header fields too large\n" : "bad request\n");
+  }
+  w_->counters().rejected_400++;
+  if (!stream_->response_started) {
+    DetachUpstream(false);
+    return LocalReply(400, kDownstreamProtocolError, "bad request\n");
+  }
+  Abort(kDownstreamProtocolError);
+}
+
+void DownstreamConnection::OnClientClosed() {
+  if (Proxying() && !stream_->request_done) return Abort(kDownstreamConnectionTermination);
+  if (!Proxying()) Close();
+}
+
+bool DownstreamConnection::AcceptsBody() {
+  // Before the upstream request (a fault delay, the pool's queue), the body waits in the socket.
+  if (!Proxying() || stream_->request_done || stream_->phase != ActiveStream::Phase::kUpstream) {
+    return false;
+  }
+  UpstreamRequest* up = Attached();
+  return up == nullptr || up->buffered() <= w_->options().high_watermark;
+}
+
+void DownstreamConnection::OnRequestBody(const char* data, size_t len) {
+  ActiveStream& st = *stream_;
+  st.info.bytes_received += len;
+  if (UpstreamRequest* up = Attached(); up != nullptr) {
+    up->WriteBody(data, len, st.chunked_request);
+  }
+  KeepForRetry(data, len, false);
+}
+
+void DownstreamConnection::OnRequestBodyRead(bool end_stream) {
+  ActiveStream& st = *stream_;
+  UpstreamRequest* up = Attached();
+  bool mirror = false;
+  if (end_stream) {
+    st.request_done = true;
+    if (up != nullptr) up->WriteEnd(st.chunked_request);
+    KeepForRetry(nullptr, 0, true);
+    mirror = !st.route->mirrors.empty();
+    ArmPerTryTimeout();
+  }
+  if (up != nullptr && up->connected()) FlushUpstream();
+  // Copies go once the request is whole, as Envoy's shadowing buffers it, and after the
+  // original has been written, so that they never go ahead of it.
+  if (mirror && state_ == State::kActive && stream_ && stream_->route != nullptr) {
+    SendMirrors();
   }
 }
 
 // ------------------------------------------------------------------ the phases
 
-void DownstreamConnection::StartRequest() {
+void DownstreamConnection::StartRequest(const http::MessageHead& head, const char* base) {
   ActiveStream& st = *stream_;
-  const http::MessageHead& head = parser_.head();
   const char* reason = "";
-  if (int status = http::CheckRequestHead(head, in_.read_ptr(), &reason); status != 0) {
+  if (int status = http::CheckRequestHead(head, base, &reason); status != 0) {
     w_->counters().rejected_400++;
     close_after_response_ = true;
     return LocalReply(status, kDownstreamProtocolError, std::string(reason) + "\n");
   }
   w_->counters().requests_total++;
   w_->counters().requests_active++;
-  if (head.has_body || head.upgrade) {
-    // The body will stream through the input buffer: keep the head in a buffer of its own.
-    head_copy_.Append(in_.read_ptr(), parsed_);
-    head_copied_ = true;
-    in_.Consume(parsed_);
-    parsed_ = 0;
-  }
-  const char* base = HeadBase();
   state_ = State::kActive;
   st.phase = ActiveStream::Phase::kRoute;
   st.chunked_request = head.chunked;
@@ -277,8 +239,8 @@ void DownstreamConnection::UseAbsoluteTarget() {
 void DownstreamConnection::RouteRequest() {
   ActiveStream& st = *stream_;
   RequestInfo& info = st.info;
-  const http::MessageHead& head = parser_.head();
-  const char* base = HeadBase();
+  const http::MessageHead& head = codec_.head();
+  const char* base = codec_.head_base();
   const router::RouteTable& table = *st.table->table;
   std::pair<const http::MessageHead*, const char*> header_ctx{&head, base};
   router::RequestView view;
@@ -336,8 +298,8 @@ void DownstreamConnection::RouteRequest() {
 
 bool DownstreamConnection::HashOf(const router::HashKey& key, uint64_t* hash) {
   ActiveStream& st = *stream_;
-  const http::MessageHead& head = parser_.head();
-  std::pair<const http::MessageHead*, const char*> header_ctx{&head, HeadBase()};
+  const http::MessageHead& head = codec_.head();
+  std::pair<const http::MessageHead*, const char*> header_ctx{&head, codec_.head_base()};
   router::RequestView view;
   http::SplitTarget(st.info.path, &view.path, &view.query);
   view.find_header = &FindHeaderCallback;
@@ -367,8 +329,8 @@ void DownstreamConnection::DispatchRoute() {
   ActiveStream& st = *stream_;
   RequestInfo& info = st.info;
   const router::Route* route = st.route;
-  const http::MessageHead& head = parser_.head();
-  const char* base = HeadBase();
+  const http::MessageHead& head = codec_.head();
+  const char* base = codec_.head_base();
   const router::RouteTable& table = *st.table->table;
   const router::FaultPolicy& fault = route->fault;
   if (fault.aborts() && Draw(fault.abort_per_million)) {
@@ -456,7 +418,7 @@ void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
   st.info.endpoint = &ep;
   st.upstream.emplace(*w_, static_cast<UpstreamRequest::Owner&>(*this));
   UpstreamRequest& up = *st.upstream;
-  const http::MessageHead& head = parser_.head();
+  const http::MessageHead& head = codec_.head();
   if (!up.Connect(ep, st.cluster->connect_timeout_nanos, head.method == HTTP_HEAD,
                   st.cluster->pool.max_requests_per_connection)) {
     return OnConnectFailed(pending);
@@ -473,7 +435,7 @@ void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
   } else {
     UpstreamRequestSpec spec = ForwardSpec(ep);
     if (st.route->retry.send_attempt_count) spec.attempt_count = st.retries + 1;
-    up.WriteHead(head, HeadBase(), spec);
+    up.WriteHead(head, codec_.head_base(), spec);
     if (st.retries > 0) up.WriteFramed(st.retry_body);
   }
   st.info.attempts = st.retries + 1;
@@ -481,13 +443,12 @@ void DownstreamConnection::StartAttempt(int avoid, http::Buffer* pending) {
   st.info.upstream_start_nanos = w_->loop().now();
   if (up.connected()) FlushUpstream();
   // The body (if any) follows as it arrives.
-  parser_.Resume();
   need_drive_ = true;
 }
 
 UpstreamRequestSpec DownstreamConnection::ForwardSpec(const router::Endpoint& ep) const {
   const ActiveStream& st = *stream_;
-  const http::MessageHead& head = parser_.head();
+  const http::MessageHead& head = codec_.head();
   UpstreamRequestSpec spec;
   spec.forwarded_for = st.info.forwarded_for;
   spec.client_address = st.info.client_address;
@@ -511,7 +472,7 @@ UpstreamRequestSpec DownstreamConnection::ForwardSpec(const router::Endpoint& ep
 
 void DownstreamConnection::SendMirrors() {
   ActiveStream& st = *stream_;
-  const http::MessageHead& head = parser_.head();
+  const http::MessageHead& head = codec_.head();
   if (head.upgrade) return;  // a tunnel cannot be copied
   const router::RouteTable& table = *st.table->table;
   WorkerCounters& counters = w_->counters();
@@ -542,8 +503,8 @@ void DownstreamConnection::SendMirrors() {
     shadow_host += host.substr(colon);
     spec.host_override = shadow_host;
     int64_t timeout = st.route->timeout_nanos > 0 ? st.route->timeout_nanos : kShadowTimeoutNanos;
-    if (!shadow->Start(ep, cluster.connect_timeout_nanos, head, HeadBase(), spec, st.retry_body,
-                       timeout)) {
+    if (!shadow->Start(ep, cluster.connect_timeout_nanos, head, codec_.head_base(), spec,
+                       st.retry_body, timeout)) {
       counters.mirror_failed++;
       w_->ShadowDone(shadow);
       continue;
@@ -715,11 +676,8 @@ void DownstreamConnection::OnUpstreamActivity(UpstreamRequest* request) {
     return Tunnel();
   } else {
     FlushUpstream();
-    UpstreamRequest* up = Attached();
-    if (up == request && !st.request_done && Proxying() &&
-        up->buffered() <= w_->options().high_watermark) {
-      ForwardRequestBody();
-    }
+    // The body that waited for the upstream to take more.
+    if (Attached() == request && AcceptsBody()) codec_.Dispatch();
     if (Attached() == request && Proxying()) ReadResponse();
   }
   if (need_drive_) Drive();
@@ -741,7 +699,7 @@ void DownstreamConnection::ReadResponse() {
     case UpstreamRequest::Outcome::kStaleConnection:
       // A pooled connection the upstream had already closed: nothing of the request can have
       // been processed, so a request without a body is sent again on another connection.
-      if (!parser_.head().has_body && st.stale_resends < kMaxStaleResends) {
+      if (!codec_.head().has_body && st.stale_resends < kMaxStaleResends) {
         ++st.stale_resends;
         DetachUpstream(false);
         return StartAttempt(-1, nullptr);
@@ -766,7 +724,7 @@ void DownstreamConnection::ReadResponse() {
 
 void DownstreamConnection::OnInformational(const http::MessageHead& head, const char* base) {
   // 100 Continue was answered by the proxy itself; other 1xx go to HTTP/1.1 clients.
-  if (head.status != 100 && parser_.head().http_minor != 0) {
+  if (head.status != 100 && codec_.head().http_minor != 0) {
     ResponseSpec spec;
     spec.framing = ResponseFraming::kNone;
     WriteResponseHead(head, base, spec, out_);
@@ -776,7 +734,7 @@ void DownstreamConnection::OnInformational(const http::MessageHead& head, const 
 ResponseSink::HeadDecision DownstreamConnection::OnResponseHead(const http::MessageHead& rh,
                                                                 const char* rbase) {
   ActiveStream& st = *stream_;
-  const http::MessageHead& qh = parser_.head();
+  const http::MessageHead& qh = codec_.head();
   ReportToOutlier(static_cast<uint32_t>(rh.status));
   // A status the route's policy retries: the response is dropped and the request tried again.
   if (!st.response_started && st.route->retry.num_retries > 0 &&
@@ -903,12 +861,12 @@ void DownstreamConnection::LocalReply(int status, uint32_t flag, std::string_vie
   }
   state_ = State::kActive;
   st.phase = ActiveStream::Phase::kRespond;
-  if (!st.request_done && had_request && parser_.head().has_body) close_after_response_ = true;
+  if (!st.request_done && had_request && codec_.head().has_body) close_after_response_ = true;
   if (!had_request) close_after_response_ = true;
   st.info.status = status;
   st.info.flags |= flag;
   st.info.bytes_sent = body.size();
-  bool http10 = had_request && parser_.head().http_minor == 0;
+  bool http10 = had_request && codec_.head().http_minor == 0;
   out_.Append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   out_.AppendDecimal(static_cast<uint64_t>(status));
   out_.Append(" ", 1);
@@ -937,7 +895,7 @@ void DownstreamConnection::LocalReply(int status, uint32_t flag, std::string_vie
     out_.Append("connection: keep-alive\r\n");
   }
   out_.Append("\r\n", 2);
-  if (!(had_request && parser_.head().method == HTTP_HEAD)) out_.Append(body);
+  if (!(had_request && codec_.head().method == HTTP_HEAD)) out_.Append(body);
   FinishRequest();
 }
 
@@ -969,20 +927,8 @@ void DownstreamConnection::FinishRequest() {
     return;
   }
   // Next request: drop this one's bytes, keep any pipelined ones.
-  if (head_copied_) {
-    head_copy_.Consume(head_copy_.readable());
-    head_copy_.ShrinkIfEmpty();
-    head_copied_ = false;
-  } else {
-    in_.Consume(parsed_);
-  }
-  parsed_ = 0;
-  parser_.Reset();
   state_ = State::kIdle;
-  if (in_.empty()) {
-    in_.ShrinkIfEmpty();
-    idle_timer_.Arm(w_->options().idle_timeout_nanos);
-  }
+  if (codec_.NextRequest()) idle_timer_.Arm(w_->options().idle_timeout_nanos);
   Flush();
   need_drive_ = true;
 }
@@ -997,10 +943,12 @@ void DownstreamConnection::Tunnel() {
   bool progress = true;
   while (progress && state_ == State::kActive) {
     progress = false;
-    if (in_.readable() > 0) {
-      st.info.bytes_received += in_.readable();
-      up.out().Append(in_.read_ptr(), in_.readable());
-      in_.Consume(in_.readable());
+    // The bytes after the upgrade request's head, then the client's stream, go through raw.
+    http::Buffer& in = codec_.input();
+    if (in.readable() > 0) {
+      st.info.bytes_received += in.readable();
+      up.out().Append(in.read_ptr(), in.readable());
+      in.Consume(in.readable());
     }
     if (up.in().readable() > 0) {
       st.info.bytes_sent += up.in().readable();
@@ -1012,7 +960,7 @@ void DownstreamConnection::Tunnel() {
     if (state_ != State::kActive) return;
     size_t n = 0;
     if (transport_.readable() && out_.readable() < w_->options().high_watermark) {
-      event::IoResult r = transport_.Read(in_, kReadSize, &n);
+      event::IoResult r = transport_.Read(in, kReadSize, &n);
       if (r == event::IoResult::kEof || r == event::IoResult::kError) return Abort(0);
       progress |= n > 0;
     }
@@ -1089,6 +1037,7 @@ void DownstreamConnection::Close() {
     }
   }
   state_ = State::kClosed;
+  codec_.Stop();
   header_timer_.Cancel();
   idle_timer_.Cancel();
   w_->loop().Remove(transport_.fd());

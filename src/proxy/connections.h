@@ -1,8 +1,9 @@
 // DownstreamConnection: one client connection. It is a transport, the HTTP/1 server codec that
-// reads requests from it (one at a time; pipelined requests wait in its input buffer), and the
-// ActiveStream of the request in flight, which it takes through the forwarding phases: route,
-// pick, upstream request (UpstreamRequest), response, log. Retry decisions read the route's
-// RetryPolicy. Loop thread only.
+// reads requests from it and reports them as stream events (Http1ServerCodec: one request at a
+// time; pipelined requests wait in its input buffer), and the ActiveStream of the request in
+// flight, which it takes through the forwarding phases: route, pick, upstream request
+// (UpstreamRequest), response, log. Retry decisions read the route's RetryPolicy. Loop thread
+// only.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +12,8 @@
 
 #include "event/event_loop.h"
 #include "http/buffer.h"
-#include "http/parser.h"
 #include "proxy/active_stream.h"
+#include "proxy/http1_server_codec.h"
 #include "proxy/transport.h"
 #include "proxy/upstream_request.h"
 #include "proxy/worker.h"
@@ -20,6 +21,7 @@
 namespace canaryd::proxy {
 
 class DownstreamConnection final : public event::IoHandler,
+                                   private Http1ServerCodec::Callbacks,
                                    private UpstreamRequest::Owner,
                                    private ResponseSink {
  public:
@@ -29,7 +31,7 @@ class DownstreamConnection final : public event::IoHandler,
   void OnIo(uint32_t events) override;
   // Drain: close now when idle, or after the current response.
   void StartDrain();
-  bool idle() const { return state_ == State::kIdle && in_.empty(); }
+  bool idle() const { return state_ == State::kIdle && codec_.idle(); }
 
  private:
   // kActive: a request head was parsed and its stream is being served.
@@ -41,18 +43,22 @@ class DownstreamConnection final : public event::IoHandler,
   // its buffer limit); a larger body is streamed and its request is not retried.
   static constexpr size_t kRetryBodyLimit = 64 * 1024;
 
-  // ---- the server codec
-  void Drive();
-  bool FillInput();  // reads more client bytes; false when none can be had now
-  void ForwardRequestBody();
-  const char* HeadBase() const { return head_copied_ ? head_copy_.read_ptr() : in_.read_ptr(); }
+  // ---- the codec's events (Http1ServerCodec::Callbacks)
+  void Drive();  // lets the codec read and parse as far as the stream allows
+  void OnRequestBegin() override;
+  void OnRequestHead(const http::MessageHead& head, const char* base) override;
+  void OnRequestBody(const char* data, size_t len) override;
+  void OnRequestBodyRead(bool end_stream) override;
+  void OnRequestError(int status, bool in_body) override;
+  void OnClientClosed() override;
+  bool AcceptsBody() override;
   // The stream is forwarding: routed or being routed, not a tunnel, not answered.
   bool Proxying() const {
     return state_ == State::kActive && stream_->phase <= ActiveStream::Phase::kUpstream;
   }
 
   // ---- the phases
-  void StartRequest();
+  void StartRequest(const http::MessageHead& head, const char* base);
   // An absolute-form target: route and forward by its authority and origin-form path.
   void UseAbsoluteTarget();
   void RouteRequest();  // kRoute, then kFault
@@ -138,10 +144,8 @@ class DownstreamConnection final : public event::IoHandler,
   uint32_t gateway_port_;
   std::string peer_;
   State state_ = State::kIdle;
-  http::Buffer in_, out_, head_copy_;
-  http::Parser parser_;
-  size_t parsed_ = 0;
-  bool head_copied_ = false;
+  Http1ServerCodec codec_;
+  http::Buffer out_;
   bool close_after_response_ = false;
   bool draining_ = false;
   bool need_drive_ = false;
