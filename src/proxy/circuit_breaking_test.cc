@@ -105,5 +105,47 @@ TEST_F(CircuitBreakingTest, WithoutLimitsAllAreServedAndHttp2MaxRequestsBoundsRe
   EXPECT_EQ(ThreeAtOnce(&refused), (std::vector<int>{200, 200, 503}));
 }
 
+// A request waiting for the pool is still under its route's timeout: it gets 504 UT at the
+// deadline while the request ahead of it is still served, leaves the queue (nothing resumes it
+// later), and the pool serves the next request.
+TEST_F(CircuitBreakingTest, ARequestWaitingForThePoolTimesOutWith504AndLeavesTheQueue) {
+  // Requests with x-hold have 2 s (the backend takes 400 ms); the others 250 ms.
+  ASSERT_TRUE(testing::PublishYaml(
+      *server_,
+      testing::OneServiceYaml({backend_->port()},
+                              "{connectionPool: {tcp: {maxConnections: 1}, http: "
+                              "{http1MaxPendingRequests: 5}}}",
+                              ", match: [{headers: {x-hold: {exact: \"1\"}}}], timeout: 2s}, "
+                              "{route: [{destination: {host: web}}], timeout: 0.25s"),
+      1));
+  std::vector<Response> out(2);
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] {
+    Client c(gateway_port_);
+    out[0] = c.Request("GET / HTTP/1.1\r\nHost: h\r\nx-hold: 1\r\n\r\n");
+  });
+  threads.emplace_back([&] {
+    // Behind the first: once it holds the pool's one connection (bounded wait).
+    for (int i = 0; i < 200 && server_->ReadCounters().at(0).upstream_connections_total == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    Client c(gateway_port_);
+    out[1] = c.Request("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(out[0].status, 200);
+  EXPECT_EQ(out[1].status, 504);
+  std::vector<std::string> f = flags_.flags();
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0], "UT") << "the waiting request ended first, at its deadline";
+  EXPECT_NE(f[1], "UT");
+  WorkerCounters c = server_->ReadCounters().at(0);
+  EXPECT_EQ(c.pool_overflow, 0u);
+  EXPECT_EQ(c.upstream_connections_total, 1u) << "the waiting request never had a connection";
+  Client later(gateway_port_);
+  EXPECT_EQ(later.Request("GET / HTTP/1.1\r\nHost: h\r\nx-hold: 1\r\n\r\n").status, 200);
+  EXPECT_EQ(server_->ReadCounters().at(0).requests_active, 0u);
+}
+
 }  // namespace
 }  // namespace canaryd::proxy
