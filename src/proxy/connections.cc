@@ -121,21 +121,16 @@ void DownstreamConnection::OnRequestHead(const http::MessageHead& head, const ch
 void DownstreamConnection::OnRequestError(int status, bool in_body) {
   header_timer_.Cancel();
   close_after_response_ = true;
-  if (!in_body) {
-    if (status == 431) {
-      w_->counters().rejected_431++;
-    } else {
-      w_->counters().rejected_400++;
-    }
-    return LocalReply(status, kDownstreamProtocolError,
-                      status == 431 ? "request header fields too large\n" : "bad request\n");
+  if (status == 431) {
+    w_->counters().rejected_431++;
+  } else {
+    w_->counters().rejected_400++;
   }
-  w_->counters().rejected_400++;
-  if (!stream_->response_started) {
-    DetachUpstream(false);
-    return LocalReply(400, kDownstreamProtocolError, "bad request\n");
-  }
-  Abort(kDownstreamProtocolError);
+  // A body gone bad after the response began cannot be answered any more.
+  if (in_body && stream_->response_started) return Abort(kDownstreamProtocolError);
+  if (in_body) DetachUpstream(false);
+  LocalReply(status, kDownstreamProtocolError,
+             status == 431 ? "request header fields too large\n" : "bad request\n");
 }
 
 void DownstreamConnection::OnClientClosed() {

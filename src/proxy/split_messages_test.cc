@@ -78,6 +78,10 @@ std::vector<ResponseCase> ResponseCases() {
        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Foo: bar\r\n\r\n"
        "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
        "HTTP/1.1 200 OK\r\nX-Foo: bar\r\ntransfer-encoding: chunked\r\n\r\n", "hello world"},
+      {"chunked with trailers",  // the trailer fields are dropped
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Foo: bar\r\n\r\n"
+       "5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 1\r\nX-Secret: trailer\r\n\r\n",
+       "HTTP/1.1 200 OK\r\nX-Foo: bar\r\ntransfer-encoding: chunked\r\n\r\n", "hello world"},
       {"interim then final",
        "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
        "HTTP/1.1 201 Created\r\nContent-Length: 3\r\nLocation: /x\r\n\r\nnew",
